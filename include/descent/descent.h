@@ -1,0 +1,272 @@
+/*
+ * descent.h - the public C API of descent, a trainer for fully connected
+ * neural networks (classic backpropagation, data parallel over MPI ranks,
+ * OpenMP threads inside the layer kernels).
+ *
+ * This header is the whole public surface. It pulls in neither <mpi.h> nor
+ * <omp.h>. Every function that can fail returns a descent_status (0 = OK) and,
+ * where a descent_error is passed, fills it with one human-readable line that
+ * names the file, record and problem. The library never prints, never exits
+ * and never sets the OpenMP thread count: those decisions belong to the caller.
+ */
+#ifndef DESCENT_DESCENT_H
+#define DESCENT_DESCENT_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DESCENT_VERSION_STRING "0.1.0"
+
+/* ---- status codes --------------------------------------------------------- */
+typedef enum {
+    DESCENT_OK = 0,
+    DESCENT_E_USAGE,      /* an argument or option makes no sense            */
+    DESCENT_E_IO,         /* a file could not be opened, read or written     */
+    DESCENT_E_FORMAT,     /* a file's contents are malformed or truncated    */
+    DESCENT_E_NOMEM,      /* an allocation failed or a size is absurd        */
+    DESCENT_E_NONFINITE,  /* a loss or gradient became NaN or Inf            */
+    DESCENT_E_MISMATCH,   /* shapes of data and network disagree             */
+    DESCENT_E_DESYNC,     /* ranks hold different parameters                 */
+    DESCENT_E_REMOTE,     /* another MPI rank failed                         */
+    DESCENT_E_INTERRUPTED,/* stopped by a signal after a clean checkpoint    */
+    DESCENT_E_COUNT
+} descent_status;
+
+/* Text for a status code (static storage, never NULL). */
+const char *descent_strerror(int status);
+
+/* One line describing the last failure: "file: record 12: problem". */
+typedef struct {
+    int code;       /* the status                                          */
+    int rank;       /* MPI rank where it happened (0 without MPI)           */
+    char msg[512];  /* the message, from that rank                          */
+} descent_error;
+
+/* ---- network -------------------------------------------------------------- */
+typedef enum {
+    DESCENT_ACT_SIGMOID = 0, /* the derivation's; the default                 */
+    DESCENT_ACT_TANH,
+    DESCENT_ACT_RELU,
+    DESCENT_ACT_IDENTITY,
+    DESCENT_ACT_SOFTMAX,     /* output layer only                             */
+    DESCENT_ACT_COUNT
+} descent_act;
+
+typedef enum {
+    DESCENT_COST_MSE = 0,    /* C0 = sum_j (a_j - y_j)^2, no 1/2 (derivation) */
+    DESCENT_COST_XENT,       /* softmax cross-entropy: -sum_j y_j log a_j     */
+    DESCENT_COST_COUNT
+} descent_cost;
+
+const char *descent_act_name(descent_act a);
+const char *descent_cost_name(descent_cost c);
+/* Parse "sigmoid", "relu", ...; returns -1 for an unknown name. */
+int descent_act_parse(const char *name);
+int descent_cost_parse(const char *name);
+
+typedef struct descent_net descent_net;
+
+/*
+ * Create a network with n_layers weight layers. sizes has n_layers+1 entries
+ * (input width first), acts has n_layers entries (activation of each layer's
+ * output). Parameters are zero until descent_net_init. Returns DESCENT_E_USAGE
+ * (with err filled) for combinations that make no sense: softmax on a hidden
+ * layer, cross-entropy without a softmax output, a zero width.
+ */
+int descent_net_create(descent_net **out, int n_layers, const int *sizes,
+                       const descent_act *acts, descent_cost cost,
+                       descent_error *err);
+void descent_net_free(descent_net *net);
+
+/* Xavier/Glorot (sigmoid, tanh, identity, softmax) or He (relu) uniform
+ * initialisation from the library's own seeded generator; biases zero. */
+void descent_net_init(descent_net *net, uint64_t seed);
+
+int descent_net_layers(const descent_net *net);
+int descent_net_size(const descent_net *net, int i);     /* i in 0..layers */
+descent_act descent_net_act(const descent_net *net, int layer); /* 0-based */
+descent_cost descent_net_cost(const descent_net *net);
+size_t descent_net_num_params(const descent_net *net);
+
+/* The one contiguous parameter buffer. Layout, layer after layer:
+ * W_l (sizes[l+1] x sizes[l], row-major: W[j][k] is w_jk of the derivation),
+ * then b_l (sizes[l+1]). */
+float *descent_net_params(descent_net *net);
+const float *descent_net_params_const(const descent_net *net);
+/* Views into that buffer for layer l (0-based). */
+float *descent_net_weights(descent_net *net, int layer);
+float *descent_net_biases(descent_net *net, int layer);
+
+/*
+ * Forward pass on n samples (x: n x sizes[0] row-major floats) writing the
+ * output activations to out (n x sizes[L]). Allocates its own scratch.
+ */
+int descent_net_predict(const descent_net *net, const float *x, size_t n,
+                        float *out, descent_error *err);
+
+/*
+ * Loss and gradient of one batch, the derivation's way: per-sample gradients
+ * are summed, then divided by m once (1/m rule). grad has the parameter
+ * buffer's layout; *loss receives the mean cost C = (1/m) sum_i C_i.
+ * y holds the targets (n x sizes[L]). Mostly for tests and tools.
+ */
+int descent_net_gradient(const descent_net *net, const float *x,
+                         const float *y, size_t n, float *grad, double *loss,
+                         descent_error *err);
+
+/* ---- model files ----------------------------------------------------------
+ * Little-endian binary (see README "Model file format"): magic "DSCNTMDL",
+ * u32 version, u32 layers, u32 sizes[layers+1], u32 acts[layers], u32 cost,
+ * u64 parameter count, f32 parameters, u32 crc32 of everything before it.
+ * The write is atomic: a temporary file is fsynced and renamed into place. */
+int descent_model_save(const descent_net *net, const char *path,
+                       descent_error *err);
+int descent_model_load(descent_net **out, const char *path,
+                       descent_error *err);
+
+/* Write a file atomically (temporary file, fsync, rename, fsync of the
+ * directory): writer streams the content and returns 0, or -1 on failure. */
+int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx),
+                       void *ctx, descent_error *err);
+
+/* Write W_l and b_l of every layer as NumPy .npy files in dir
+ * (dir/W1.npy, dir/b1.npy, ...). */
+int descent_model_export_npy(const descent_net *net, const char *dir,
+                             descent_error *err);
+
+/* ---- data ----------------------------------------------------------------- */
+typedef struct descent_data descent_data;
+
+/* IDX image + label files (MNIST layout), plain or .gz. Pixels stay uint8 in
+ * memory and are scaled to [0,1] per batch; labels become one-hot targets.
+ * labels may be NULL: an unlabelled set (for prediction). */
+int descent_data_load_idx(descent_data **out, const char *images,
+                          const char *labels, descent_error *err);
+
+typedef struct {
+    int header;       /* 1: skip the first line                            */
+    int n_targets;    /* 0: classification, the label is column label_col; */
+                      /* >0: regression, the last n_targets columns         */
+    int label_col;    /* classification: 0 = first column, -1 = last        */
+    int n_classes;    /* classification: 0 = max label + 1                  */
+    int unlabeled;    /* 1: every column is a feature (for prediction)      */
+} descent_csv_options;
+
+int descent_data_load_csv(descent_data **out, const char *path,
+                          const descent_csv_options *opt, descent_error *err);
+void descent_data_free(descent_data *d);
+
+size_t descent_data_count(const descent_data *d);
+int descent_data_features(const descent_data *d);
+int descent_data_outputs(const descent_data *d);   /* classes or targets */
+int descent_data_is_classification(const descent_data *d);
+/* Keep only the first n samples (n <= count). */
+void descent_data_truncate(descent_data *d, size_t n);
+/* Move the last `fraction` of d into a new set *val (0 < fraction < 1). */
+int descent_data_split(descent_data *d, double fraction, descent_data **val,
+                       descent_error *err);
+/* Check that d fits net: feature count, and labels inside the output layer
+ * (classification) or the target count (regression). */
+int descent_data_check(const descent_data *d, const descent_net *net,
+                       descent_error *err);
+/* Copy sample i as floats: x gets features, y (may be NULL) the targets. */
+void descent_data_sample(const descent_data *d, size_t i, float *x, float *y);
+
+/* ---- training ------------------------------------------------------------- */
+typedef enum {
+    DESCENT_OPT_GD = 0,       /* theta <- theta - lr grad C (the derivation) */
+    DESCENT_OPT_MOMENTUM,
+    DESCENT_OPT_ADAM,
+    DESCENT_OPT_COUNT
+} descent_optimizer;
+
+const char *descent_optimizer_name(descent_optimizer o);
+int descent_optimizer_parse(const char *name);
+
+typedef struct {
+    int epochs;              /* > 0                                           */
+    size_t batch;            /* global mini-batch m; >= training set = full GD */
+    double lr;               /* > 0                                           */
+    descent_optimizer optimizer;
+    double momentum;         /* momentum: mu (default 0.9)                    */
+    double beta1, beta2, eps;/* adam (0.9, 0.999, 1e-8)                       */
+    double weight_decay;     /* L2 on weights: adds wd * W to the gradient    */
+    uint64_t seed;           /* data order of epoch e = f(seed, e)            */
+    int sync_check;          /* compare parameter checksums every N steps     */
+} descent_train_config;
+
+/* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */
+void descent_train_config_default(descent_train_config *cfg);
+/* Check a config; fills err with the first problem. */
+int descent_train_config_check(const descent_train_config *cfg,
+                               descent_error *err);
+
+typedef struct {
+    double loss, accuracy;   /* mean loss, fraction correct (classification) */
+    size_t count;
+} descent_eval_result;
+
+typedef struct {
+    int epoch;               /* 1-based                                     */
+    double train_loss, train_accuracy;
+    int has_val;
+    descent_eval_result val;
+    double seconds, samples_per_sec;
+    double comm_seconds;     /* time inside the step's reduction            */
+    double compute_seconds;  /* the rest of the step                        */
+    long steps;              /* steps so far                                */
+} descent_epoch_stats;
+
+typedef struct {
+    /* Called on every rank after each epoch; return non-zero to stop. */
+    int (*on_epoch)(const descent_epoch_stats *st, void *user);
+    /* Called on every rank every few steps for a progress display. */
+    void (*on_progress)(int epoch, long step, long steps_per_epoch, void *user);
+    void *user;
+} descent_callbacks;
+
+/*
+ * Train net on train (and evaluate val after each epoch when non-NULL).
+ * Under MPI (descent_mpi_init called, more than one rank) every rank must
+ * call it with the same arguments and data; each processes its slice of
+ * every global batch, and all ranks end with identical parameters. Errors
+ * on any rank are agreed: every rank returns non-zero (DESCENT_E_REMOTE on
+ * the ranks that did not fail themselves).
+ */
+int descent_train(descent_net *net, const descent_data *train,
+                  const descent_data *val, const descent_train_config *cfg,
+                  const descent_callbacks *cb, descent_error *err);
+
+/* Loss, accuracy and (if confusion != NULL, classes x classes, row = true
+ * class) the confusion matrix over d. Split across ranks under MPI. */
+int descent_evaluate(const descent_net *net, const descent_data *d,
+                     descent_eval_result *res, uint64_t *confusion,
+                     descent_error *err);
+
+/* ---- parallel runtime ----------------------------------------------------- */
+/* Initialise MPI (MPI_THREAD_FUNNELED). Without it the library runs as one
+ * process. Returns DESCENT_OK or DESCENT_E_IO. */
+int descent_mpi_init(int *argc, char ***argv);
+void descent_mpi_finalize(void);
+int descent_mpi_rank(void);
+int descent_mpi_size(void);
+/* Every rank passes its local status; returns the first non-OK status of the
+ * lowest failing rank (or DESCENT_OK) and that rank in *failed_rank. */
+int descent_mpi_agree(int status, int *failed_rank);
+void descent_mpi_abort(int code);
+/* Threads per rank as OpenMP will use them (1 without OpenMP). */
+int descent_threads(void);
+/* Host name of every rank, comma separated, collected on all ranks. */
+int descent_mpi_hosts(char *buf, size_t len);
+/* The smallest number of CPUs any rank's affinity mask allows (collective). */
+int descent_mpi_min_affinity(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

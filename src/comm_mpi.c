@@ -1,0 +1,151 @@
+/*
+ * comm_mpi.c - the only file that includes <mpi.h>. Behind a handful of
+ * functions: init, rank and size, sum-reduce a buffer in place, agree on an
+ * error, abort, host names. Without descent_mpi_init (a library user who
+ * never asked for MPI) every function acts as a single process.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <limits.h>
+#include <sched.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int g_active; /* we initialised MPI and have not finalised it */
+static int g_rank, g_size = 1;
+
+int descent_mpi_init(int *argc, char ***argv) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited) {
+        int provided = 0;
+        if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
+            return DESCENT_E_IO;
+    }
+    /* errors come back as codes so every rank can report and agree */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    g_active = 1;
+    return DESCENT_OK;
+}
+
+void descent_mpi_finalize(void) {
+    if (!g_active) return;
+    g_active = 0;
+    MPI_Finalize();
+}
+
+int descent_mpi_rank(void) { return g_rank; }
+int descent_mpi_size(void) { return g_size; }
+int comm_rank(void) { return g_rank; }
+int comm_size(void) { return g_size; }
+
+void descent_mpi_abort(int code) {
+    if (g_active) MPI_Abort(MPI_COMM_WORLD, code);
+    _exit(code);
+}
+
+/* MPI counts are ints: reduce very large buffers in pieces */
+#define COMM_CHUNK ((size_t)1 << 28)
+
+static int sum_inplace(void *buf, size_t n, MPI_Datatype type, size_t elem) {
+    if (!g_active || g_size == 1) return DESCENT_OK;
+    char *p = buf;
+    for (size_t off = 0; off < n; off += COMM_CHUNK) {
+        const size_t cnt = n - off < COMM_CHUNK ? n - off : COMM_CHUNK;
+        if (MPI_Allreduce(MPI_IN_PLACE, p + off * elem, (int)cnt, type, MPI_SUM,
+                          MPI_COMM_WORLD) != MPI_SUCCESS)
+            return DESCENT_E_IO;
+    }
+    return DESCENT_OK;
+}
+
+int comm_sum_float(float *buf, size_t n) { return sum_inplace(buf, n, MPI_FLOAT, sizeof(float)); }
+int comm_sum_double(double *buf, size_t n) {
+    return sum_inplace(buf, n, MPI_DOUBLE, sizeof(double));
+}
+
+int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
+    *mn = *mx = v;
+    if (!g_active || g_size == 1) return DESCENT_OK;
+    /* max of v and of ~v: one collective gives both extremes */
+    unsigned int in[2] = {v, ~v}, out[2];
+    if (MPI_Allreduce(in, out, 2, MPI_UNSIGNED, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return DESCENT_E_IO;
+    *mx = out[0];
+    *mn = ~out[1];
+    return DESCENT_OK;
+}
+
+int comm_agree(int status, int *failed_rank) {
+    if (failed_rank) *failed_rank = status ? g_rank : -1;
+    if (!g_active || g_size == 1) return status;
+    /* MINLOC over (failing rank or size, status): the lowest failing rank
+     * wins and carries its status along */
+    struct { int value, index; } in = {status ? g_rank : g_size, status}, out;
+    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        if (failed_rank) *failed_rank = g_rank;
+        return DESCENT_E_IO;
+    }
+    if (out.value == g_size) return DESCENT_OK;
+    if (failed_rank) *failed_rank = out.value;
+    return out.index;
+}
+
+int descent_mpi_agree(int status, int *failed_rank) { return comm_agree(status, failed_rank); }
+
+double comm_wtime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int descent_mpi_hosts(char *buf, size_t len) {
+    char name[MPI_MAX_PROCESSOR_NAME + 1] = {0};
+    if (len == 0) return DESCENT_E_USAGE;
+    buf[0] = '\0';
+    if (!g_active) {
+        gethostname(name, sizeof name - 1);
+        snprintf(buf, len, "%s", name);
+        return DESCENT_OK;
+    }
+    int nl = 0;
+    MPI_Get_processor_name(name, &nl);
+    enum { W = 64 };
+    char mine[W] = {0};
+    snprintf(mine, W, "%s", name);
+    char *all = malloc((size_t)g_size * W);
+    if (!all) return DESCENT_E_NOMEM;
+    if (MPI_Allgather(mine, W, MPI_CHAR, all, W, MPI_CHAR, MPI_COMM_WORLD) != MPI_SUCCESS) {
+        free(all);
+        return DESCENT_E_IO;
+    }
+    /* list each distinct host once, with its rank count */
+    size_t used = 0;
+    for (int r = 0; r < g_size; r++) {
+        int seen = 0, count = 0;
+        for (int q = 0; q < r; q++) seen |= strncmp(all + q * W, all + r * W, W) == 0;
+        if (seen) continue;
+        for (int q = r; q < g_size; q++) count += strncmp(all + q * W, all + r * W, W) == 0;
+        int w = snprintf(buf + used, len - used, "%s%.*s (%d rank%s)", used ? ", " : "", W - 1,
+                         all + r * W, count, count == 1 ? "" : "s");
+        if (w < 0 || (size_t)w >= len - used) break;
+        used += (size_t)w;
+    }
+    free(all);
+    return DESCENT_OK;
+}
+
+int descent_mpi_min_affinity(void) {
+    cpu_set_t set;
+    int cpus = 0;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    if (g_active && g_size > 1)
+        MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return cpus;
+}

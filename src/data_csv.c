@@ -1,0 +1,162 @@
+/*
+ * data_csv.c - comma-separated text: one sample per line, an optional header
+ * line, either a class label column plus feature columns (classification) or
+ * feature columns followed by n_targets target columns (regression). Every
+ * field must be a finite number; every row must have the first row's length.
+ * Knows nothing of MPI.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_MAX_COLUMNS (1 << 24)
+#define CSV_MAX_CLASSES 65536
+
+typedef struct {
+    float *v;
+    size_t n, cap;
+} fvec;
+
+static int fvec_push(fvec *a, float x) {
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 4096;
+        if (cap > SIZE_MAX / sizeof(float)) return -1;
+        float *p = realloc(a->v, cap * sizeof(float));
+        if (!p) return -1;
+        a->v = p;
+        a->cap = cap;
+    }
+    a->v[a->n++] = x;
+    return 0;
+}
+
+/* Split line (modified in place) into numbers; returns the column count or
+ * -1 with err filled. */
+static long parse_row(char *line, const char *path, size_t lineno, fvec *out,
+                      descent_error *err) {
+    long col = 0;
+    char *p = line;
+    for (;;) {
+        char *end;
+        while (*p == ' ' || *p == '\t') p++;
+        errno = 0;
+        const double x = strtod(p, &end);
+        char *q = end;
+        while (*q == ' ' || *q == '\t' || *q == '\r') q++;
+        if (end == p || (*q != ',' && *q != '\0' && *q != '\n')) {
+            size_t flen = strcspn(p, ",\r\n");
+            set_error(err, DESCENT_E_FORMAT, "%s: line %zu, column %ld: not a number: \"%.*s\"",
+                      path, lineno, col + 1, (int)(flen > 40 ? 40 : flen), p);
+            return -1;
+        }
+        if (!isfinite(x) || fabs(x) > 3.4e38) {
+            set_error(err, DESCENT_E_FORMAT, "%s: line %zu, column %ld: value %.*s is not a finite "
+                      "float", path, lineno, col + 1, (int)(end - p), p);
+            return -1;
+        }
+        if (fvec_push(out, (float)x)) {
+            set_error(err, DESCENT_E_NOMEM, "%s: line %zu: out of memory", path, lineno);
+            return -1;
+        }
+        col++;
+        if (col > CSV_MAX_COLUMNS) {
+            set_error(err, DESCENT_E_FORMAT, "%s: line %zu: more than %d columns", path, lineno,
+                      CSV_MAX_COLUMNS);
+            return -1;
+        }
+        if (*q != ',') break;
+        p = q + 1;
+    }
+    return col;
+}
+
+static int blank(const char *s) {
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
+    return 1;
+}
+
+int descent_data_load_csv(descent_data **out, const char *path, const descent_csv_options *opt,
+                          descent_error *err) {
+    *out = NULL;
+    if (opt->n_targets < 0 || (opt->n_targets == 0 && opt->label_col != 0 && opt->label_col != -1))
+        return set_error(err, DESCENT_E_USAGE, "%s: label column must be first (0) or last (-1)",
+                         path);
+    FILE *f = fopen(path, "r");
+    if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *line = NULL;
+    size_t linecap = 0, lineno = 0, rows = 0;
+    long ncol = -1;
+    fvec all = {0};
+    int rc = DESCENT_OK;
+    ssize_t len;
+    while ((len = getline(&line, &linecap, f)) >= 0) {
+        lineno++;
+        if (lineno == 1 && opt->header) continue;
+        if (blank(line)) continue;
+        if ((size_t)len != strlen(line)) {
+            rc = set_error(err, DESCENT_E_FORMAT, "%s: line %zu: contains a NUL byte", path, lineno);
+            break;
+        }
+        const long c = parse_row(line, path, lineno, &all, err);
+        if (c < 0) { rc = err ? err->code : DESCENT_E_FORMAT; break; }
+        if (ncol < 0) ncol = c;
+        else if (c != ncol) {
+            rc = set_error(err, DESCENT_E_FORMAT, "%s: line %zu: %ld columns, expected %ld like the "
+                           "first row", path, lineno, c, ncol);
+            break;
+        }
+        rows++;
+    }
+    if (!rc && ferror(f)) rc = set_error(err, DESCENT_E_IO, "%s: read error", path);
+    free(line);
+    fclose(f);
+    const int nt = opt->n_targets;
+    if (!rc && rows == 0) rc = set_error(err, DESCENT_E_FORMAT, "%s: no data rows", path);
+    if (!rc && !opt->unlabeled && ncol < (nt > 0 ? nt : 1) + 1)
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: %ld columns leave no feature columns", path,
+                       ncol);
+    descent_data *d = NULL;
+    if (!rc) {
+        const int classification = nt == 0 && !opt->unlabeled;
+        const int nin = (int)(opt->unlabeled ? ncol : ncol - (classification ? 1 : nt));
+        int nout = opt->unlabeled ? 0 : classification ? opt->n_classes : nt;
+        if (classification && nout == 0) { /* max label + 1 */
+            for (size_t r = 0; r < rows; r++) {
+                const float lab = all.v[r * ncol + (opt->label_col == 0 ? 0 : ncol - 1)];
+                if (lab >= 0 && lab < CSV_MAX_CLASSES && lab + 1 > nout) nout = (int)lab + 1;
+            }
+            if (nout < 2) nout = 2;
+        }
+        d = data_alloc(path, rows, nin, nout, classification, 4);
+        if (!d) rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory for %zu rows", path, rows);
+        for (size_t r = 0; !rc && r < rows; r++) {
+            const float *row = all.v + r * (size_t)ncol;
+            float *x = d->xf + r * (size_t)nin;
+            if (opt->unlabeled) {
+                memcpy(x, row, sizeof(float) * (size_t)nin);
+            } else if (classification) {
+                const long lc = opt->label_col == 0 ? 0 : ncol - 1;
+                const float lab = row[lc];
+                if (lab != floorf(lab) || lab < 0 || lab >= nout) {
+                    rc = set_error(err, DESCENT_E_FORMAT, "%s: data row %zu: label %g is not a "
+                                   "class index in 0..%d", path, r + 1, lab, nout - 1);
+                    break;
+                }
+                d->labels[r] = (int32_t)lab;
+                memcpy(x, row + (lc == 0 ? 1 : 0), sizeof(float) * (size_t)nin);
+            } else {
+                memcpy(x, row, sizeof(float) * (size_t)nin);
+                memcpy(d->targets + r * (size_t)nt, row + nin, sizeof(float) * (size_t)nt);
+            }
+        }
+    }
+    free(all.v);
+    if (rc) { descent_data_free(d); return rc; }
+    *out = d;
+    return DESCENT_OK;
+}

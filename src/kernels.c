@@ -1,0 +1,330 @@
+/*
+ * kernels.c - the layer kernels: dense forward, the two halves of dense
+ * backward, softmax and the costs. Blocks of samples are sample-major
+ * (B x width, row stride ld), W is OUT x IN row-major as in the derivation.
+ * OpenMP lives here and nowhere else; no MPI here.
+ *
+ * Determinism: every output element is produced by exactly one thread with a
+ * fixed sequence of operations that does not depend on the thread count, on
+ * the tile it falls in or on its position in the block (full tiles and edge
+ * code perform the same per-element arithmetic). A sample's activations and
+ * error terms therefore depend only on the sample and the parameters, which
+ * is what lets ranks and threads be pure performance knobs.
+ *
+ * Vectorisation uses GCC/Clang vector extensions at the widest width the
+ * compiler targets (set by -march; see CMakeLists.txt), never -ffast-math.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__AVX512F__)
+#define VL 16
+#elif defined(__AVX__)
+#define VL 8
+#else
+#define VL 4
+#endif
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+
+static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
+static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+static inline vf vbcast(float s) {
+    vf v;
+    for (int i = 0; i < VL; i++) v[i] = s;
+    return v;
+}
+/* Fixed-order horizontal sum: lane 0, then 1, ... */
+static inline float vhsum(vf v) {
+    float s = v[0];
+    for (int i = 1; i < VL; i++) s += v[i];
+    return s;
+}
+
+static inline float act_apply(float z, descent_act act) {
+    switch (act) {
+    case DESCENT_ACT_SIGMOID: return 1.0f / (1.0f + expf(-z));
+    case DESCENT_ACT_TANH: return tanhf(z);
+    case DESCENT_ACT_RELU: return z > 0.0f ? z : 0.0f;
+    default: return z; /* identity; softmax is applied by k_softmax/k_cost */
+    }
+}
+
+/* sigma'(z) written in terms of a = sigma(z) */
+static inline float act_deriv(float a, descent_act act) {
+    switch (act) {
+    case DESCENT_ACT_SIGMOID: return a * (1.0f - a);
+    case DESCENT_ACT_TANH: return 1.0f - a * a;
+    case DESCENT_ACT_RELU: return a > 0.0f ? 1.0f : 0.0f;
+    default: return 1.0f;
+    }
+}
+
+/* ---- forward --------------------------------------------------------------
+ * out[s][j] = act(b[j] + sum_k inp[s][k] w[j][k]): a dot product over k,
+ * which is contiguous in both operands. Register tile: FS samples x FJ
+ * outputs of vector accumulators. Per element: lanes accumulate k = lane
+ * (mod VL) in order, a fixed horizontal sum, the scalar tail, + b, act. */
+#define FS 3
+#define FJ 3
+
+static inline float dot_one(const float *x, const float *w, int IN, int kv) {
+    vf acc = vbcast(0.0f);
+    for (int k = 0; k < kv; k += VL) acc += vload(x + k) * vload(w + k);
+    float h = vhsum(acc);
+    for (int k = kv; k < IN; k++) h += x[k] * w[k];
+    return h;
+}
+
+void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
+                     const float *w, const float *b, int B, int IN, int OUT,
+                     descent_act act) {
+    const int kv = IN / VL * VL;
+    const int ntj = (OUT + FJ - 1) / FJ;
+#pragma omp parallel for schedule(static)
+    for (int tj = 0; tj < ntj; tj++) {
+        const int j0 = tj * FJ;
+        int s = 0;
+        if (j0 + FJ <= OUT) {
+            const float *w0 = w + (size_t)j0 * IN;
+            for (; s + FS <= B; s += FS) {
+                vf acc[FS][FJ];
+                for (int i = 0; i < FS; i++)
+                    for (int j = 0; j < FJ; j++) acc[i][j] = vbcast(0.0f);
+                for (int k = 0; k < kv; k += VL) {
+                    vf x[FS], wv[FJ];
+                    for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
+                    for (int j = 0; j < FJ; j++) wv[j] = vload(w0 + (size_t)j * IN + k);
+                    for (int i = 0; i < FS; i++)
+                        for (int j = 0; j < FJ; j++) acc[i][j] += x[i] * wv[j];
+                }
+                for (int i = 0; i < FS; i++) {
+                    const float *xi = inp + (size_t)(s + i) * ldi;
+                    for (int j = 0; j < FJ; j++) {
+                        const float *wj = w0 + (size_t)j * IN;
+                        float h = vhsum(acc[i][j]);
+                        for (int k = kv; k < IN; k++) h += xi[k] * wj[k];
+                        out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
+                    }
+                }
+            }
+        }
+        /* edge: the samples left over, or every sample of a partial tile */
+        const int jn = OUT - j0 < FJ ? OUT - j0 : FJ;
+        for (; s < B; s++)
+            for (int j = j0; j < j0 + jn; j++)
+                out[(size_t)s * ldo + j] =
+                    act_apply(dot_one(inp + (size_t)s * ldi, w + (size_t)j * IN, IN, kv) + b[j], act);
+    }
+}
+
+/* ---- backward: weight and bias gradients ---------------------------------
+ * dw[j][k..k+VL) += sum_s dout[s][j] * inp[s][k..k+VL): an outer product per
+ * sample, vectorised over k, reduced over s in sample order. Tiles of WJ rows
+ * of dw are owned by one thread each (parallel over output units), so no two
+ * threads write the same element. Per element: load dw, one FMA per sample in
+ * order, store; the vector, single-vector and scalar paths agree. */
+#define WJ 6
+
+static void dw_rows(float *dw, const float *dout, int ldd, const float *inp,
+                    int ldi, int B, int IN, int j0, int jn) {
+    int k = 0;
+    if (jn == WJ) {
+        for (; k + 2 * VL <= IN; k += 2 * VL) {
+            vf acc[WJ][2];
+            for (int r = 0; r < WJ; r++) {
+                acc[r][0] = vload(dw + (size_t)(j0 + r) * IN + k);
+                acc[r][1] = vload(dw + (size_t)(j0 + r) * IN + k + VL);
+            }
+            for (int s = 0; s < B; s++) {
+                const float *xs = inp + (size_t)s * ldi + k;
+                const float *ds = dout + (size_t)s * ldd + j0;
+                vf x0 = vload(xs), x1 = vload(xs + VL);
+                for (int r = 0; r < WJ; r++) {
+                    vf d = vbcast(ds[r]);
+                    acc[r][0] += d * x0;
+                    acc[r][1] += d * x1;
+                }
+            }
+            for (int r = 0; r < WJ; r++) {
+                vstore(dw + (size_t)(j0 + r) * IN + k, acc[r][0]);
+                vstore(dw + (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
+            }
+        }
+    }
+    for (int r = 0; r < jn; r++) {
+        float *row = dw + (size_t)(j0 + r) * IN;
+        int kk = k;
+        for (; kk + VL <= IN; kk += VL) {
+            vf acc = vload(row + kk);
+            for (int s = 0; s < B; s++)
+                acc += vbcast(dout[(size_t)s * ldd + j0 + r]) * vload(inp + (size_t)s * ldi + kk);
+            vstore(row + kk, acc);
+        }
+        for (; kk < IN; kk++) {
+            float a = row[kk];
+            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j0 + r] * inp[(size_t)s * ldi + kk];
+            row[kk] = a;
+        }
+    }
+}
+
+void k_dense_backward_weights(float *dw, float *db, const float *dout,
+                              int ldd, const float *inp, int ldi, int B,
+                              int IN, int OUT) {
+    const int ntj = (OUT + WJ - 1) / WJ;
+#pragma omp parallel for schedule(static)
+    for (int tj = 0; tj < ntj; tj++) {
+        const int j0 = tj * WJ;
+        const int jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+        for (int j = j0; j < j0 + jn; j++) {
+            float a = db[j];
+            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
+            db[j] = a;
+        }
+        dw_rows(dw, dout, ldd, inp, ldi, B, IN, j0, jn);
+    }
+}
+
+/* ---- backward: error terms of the previous layer --------------------------
+ * dinp[s][k] = (sum_j dout[s][j] w[j][k]) * act'(a[s][k]): the derivation's
+ * delta_l = (W_{l+1}^T delta_{l+1}) (.) sigma'(z_l), vectorised over k,
+ * reduced over j in order; parallel over (sample tile, k tile) pairs. */
+#define IS 6
+
+static inline void deriv_scale(float *o, const float *a, int n, descent_act act) {
+    for (int i = 0; i < n; i++) o[i] *= act_deriv(a[i], act);
+}
+
+void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
+                            const float *w, const float *a, int lda, int B,
+                            int IN, int OUT, descent_act act) {
+    const int ntk = (IN + 2 * VL - 1) / (2 * VL);
+    const int nts = (B + IS - 1) / IS;
+    const int nt = ntk * nts;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < nt; t++) {
+        const int k0 = (t / nts) * 2 * VL, s0 = (t % nts) * IS;
+        const int kn = IN - k0 < 2 * VL ? IN - k0 : 2 * VL;
+        const int sn = B - s0 < IS ? B - s0 : IS;
+        if (kn == 2 * VL && sn == IS) {
+            vf acc[IS][2];
+            for (int r = 0; r < IS; r++) acc[r][0] = acc[r][1] = vbcast(0.0f);
+            for (int j = 0; j < OUT; j++) {
+                const float *wj = w + (size_t)j * IN + k0;
+                vf w0 = vload(wj), w1 = vload(wj + VL);
+                for (int r = 0; r < IS; r++) {
+                    vf d = vbcast(dout[(size_t)(s0 + r) * ldd + j]);
+                    acc[r][0] += d * w0;
+                    acc[r][1] += d * w1;
+                }
+            }
+            for (int r = 0; r < IS; r++) {
+                float *o = dinp + (size_t)(s0 + r) * ldo + k0;
+                vstore(o, acc[r][0]);
+                vstore(o + VL, acc[r][1]);
+                deriv_scale(o, a + (size_t)(s0 + r) * lda + k0, 2 * VL, act);
+            }
+        } else {
+            for (int r = 0; r < sn; r++) {
+                float *o = dinp + (size_t)(s0 + r) * ldo + k0;
+                const float *ds = dout + (size_t)(s0 + r) * ldd;
+                for (int kk = 0; kk < kn; kk++) {
+                    float h = 0.0f;
+                    for (int j = 0; j < OUT; j++) h += ds[j] * w[(size_t)j * IN + k0 + kk];
+                    o[kk] = h;
+                }
+                deriv_scale(o, a + (size_t)(s0 + r) * lda + k0, kn, act);
+            }
+        }
+    }
+}
+
+/* ---- softmax and costs ---------------------------------------------------- */
+int k_argmax(const float *row, int n) {
+    int best = 0;
+    for (int j = 1; j < n; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+void k_softmax(float *z, int ld, int B, int n) {
+    for (int s = 0; s < B; s++) {
+        float *r = z + (size_t)s * ld;
+        float mx = r[0];
+        for (int j = 1; j < n; j++) mx = r[j] > mx ? r[j] : mx;
+        float sum = 0.0f;
+        for (int j = 0; j < n; j++) { r[j] = expf(r[j] - mx); sum += r[j]; }
+        for (int j = 0; j < n; j++) r[j] /= sum;
+    }
+}
+
+/* Per sample: the cost C0 and delta = dC0/dz of the output layer.
+ *  MSE (any activation but softmax): C0 = sum_j (a_j - y_j)^2,
+ *      delta_j = 2 (a_j - y_j) sigma'(z_j)                    (derivation)
+ *  MSE + softmax: delta = J^T g with g = 2(a - y), J = diag(a) - a a^T,
+ *      delta_j = a_j (g_j - sum_i a_i g_i)
+ *  cross-entropy + softmax: C0 = -sum_j y_j log a_j, computed from the
+ *      shifted logits (no log of 0); delta_j = a_j sum_i y_i - y_j. */
+void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
+            int B, int n, descent_act act, descent_cost cost,
+            int classification, block_stats *st) {
+    for (int s = 0; s < B; s++) {
+        float *as = a + (size_t)s * lda;
+        const float *ys = y + (size_t)s * ldy;
+        float *ds = delta + (size_t)s * ldd;
+        float loss = 0.0f;
+        if (act == DESCENT_ACT_SOFTMAX) {
+            float mx = as[0];
+            for (int j = 1; j < n; j++) mx = as[j] > mx ? as[j] : mx;
+            float sum = 0.0f;
+            for (int j = 0; j < n; j++) {
+                as[j] -= mx;           /* shifted logit, <= 0 */
+                sum += expf(as[j]);
+            }
+            const float logsum = logf(sum);
+            if (cost == DESCENT_COST_XENT) {
+                float sy = 0.0f;
+                for (int j = 0; j < n; j++) {
+                    if (ys[j] != 0.0f) loss -= ys[j] * (as[j] - logsum);
+                    sy += ys[j];
+                }
+                for (int j = 0; j < n; j++) {
+                    as[j] = expf(as[j]) / sum;
+                    ds[j] = as[j] * sy - ys[j];
+                }
+            } else {
+                float dot = 0.0f;
+                for (int j = 0; j < n; j++) {
+                    as[j] = expf(as[j]) / sum;
+                    const float e = as[j] - ys[j];
+                    loss += e * e;
+                    ds[j] = 2.0f * e; /* g_j for now */
+                    dot += as[j] * ds[j];
+                }
+                for (int j = 0; j < n; j++) ds[j] = as[j] * (ds[j] - dot);
+            }
+        } else {
+            for (int j = 0; j < n; j++) {
+                const float e = as[j] - ys[j];
+                loss += e * e;
+                ds[j] = 2.0f * e * act_deriv(as[j], act);
+            }
+        }
+        if (!isfinite(loss)) st->nonfinite += 1.0;
+        st->loss += loss;
+        if (classification && k_argmax(as, n) == k_argmax(ys, n)) st->correct += 1.0;
+    }
+}
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+int descent_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}

@@ -1,0 +1,255 @@
+/*
+ * net.c - the network: widths, activations and cost; ONE parameter buffer
+ * with the layers as views into it; initialisation; the forward and backward
+ * pass over a block of samples (the derivation, blocked so the per-sample
+ * outer products become matrix products). No MPI here.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const act_names[DESCENT_ACT_COUNT] = {"sigmoid", "tanh", "relu", "identity",
+                                                         "softmax"};
+static const char *const cost_names[DESCENT_COST_COUNT] = {"mse", "xent"};
+
+const char *descent_act_name(descent_act a) {
+    return (unsigned)a < DESCENT_ACT_COUNT ? act_names[a] : "?";
+}
+const char *descent_cost_name(descent_cost c) {
+    return (unsigned)c < DESCENT_COST_COUNT ? cost_names[c] : "?";
+}
+int descent_act_parse(const char *name) {
+    for (int i = 0; i < DESCENT_ACT_COUNT; i++)
+        if (strcmp(name, act_names[i]) == 0) return i;
+    return -1;
+}
+int descent_cost_parse(const char *name) {
+    for (int i = 0; i < DESCENT_COST_COUNT; i++)
+        if (strcmp(name, cost_names[i]) == 0) return i;
+    if (strcmp(name, "cross-entropy") == 0) return DESCENT_COST_XENT;
+    return -1;
+}
+
+/* Largest accepted width and parameter count: far beyond any sane network,
+ * small enough that size arithmetic cannot overflow. */
+#define MAX_WIDTH (1 << 24)
+#define MAX_LAYERS 1024
+#define MAX_PARAMS ((size_t)1 << 34)
+
+size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off) {
+    size_t off = 0;
+    for (int l = 0; l < L; l++) {
+        if (w_off) w_off[l] = off;
+        off += (size_t)sizes[l + 1] * (size_t)sizes[l];
+        if (b_off) b_off[l] = off;
+        off += (size_t)sizes[l + 1];
+    }
+    return off;
+}
+
+int descent_net_create(descent_net **out, int L, const int *sizes, const descent_act *acts,
+                       descent_cost cost, descent_error *err) {
+    *out = NULL;
+    if (L < 1 || L > MAX_LAYERS)
+        return set_error(err, DESCENT_E_USAGE, "a network needs 1 to %d weight layers (got %d)",
+                         MAX_LAYERS, L);
+    if ((unsigned)cost >= DESCENT_COST_COUNT)
+        return set_error(err, DESCENT_E_USAGE, "unknown cost %d", (int)cost);
+    for (int i = 0; i <= L; i++)
+        if (sizes[i] < 1 || sizes[i] > MAX_WIDTH)
+            return set_error(err, DESCENT_E_USAGE, "layer width %d must be 1..%d (got %d)", i,
+                             MAX_WIDTH, sizes[i]);
+    for (int l = 0; l < L; l++) {
+        if ((unsigned)acts[l] >= DESCENT_ACT_COUNT)
+            return set_error(err, DESCENT_E_USAGE, "layer %d: unknown activation", l + 1);
+        if (acts[l] == DESCENT_ACT_SOFTMAX && l != L - 1)
+            return set_error(err, DESCENT_E_USAGE,
+                             "layer %d: softmax is only allowed on the output layer", l + 1);
+    }
+    if (cost == DESCENT_COST_XENT && acts[L - 1] != DESCENT_ACT_SOFTMAX)
+        return set_error(err, DESCENT_E_USAGE,
+                         "cross-entropy needs a softmax output layer (the output is %s)",
+                         descent_act_name(acts[L - 1]));
+    if (acts[L - 1] == DESCENT_ACT_SOFTMAX && sizes[L] < 2)
+        return set_error(err, DESCENT_E_USAGE, "softmax needs at least 2 outputs");
+    size_t n = 0;
+    for (int l = 0; l < L; l++) {
+        n += ((size_t)sizes[l] + 1) * (size_t)sizes[l + 1];
+        if (n > MAX_PARAMS)
+            return set_error(err, DESCENT_E_NOMEM, "network has too many parameters (> %zu)",
+                             MAX_PARAMS);
+    }
+    descent_net *net = calloc(1, sizeof *net);
+    if (!net) return set_error(err, DESCENT_E_NOMEM, "out of memory");
+    net->L = L;
+    net->cost = cost;
+    net->sizes = malloc(sizeof(int) * (size_t)(L + 1));
+    net->acts = malloc(sizeof(descent_act) * (size_t)L);
+    net->w_off = malloc(sizeof(size_t) * (size_t)L);
+    net->b_off = malloc(sizeof(size_t) * (size_t)L);
+    if (net->sizes && net->acts && net->w_off && net->b_off) {
+        memcpy(net->sizes, sizes, sizeof(int) * (size_t)(L + 1));
+        memcpy(net->acts, acts, sizeof(descent_act) * (size_t)L);
+        net->n_params = net_layout(L, sizes, net->w_off, net->b_off);
+        net->params = aligned_calloc(net->n_params, sizeof(float));
+    }
+    if (!net->params) {
+        descent_net_free(net);
+        return set_error(err, DESCENT_E_NOMEM, "out of memory for %zu parameters", n);
+    }
+    *out = net;
+    return DESCENT_OK;
+}
+
+void descent_net_free(descent_net *net) {
+    if (!net) return;
+    free(net->sizes);
+    free(net->acts);
+    free(net->w_off);
+    free(net->b_off);
+    aligned_free(net->params);
+    free(net);
+}
+
+void descent_net_init(descent_net *net, uint64_t seed) {
+    rng_t r;
+    rng_seed(&r, seed, 0x1417ull);
+    for (int l = 0; l < net->L; l++) {
+        const double fan_in = net->sizes[l], fan_out = net->sizes[l + 1];
+        /* He uniform for relu, Xavier/Glorot uniform otherwise */
+        const double limit = net->acts[l] == DESCENT_ACT_RELU ? sqrt(6.0 / fan_in)
+                                                              : sqrt(6.0 / (fan_in + fan_out));
+        float *w = net->params + net->w_off[l];
+        const size_t nw = (size_t)net->sizes[l + 1] * (size_t)net->sizes[l];
+        for (size_t i = 0; i < nw; i++) w[i] = (float)((2.0 * rng_uniform(&r) - 1.0) * limit);
+        memset(net->params + net->b_off[l], 0, sizeof(float) * (size_t)net->sizes[l + 1]);
+    }
+}
+
+int descent_net_layers(const descent_net *net) { return net->L; }
+int descent_net_size(const descent_net *net, int i) { return net->sizes[i]; }
+descent_act descent_net_act(const descent_net *net, int l) { return net->acts[l]; }
+descent_cost descent_net_cost(const descent_net *net) { return net->cost; }
+size_t descent_net_num_params(const descent_net *net) { return net->n_params; }
+float *descent_net_params(descent_net *net) { return net->params; }
+const float *descent_net_params_const(const descent_net *net) { return net->params; }
+float *descent_net_weights(descent_net *net, int l) { return net->params + net->w_off[l]; }
+float *descent_net_biases(descent_net *net, int l) { return net->params + net->b_off[l]; }
+
+/* ---- workspace ------------------------------------------------------------ */
+int workspace_init(workspace *ws, const descent_net *net, int bcap) {
+    memset(ws, 0, sizeof *ws);
+    ws->bcap = bcap;
+    ws->L = net->L;
+    ws->ld = calloc((size_t)net->L + 1, sizeof(int));
+    ws->act = calloc((size_t)net->L + 1, sizeof(float *));
+    if (!ws->ld || !ws->act) goto fail;
+    for (int l = 0; l <= net->L; l++) {
+        ws->ld[l] = round_up_int(net->sizes[l], DESCENT_ALIGN_FLOATS);
+        if (ws->ld[l] > ws->ldmax) ws->ldmax = ws->ld[l];
+        ws->act[l] = aligned_calloc((size_t)bcap * (size_t)ws->ld[l], sizeof(float));
+        if (!ws->act[l]) goto fail;
+    }
+    for (int i = 0; i < 2; i++) {
+        ws->delta[i] = aligned_calloc((size_t)bcap * (size_t)ws->ldmax, sizeof(float));
+        if (!ws->delta[i]) goto fail;
+    }
+    ws->ldy = ws->ld[net->L];
+    ws->y = aligned_calloc((size_t)bcap * (size_t)ws->ldy, sizeof(float));
+    if (!ws->y) goto fail;
+    return DESCENT_OK;
+fail:
+    workspace_free(ws);
+    return DESCENT_E_NOMEM;
+}
+
+void workspace_free(workspace *ws) {
+    if (ws->act)
+        for (int l = 0; l <= ws->L; l++) aligned_free(ws->act[l]);
+    free(ws->act);
+    free(ws->ld);
+    aligned_free(ws->delta[0]);
+    aligned_free(ws->delta[1]);
+    aligned_free(ws->y);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* ---- one block: forward, cost, backward ----------------------------------- */
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, int classification,
+               block_stats *st) {
+    const int L = net->L;
+    const int *n = net->sizes;
+    for (int l = 0; l < L; l++)
+        k_dense_forward(ws->act[l + 1], ws->ld[l + 1], ws->act[l], ws->ld[l],
+                        net->params + net->w_off[l], net->params + net->b_off[l], B, n[l],
+                        n[l + 1], net->acts[l]);
+    /* delta_L = dC0/da (.) sigma'(z_L), or the softmax forms (k_cost) */
+    int cur = 0;
+    k_cost(ws->act[L], ws->ld[L], ws->y, ws->ldy, ws->delta[cur], ws->ldmax, B, n[L],
+           net->acts[L - 1], net->cost, classification, st);
+    if (!grad) return;
+    for (int l = L - 1; l >= 0; l--) {
+        /* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block) */
+        k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
+                                 ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1]);
+        if (l > 0) {
+            /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}) */
+            k_dense_backward_input(ws->delta[1 - cur], ws->ldmax, ws->delta[cur], ws->ldmax,
+                                   net->params + net->w_off[l], ws->act[l], ws->ld[l], B, n[l],
+                                   n[l + 1], net->acts[l - 1]);
+            cur = 1 - cur;
+        }
+    }
+}
+
+/* ---- convenience entry points --------------------------------------------- */
+#define API_BLOCK 256
+
+int descent_net_predict(const descent_net *net, const float *x, size_t count, float *out,
+                        descent_error *err) {
+    workspace ws;
+    if (workspace_init(&ws, net, API_BLOCK))
+        return set_error(err, DESCENT_E_NOMEM, "out of memory for the forward pass");
+    const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
+    for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
+        const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
+        for (int s = 0; s < B; s++)
+            memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
+        for (int l = 0; l < L; l++)
+            k_dense_forward(ws.act[l + 1], ws.ld[l + 1], ws.act[l], ws.ld[l],
+                            net->params + net->w_off[l], net->params + net->b_off[l], B,
+                            net->sizes[l], net->sizes[l + 1], net->acts[l]);
+        if (net->acts[L - 1] == DESCENT_ACT_SOFTMAX) k_softmax(ws.act[L], ws.ld[L], B, nout);
+        for (int s = 0; s < B; s++)
+            memcpy(out + (s0 + s) * nout, ws.act[L] + (size_t)s * ws.ld[L], sizeof(float) * nout);
+    }
+    workspace_free(&ws);
+    return DESCENT_OK;
+}
+
+int descent_net_gradient(const descent_net *net, const float *x, const float *y, size_t count,
+                         float *grad, double *loss, descent_error *err) {
+    if (count == 0) return set_error(err, DESCENT_E_USAGE, "gradient of an empty batch");
+    workspace ws;
+    if (workspace_init(&ws, net, API_BLOCK))
+        return set_error(err, DESCENT_E_NOMEM, "out of memory for the backward pass");
+    const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
+    memset(grad, 0, sizeof(float) * net->n_params);
+    block_stats st = {0, 0, 0};
+    for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
+        const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
+        for (int s = 0; s < B; s++) {
+            memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
+            memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
+        }
+        net_block(net, &ws, B, grad, 0, &st);
+    }
+    /* the 1/m rule: the sum of per-sample gradients divided by m once */
+    const float m = (float)count;
+    for (size_t i = 0; i < net->n_params; i++) grad[i] /= m;
+    *loss = st.loss / (double)count;
+    workspace_free(&ws);
+    return st.nonfinite > 0 ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss") : DESCENT_OK;
+}

@@ -1,0 +1,90 @@
+/*
+ * optim.c - update rules on the flat parameter buffer: the derivation's
+ * gradient descent theta <- theta - lr grad C, momentum and Adam, with
+ * optional L2 weight decay on the weights. The gradient passed in is already
+ * the mean over the global batch. Identical inputs give identical updates on
+ * every rank. No MPI here.
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const opt_names[DESCENT_OPT_COUNT] = {"gd", "momentum", "adam"};
+
+const char *descent_optimizer_name(descent_optimizer o) {
+    return (unsigned)o < DESCENT_OPT_COUNT ? opt_names[o] : "?";
+}
+int descent_optimizer_parse(const char *name) {
+    for (int i = 0; i < DESCENT_OPT_COUNT; i++)
+        if (strcmp(name, opt_names[i]) == 0) return i;
+    if (strcmp(name, "sgd") == 0) return DESCENT_OPT_GD;
+    return -1;
+}
+
+int optimizer_init(optimizer *o, const descent_train_config *cfg, size_t n) {
+    memset(o, 0, sizeof *o);
+    o->kind = cfg->optimizer;
+    o->n = n;
+    if (o->kind != DESCENT_OPT_GD) {
+        o->m = aligned_calloc(n, sizeof(float));
+        if (!o->m) return DESCENT_E_NOMEM;
+    }
+    if (o->kind == DESCENT_OPT_ADAM) {
+        o->v = aligned_calloc(n, sizeof(float));
+        if (!o->v) { aligned_free(o->m); o->m = NULL; return DESCENT_E_NOMEM; }
+    }
+    return DESCENT_OK;
+}
+
+void optimizer_free(optimizer *o) {
+    aligned_free(o->m);
+    aligned_free(o->v);
+    memset(o, 0, sizeof *o);
+}
+
+/* p[i] -= step(g[i] + wd * p[i]) over one contiguous range */
+static void update_range(optimizer *o, const descent_train_config *cfg, float *p, const float *g,
+                         size_t off, size_t len, float wd) {
+    const float lr = (float)cfg->lr;
+    float *m = o->m ? o->m + off : NULL, *v = o->v ? o->v + off : NULL;
+    switch (o->kind) {
+    case DESCENT_OPT_GD:
+        for (size_t i = 0; i < len; i++) p[i] -= lr * (g[i] + wd * p[i]);
+        break;
+    case DESCENT_OPT_MOMENTUM: {
+        const float mu = (float)cfg->momentum;
+        for (size_t i = 0; i < len; i++) {
+            m[i] = mu * m[i] + (g[i] + wd * p[i]);
+            p[i] -= lr * m[i];
+        }
+        break;
+    }
+    case DESCENT_OPT_ADAM: {
+        const float b1 = (float)cfg->beta1, b2 = (float)cfg->beta2, eps = (float)cfg->eps;
+        const float c1 = (float)(1.0 - pow(cfg->beta1, (double)o->t));
+        const float c2 = (float)(1.0 - pow(cfg->beta2, (double)o->t));
+        for (size_t i = 0; i < len; i++) {
+            const float gi = g[i] + wd * p[i];
+            m[i] = b1 * m[i] + (1.0f - b1) * gi;
+            v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
+            p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
+        }
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void optimizer_step(optimizer *o, const descent_train_config *cfg, descent_net *net,
+                    const float *grad) {
+    o->t++;
+    const float wd = (float)cfg->weight_decay;
+    for (int l = 0; l < net->L; l++) {
+        const size_t wo = net->w_off[l], bo = net->b_off[l];
+        const size_t nb = (size_t)net->sizes[l + 1];
+        update_range(o, cfg, net->params + wo, grad + wo, wo, bo - wo, wd);
+        update_range(o, cfg, net->params + bo, grad + bo, bo, nb, 0.0f);
+    }
+}
