@@ -35,6 +35,32 @@ static inline vf vbcast(float s) {
     for (int i = 0; i < VL; i++) v[i] = s;
     return v;
 }
+/* Fused multiply-add, explicitly: the build uses -ffp-contract=off so the
+ * compiler never fuses on one code path and not on another; the kernels say
+ * where a fused operation happens, identically on every path. Without
+ * hardware FMA (a portable build) a multiply and an add, again everywhere. */
+#if defined(__FMA__) && (VL == 16 || VL == 8)
+#include <immintrin.h>
+static inline vf vfma(vf a, vf b, vf c) {
+#if VL == 16
+    return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+#else
+    return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
+#endif
+}
+static inline float sfma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+#elif defined(__FMA__) || defined(__aarch64__)
+static inline vf vfma(vf a, vf b, vf c) {
+    vf r;
+    for (int i = 0; i < VL; i++) r[i] = __builtin_fmaf(a[i], b[i], c[i]);
+    return r;
+}
+static inline float sfma(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+#else
+static inline vf vfma(vf a, vf b, vf c) { return a * b + c; }
+static inline float sfma(float a, float b, float c) { return a * b + c; }
+#endif
+
 /* Fixed-order horizontal sum: lane 0, then 1, ... */
 static inline float vhsum(vf v) {
     float s = v[0];
@@ -71,9 +97,9 @@ static inline float act_deriv(float a, descent_act act) {
 
 static inline float dot_one(const float *x, const float *w, int IN, int kv) {
     vf acc = vbcast(0.0f);
-    for (int k = 0; k < kv; k += VL) acc += vload(x + k) * vload(w + k);
+    for (int k = 0; k < kv; k += VL) acc = vfma(vload(x + k), vload(w + k), acc);
     float h = vhsum(acc);
-    for (int k = kv; k < IN; k++) h += x[k] * w[k];
+    for (int k = kv; k < IN; k++) h = sfma(x[k], w[k], h);
     return h;
 }
 
@@ -97,14 +123,14 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                     for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
                     for (int j = 0; j < FJ; j++) wv[j] = vload(w0 + (size_t)j * IN + k);
                     for (int i = 0; i < FS; i++)
-                        for (int j = 0; j < FJ; j++) acc[i][j] += x[i] * wv[j];
+                        for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
                 }
                 for (int i = 0; i < FS; i++) {
                     const float *xi = inp + (size_t)(s + i) * ldi;
                     for (int j = 0; j < FJ; j++) {
                         const float *wj = w0 + (size_t)j * IN;
                         float h = vhsum(acc[i][j]);
-                        for (int k = kv; k < IN; k++) h += xi[k] * wj[k];
+                        for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
                         out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
                     }
                 }
@@ -143,8 +169,8 @@ static void dw_rows(float *dw, const float *dout, int ldd, const float *inp,
                 vf x0 = vload(xs), x1 = vload(xs + VL);
                 for (int r = 0; r < WJ; r++) {
                     vf d = vbcast(ds[r]);
-                    acc[r][0] += d * x0;
-                    acc[r][1] += d * x1;
+                    acc[r][0] = vfma(d, x0, acc[r][0]);
+                    acc[r][1] = vfma(d, x1, acc[r][1]);
                 }
             }
             for (int r = 0; r < WJ; r++) {
@@ -159,12 +185,12 @@ static void dw_rows(float *dw, const float *dout, int ldd, const float *inp,
         for (; kk + VL <= IN; kk += VL) {
             vf acc = vload(row + kk);
             for (int s = 0; s < B; s++)
-                acc += vbcast(dout[(size_t)s * ldd + j0 + r]) * vload(inp + (size_t)s * ldi + kk);
+                acc = vfma(vbcast(dout[(size_t)s * ldd + j0 + r]), vload(inp + (size_t)s * ldi + kk), acc);
             vstore(row + kk, acc);
         }
         for (; kk < IN; kk++) {
             float a = row[kk];
-            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j0 + r] * inp[(size_t)s * ldi + kk];
+            for (int s = 0; s < B; s++) a = sfma(dout[(size_t)s * ldd + j0 + r], inp[(size_t)s * ldi + kk], a);
             row[kk] = a;
         }
     }
@@ -216,8 +242,8 @@ void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
                 vf w0 = vload(wj), w1 = vload(wj + VL);
                 for (int r = 0; r < IS; r++) {
                     vf d = vbcast(dout[(size_t)(s0 + r) * ldd + j]);
-                    acc[r][0] += d * w0;
-                    acc[r][1] += d * w1;
+                    acc[r][0] = vfma(d, w0, acc[r][0]);
+                    acc[r][1] = vfma(d, w1, acc[r][1]);
                 }
             }
             for (int r = 0; r < IS; r++) {
@@ -232,7 +258,7 @@ void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
                 const float *ds = dout + (size_t)(s0 + r) * ldd;
                 for (int kk = 0; kk < kn; kk++) {
                     float h = 0.0f;
-                    for (int j = 0; j < OUT; j++) h += ds[j] * w[(size_t)j * IN + k0 + kk];
+                    for (int j = 0; j < OUT; j++) h = sfma(ds[j], w[(size_t)j * IN + k0 + kk], h);
                     o[kk] = h;
                 }
                 deriv_scale(o, a + (size_t)(s0 + r) * lda + k0, kn, act);

@@ -199,6 +199,7 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
             for (size_t i = 0; i < np; i++) grad[i] /= mg;
             optimizer_step(&opt, cfg, net, grad);
             loss_sum += grad[np + T_LOSS];
+            if (cb && cb->on_step) cb->on_step(step, grad[np + T_LOSS] / mg, cb->user);
             correct += grad[np + T_CORRECT];
             if (cfg->sync_check > 0 && step % cfg->sync_check == 0) {
                 rc = sync_check(net, step, err);

@@ -225,6 +225,9 @@ typedef struct {
 typedef struct {
     /* Called on every rank after each epoch; return non-zero to stop. */
     int (*on_epoch)(const descent_epoch_stats *st, void *user);
+    /* Called on every rank after every step with the global batch's mean
+     * loss (may be NULL). */
+    void (*on_step)(long step, double batch_loss, void *user);
     /* Called on every rank every few steps for a progress display. */
     void (*on_progress)(int epoch, long step, long steps_per_epoch, void *user);
     void *user;

@@ -517,7 +517,7 @@ static int cmd_train(int argc, char **argv) {
                     "samples_per_s,seconds,compute_seconds,comm_seconds\n");
     }
     check(rc, &err);
-    descent_callbacks cb = {on_epoch, on_progress, &ui};
+    descent_callbacks cb = {on_epoch, NULL, on_progress, &ui};
     rc = descent_train(net, train, val, &cfg, &cb, &err);
     if (ui.metrics) {
         fclose(ui.metrics);

@@ -1,0 +1,157 @@
+/* Training behaviour through the public API: XOR learned to 100% with the
+ * derivation's network and with softmax/cross-entropy under each optimizer;
+ * the same data order and result whatever OMP_NUM_THREADS is (here 1 vs 2
+ * threads: bit-identical parameters); configuration checks. */
+#include <descent/descent.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "testutil.h"
+
+static descent_data *load_csv_text(const char *text, int n_targets) {
+    char path[] = "/tmp/descent_test_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+    descent_csv_options o = {0, n_targets, 0, 0, 0};
+    descent_data *d = NULL;
+    descent_error err;
+    if (descent_data_load_csv(&d, path, &o, &err)) fprintf(stderr, "%s\n", err.msg);
+    unlink(path);
+    return d;
+}
+
+static double train_xor(descent_act hidden, descent_act out, descent_cost cost,
+                        descent_optimizer opt, double lr, int epochs) {
+    descent_data *d = load_csv_text("0,0,0\n1,0,1\n1,1,0\n0,1,1\n", 0);
+    if (!d) return -1;
+    const int sizes[3] = {2, 8, 2};
+    const descent_act acts[2] = {hidden, out};
+    descent_net *net;
+    descent_error err;
+    if (descent_net_create(&net, 2, sizes, acts, cost, &err)) return -1;
+    descent_net_init(net, 3);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = epochs;
+    cfg.batch = 4; /* full-batch gradient descent */
+    cfg.lr = lr;
+    cfg.optimizer = opt;
+    int rc = descent_train(net, d, NULL, &cfg, NULL, &err);
+    CHECK(rc == 0, "train: %s", err.msg);
+    descent_eval_result res;
+    uint64_t conf[4];
+    rc = descent_evaluate(net, d, &res, conf, &err);
+    CHECK(rc == 0, "evaluate: %s", err.msg);
+    CHECK(conf[0] + conf[1] + conf[2] + conf[3] == 4, "confusion matrix counts 4 samples");
+    descent_net_free(net);
+    descent_data_free(d);
+    return res.accuracy;
+}
+
+/* a synthetic 3-class problem, deterministic */
+static descent_data *blobs(int n) {
+    size_t cap = (size_t)n * 80 + 1;
+    char *text = malloc(cap), *p = text;
+    unsigned s = 7;
+    for (int i = 0; i < n; i++) {
+        const int c = i % 3;
+        p += sprintf(p, "%d", c);
+        for (int k = 0; k < 6; k++) {
+            s = s * 1103515245u + 12345u;
+            const double noise = ((s >> 8) % 1000) / 1000.0 - 0.5;
+            p += sprintf(p, ",%.4f", (k % 3 == c ? 1.0 : 0.0) + noise);
+        }
+        *p++ = '\n';
+    }
+    *p = 0;
+    descent_data *d = load_csv_text(text, 0);
+    free(text);
+    return d;
+}
+
+static float *train_blobs(int threads, descent_optimizer opt, size_t *np_out) {
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+#else
+    (void)threads;
+#endif
+    descent_data *d = blobs(300);
+    const int sizes[4] = {6, 37, 19, 3};
+    const descent_act acts[3] = {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX};
+    descent_net *net;
+    descent_error err;
+    descent_net_create(&net, 3, sizes, acts, DESCENT_COST_XENT, &err);
+    descent_net_init(net, 11);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = 4;
+    cfg.batch = 29;
+    cfg.lr = opt == DESCENT_OPT_ADAM ? 0.01 : 0.1;
+    cfg.optimizer = opt;
+    cfg.weight_decay = 1e-4;
+    CHECK(descent_train(net, d, NULL, &cfg, NULL, &err) == 0, "%s", err.msg);
+    const size_t np = descent_net_num_params(net);
+    float *p = malloc(np * sizeof(float));
+    memcpy(p, descent_net_params(net), np * sizeof(float));
+    *np_out = np;
+    descent_net_free(net);
+    descent_data_free(d);
+    return p;
+}
+
+int main(void) {
+    double acc = train_xor(DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID, DESCENT_COST_MSE,
+                           DESCENT_OPT_GD, 4.0, 4000);
+    CHECK(acc == 1.0, "XOR with the derivation's sigmoid/squared-error network: accuracy %g", acc);
+    acc = train_xor(DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT, DESCENT_OPT_MOMENTUM,
+                    0.1, 500);
+    CHECK(acc == 1.0, "XOR tanh/softmax/xent momentum: accuracy %g", acc);
+    acc = train_xor(DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT, DESCENT_OPT_ADAM,
+                    0.05, 500);
+    CHECK(acc == 1.0, "XOR relu/softmax/xent adam: accuracy %g", acc);
+
+    for (int o = 0; o < DESCENT_OPT_COUNT; o++) {
+        size_t n1, n2;
+        float *p1 = train_blobs(1, (descent_optimizer)o, &n1);
+        float *p2 = train_blobs(2, (descent_optimizer)o, &n2);
+        size_t differ = 0;
+        for (size_t i = 0; i < n1; i++) differ += memcmp(&p1[i], &p2[i], sizeof(float)) != 0;
+        CHECK(n1 == n2 && differ == 0, "%s: 1 vs 2 threads: %zu of %zu parameters differ",
+              descent_optimizer_name((descent_optimizer)o), differ, n1);
+        free(p1);
+        free(p2);
+    }
+
+    /* configuration checks */
+    descent_train_config cfg;
+    descent_error err;
+    descent_train_config_default(&cfg);
+    cfg.lr = -1;
+    CHECK(descent_train_config_check(&cfg, &err) == DESCENT_E_USAGE, "negative learning rate");
+    descent_train_config_default(&cfg);
+    cfg.lr = 0;
+    CHECK(descent_train_config_check(&cfg, &err) == DESCENT_E_USAGE, "zero learning rate");
+    descent_train_config_default(&cfg);
+    cfg.epochs = 0;
+    CHECK(descent_train_config_check(&cfg, &err) == DESCENT_E_USAGE, "zero epochs");
+    /* nonsense networks */
+    descent_net *net = NULL;
+    const int sizes[3] = {2, 3, 2};
+    descent_act bad1[2] = {DESCENT_ACT_SOFTMAX, DESCENT_ACT_SOFTMAX};
+    CHECK(descent_net_create(&net, 2, sizes, bad1, DESCENT_COST_XENT, &err) == DESCENT_E_USAGE &&
+              strstr(err.msg, "softmax"), "softmax on a hidden layer: %s", err.msg);
+    descent_act bad2[2] = {DESCENT_ACT_RELU, DESCENT_ACT_SIGMOID};
+    CHECK(descent_net_create(&net, 2, sizes, bad2, DESCENT_COST_XENT, &err) == DESCENT_E_USAGE &&
+              strstr(err.msg, "cross-entropy"), "cross-entropy without softmax: %s", err.msg);
+    const int zero[3] = {2, 0, 2};
+    CHECK(descent_net_create(&net, 2, zero, bad2, DESCENT_COST_MSE, &err) == DESCENT_E_USAGE,
+          "zero width");
+    CHECK(net == NULL, "failed create leaves no network");
+    TEST_EXIT();
+}
