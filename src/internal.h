@@ -138,7 +138,7 @@ int optimizer_init(optimizer *o, const descent_train_config *cfg, size_t n);
 void optimizer_free(optimizer *o);
 /* One update: grad is already the mean gradient (divided by m). Weight decay
  * applies to the weights of net (not to biases). */
-void optimizer_step(optimizer *o, const descent_train_config *cfg,
+void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr,
                     descent_net *net, const float *grad);
 
 /* ---- random numbers (rng.c): splitmix64-seeded xoshiro256** ---- */

@@ -44,9 +44,8 @@ void optimizer_free(optimizer *o) {
 }
 
 /* p[i] -= step(g[i] + wd * p[i]) over one contiguous range */
-static void update_range(optimizer *o, const descent_train_config *cfg, float *p, const float *g,
-                         size_t off, size_t len, float wd) {
-    const float lr = (float)cfg->lr;
+static void update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p,
+                         const float *g, size_t off, size_t len, float wd) {
     float *m = o->m ? o->m + off : NULL, *v = o->v ? o->v + off : NULL;
     switch (o->kind) {
     case DESCENT_OPT_GD:
@@ -77,14 +76,14 @@ static void update_range(optimizer *o, const descent_train_config *cfg, float *p
     }
 }
 
-void optimizer_step(optimizer *o, const descent_train_config *cfg, descent_net *net,
+void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
                     const float *grad) {
     o->t++;
     const float wd = (float)cfg->weight_decay;
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l];
         const size_t nb = (size_t)net->sizes[l + 1];
-        update_range(o, cfg, net->params + wo, grad + wo, wo, bo - wo, wd);
-        update_range(o, cfg, net->params + bo, grad + bo, bo, nb, 0.0f);
+        update_range(o, cfg, (float)lr, net->params + wo, grad + wo, wo, bo - wo, wd);
+        update_range(o, cfg, (float)lr, net->params + bo, grad + bo, bo, nb, 0.0f);
     }
 }

@@ -7,6 +7,7 @@
  * update on every rank. Also the split evaluation. Talks to MPI only through
  * the comm_* functions.
  */
+#define _GNU_SOURCE /* M_PI */
 #include "internal.h"
 
 #include <math.h>
@@ -42,6 +43,8 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
     if (!(c->lr > 0.0) || !isfinite(c->lr))
         return set_error(err, DESCENT_E_USAGE, "learning rate must be a positive number (got %g)",
                          c->lr);
+    if ((unsigned)c->schedule >= DESCENT_LR_COUNT)
+        return set_error(err, DESCENT_E_USAGE, "unknown learning-rate schedule");
     if ((unsigned)c->optimizer >= DESCENT_OPT_COUNT)
         return set_error(err, DESCENT_E_USAGE, "unknown optimizer");
     if (!(c->momentum >= 0.0 && c->momentum < 1.0))
@@ -159,6 +162,7 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
     if (!rc) rc = sync_check(net, 0, err);
 
     const long steps_per_epoch = (long)((n + m - 1) / m);
+    const long total_steps = steps_per_epoch * cfg->epochs;
     long step = 0;
     for (int epoch = 1; !rc && epoch <= cfg->epochs; epoch++) {
         const double e0 = comm_wtime();
@@ -197,7 +201,10 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
             /* the 1/m rule: divide the global sum by the global batch once */
             const float mg = grad[np + T_COUNT];
             for (size_t i = 0; i < np; i++) grad[i] /= mg;
-            optimizer_step(&opt, cfg, net, grad);
+            double lr = cfg->lr;
+            if (cfg->schedule == DESCENT_LR_COSINE) /* step-1 of total-1: alpha at the start, ~0 at the end */
+                lr *= 0.5 * (1.0 + cos(M_PI * (double)(step - 1) / (double)total_steps));
+            optimizer_step(&opt, cfg, lr, net, grad);
             loss_sum += grad[np + T_LOSS];
             if (cb && cb->on_step) cb->on_step(step, grad[np + T_LOSS] / mg, cb->user);
             correct += grad[np + T_CORRECT];

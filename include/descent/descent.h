@@ -188,10 +188,17 @@ typedef enum {
 const char *descent_optimizer_name(descent_optimizer o);
 int descent_optimizer_parse(const char *name);
 
+typedef enum {
+    DESCENT_LR_CONSTANT = 0, /* alpha throughout (the derivation)              */
+    DESCENT_LR_COSINE,       /* alpha (1 + cos(pi t / T)) / 2 over the T steps  */
+    DESCENT_LR_COUNT
+} descent_lr_schedule;
+
 typedef struct {
     int epochs;              /* > 0                                           */
     size_t batch;            /* global mini-batch m; >= training set = full GD */
     double lr;               /* > 0                                           */
+    descent_lr_schedule schedule;
     descent_optimizer optimizer;
     double momentum;         /* momentum: mu (default 0.9)                    */
     double beta1, beta2, eps;/* adam (0.9, 0.999, 1e-8)                       */

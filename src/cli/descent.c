@@ -272,6 +272,7 @@ static void help_train(void) {
            "  --batch M             global mini-batch; >= the training set size gives\n"
            "                        full-batch gradient descent (default 64)\n"
            "  --lr X                learning rate alpha (default 0.1)\n"
+           "  --lr-schedule S       constant (default) or cosine: alpha (1+cos(pi t/T))/2\n"
            "  --optimizer O         gd (default), momentum, adam\n"
            "  --momentum X          momentum coefficient (default 0.9)\n"
            "  --beta1 X --beta2 X --adam-eps X   Adam (0.9, 0.999, 1e-8)\n"
@@ -412,7 +413,11 @@ static int cmd_train(int argc, char **argv) {
         } else if ((v = val(&a, "--epochs"))) cfg.epochs = (int)whole("--epochs", v, 1, 1000000);
         else if ((v = val(&a, "--batch"))) cfg.batch = (size_t)whole("--batch", v, 1, 1 << 24);
         else if ((v = val(&a, "--lr"))) cfg.lr = num("--lr", v);
-        else if ((v = val(&a, "--optimizer"))) {
+        else if ((v = val(&a, "--lr-schedule"))) {
+            if (strcmp(v, "constant") == 0) cfg.schedule = DESCENT_LR_CONSTANT;
+            else if (strcmp(v, "cosine") == 0) cfg.schedule = DESCENT_LR_COSINE;
+            else usage_error("option --lr-schedule: unknown schedule '%s' (constant, cosine)", v);
+        } else if ((v = val(&a, "--optimizer"))) {
             const int o = descent_optimizer_parse(v);
             if (o < 0) usage_error("option --optimizer: unknown optimizer '%s' (gd, momentum, adam)", v);
             cfg.optimizer = (descent_optimizer)o;

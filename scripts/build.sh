@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configure and build descent in ./build (Release, tuned for this CPU).
+# Extra arguments go to CMake, e.g. -DDESCENT_NATIVE=OFF for a portable build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j "$(nproc)"

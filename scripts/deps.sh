@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install what descent needs to build, test and run its main job, from
+# Debian's archive (run as root, or with sudo available). Extra package
+# groups: "slurm" (a single-node SLURM for the cluster tests), "bench"
+# (the peers of the benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
+      dataset-fashion-mnist python3 python3-numpy)
+for group in "$@"; do
+  case "$group" in
+    slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
+    bench) pkgs+=(python3-torch libopenblas-dev hyperfine) ;;
+    plots) pkgs+=(gnuplot-nox) ;;
+    *) echo "deps.sh: unknown group '$group' (slurm, bench, plots)" >&2; exit 2 ;;
+  esac
+done
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian machine: install, build, train a
+# 784-256-128-10 network on Fashion-MNIST and print its test accuracy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+bash scripts/build.sh
+./build/descent train --data /usr/share/datasets/fashion-mnist \
+  --layers 784,256,128,10 --activation relu --output softmax --cost xent \
+  --optimizer gd --lr 0.1 --batch 64 --epochs 10 --seed 1 \
+  --out fashion.model --metrics fashion-metrics.csv

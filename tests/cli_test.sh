@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The command line, end to end: help and version; train/eval/predict/info/
+# export on a small CSV problem (the model file read back with numpy by
+# scripts/read_model.py); and every bad input of the core issue, each of
+# which must print ONE line on stderr naming the file (and line or record)
+# and the problem, exit with status 2, and leave no output file behind.
+# Usage: cli_test.sh path/to/descent path/to/scripts
+set -u
+DESCENT=$1
+SCRIPTS=$2
+T=$(mktemp -d /tmp/descent_cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { pass=$((pass + 1)); }
+
+# expect_error NAME CODE PATTERN -- command...: exit CODE, one stderr line
+# matching PATTERN (extended regex), no $T/out.* files created.
+expect_error() {
+  local name=$1 code=$2 pat=$3; shift 4
+  rm -f "$T"/out.*
+  "$@" >"$T/stdout" 2>"$T/stderr"
+  local rc=$? lines
+  lines=$(wc -l <"$T/stderr")
+  if [ "$rc" -ne "$code" ]; then fail "$name: exit $rc, expected $code ($(head -c 300 "$T/stderr"))"; return; fi
+  if [ "$lines" -ne 1 ]; then fail "$name: $lines lines on stderr, expected 1: $(head -c 300 "$T/stderr")"; return; fi
+  if ! grep -Eq -- "$pat" "$T/stderr"; then fail "$name: stderr does not match /$pat/: $(cat "$T/stderr")"; return; fi
+  if ls "$T"/out.* >/dev/null 2>&1; then fail "$name: left an output file: $(ls "$T"/out.*)"; return; fi
+  ok
+}
+
+# ---- data: a small 3-class CSV problem, and IDX files ----
+python3 - "$T" <<'PY'
+import sys, struct, gzip, random
+t = sys.argv[1]
+random.seed(5)
+def rows(n):
+    out = []
+    for i in range(n):
+        c = i % 3
+        out.append([c] + [round((1.0 if k % 3 == c else 0.0) + random.uniform(-.4, .4), 4) for k in range(4)])
+    return out
+for name, n in (("train", 300), ("test", 90)):
+    with open(f"{t}/{name}.csv", "w") as f:
+        for r in rows(n): f.write(",".join(str(v) for v in r) + "\n")
+with open(f"{t}/features.csv", "w") as f:
+    for r in rows(12): f.write(",".join(str(v) for v in r[1:]) + "\n")
+def idx_images(n, r=4, c=4, magic=0x00000803):
+    return struct.pack(">IIII", magic, n, r, c) + bytes(random.randrange(256) for _ in range(n * r * c))
+def idx_labels(n, magic=0x00000801):
+    return struct.pack(">II", magic, n) + bytes(random.randrange(3) for _ in range(n))
+open(f"{t}/img.idx", "wb").write(idx_images(50))
+open(f"{t}/lab.idx", "wb").write(idx_labels(50))
+gzip.open(f"{t}/img.idx.gz", "wb").write(idx_images(50))
+open(f"{t}/trunc.idx.gz", "wb").write(open(f"{t}/img.idx.gz", "rb").read()[:-40])
+open(f"{t}/short.idx", "wb").write(idx_images(50)[:16 + 16 * 30 + 5])
+open(f"{t}/magic.idx", "wb").write(idx_images(50, magic=0x00000903))
+open(f"{t}/lab49.idx", "wb").write(idx_labels(49))
+open(f"{t}/huge.idx", "wb").write(struct.pack(">IIII", 0x803, 0xFFFFFFFF, 28, 28) + bytes(100))
+open(f"{t}/hugegz.idx.gz", "wb").write(gzip.compress(struct.pack(">IIII", 0x803, 4000000, 28, 28) + bytes(100)))
+open(f"{t}/ragged.csv", "w").write("0,1,2,3,4\n1,1,2,3,4\n2,1,2,3\n")
+open(f"{t}/text.csv", "w").write("0,1,2,3,4\n1,1,abc,3,4\n")
+open(f"{t}/nan.csv", "w").write("0,1,2,3,4\n1,1,2,nan,4\n")
+open(f"{t}/inf.csv", "w").write("0,1,2,3,4\n1,1,2,3,1e39\n")
+open(f"{t}/label.csv", "w").write("0,1,2,3,4\n1,1,2,3,4\n7,1,2,3,4\n")
+open(f"{t}/neg.csv", "w").write("0,1,2,3,4\n-1,1,2,3,4\n")
+PY
+
+D="$DESCENT"
+PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+# ---- help, version ----
+for c in "" train eval predict info export; do
+  if ! $D $c --help >"$T/help" 2>&1 || ! grep -q "Usage" "$T/help"; then fail "descent $c --help"; else ok; fi
+done
+if $D --version | grep -Eq '^descent [0-9]+\.[0-9]+'; then ok; else fail "--version"; fi
+expect_error "no command" 2 "unknown command" -- $D frobnicate
+
+# ---- end to end on CSV ----
+if $D train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --layers 4,16,3 --activation tanh \
+     --output softmax --cost xent --epochs 30 --batch 16 --lr 0.1 --val-fraction 0.2 \
+     --metrics "$T/metrics.csv" --out "$T/model.dsc" >"$T/train.out" 2>"$T/train.err"; then ok
+else fail "train on CSV: $(cat "$T/train.err")"; fi
+acc=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/train.out")
+if python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= 0.9 else 1)"; then ok; else fail "CSV test accuracy ${acc:-none} < 0.9"; fi
+if [ "$(grep -c 'epoch ' "$T/train.out")" -eq 30 ]; then ok; else fail "expected 30 epoch lines"; fi
+if [ "$(wc -l <"$T/metrics.csv")" -eq 31 ] && head -1 "$T/metrics.csv" | grep -q '^epoch,train_loss'; then ok; else fail "metrics file"; fi
+$D eval --model "$T/model.dsc" --test-csv "$T/test.csv" >"$T/eval.out" 2>&1 && grep -q "^accuracy: " "$T/eval.out" \
+  && grep -q "confusion matrix" "$T/eval.out" && ok || fail "eval: $(cat "$T/eval.out")"
+# the confusion matrix counts every test sample
+total=$(awk '/confusion/{on=1; next} on && NF==4 && $1 ~ /^[0-9]+$/ {s+=$2+$3+$4} END{print s}' "$T/eval.out")
+[ "$total" = 90 ] && ok || fail "confusion matrix sums to $total, expected 90"
+$D predict --model "$T/model.dsc" --csv "$T/features.csv" >"$T/pred.out" 2>"$T/pred.err" && ok || fail "predict: $(cat "$T/pred.err")"
+[ "$(wc -l <"$T/pred.out")" -eq 12 ] && ok || fail "predict printed $(wc -l <"$T/pred.out") lines, expected 12"
+$D predict --model "$T/model.dsc" --csv "$T/features.csv" --outputs --output "$T/pred.csv" && \
+  [ "$(head -1 "$T/pred.csv" | tr ',' '\n' | wc -l)" -eq 3 ] && ok || fail "predict --outputs --output"
+# numpy reads the model file by the README's description and agrees with predict
+if $PY -c "import numpy" 2>/dev/null; then
+  $PY "$SCRIPTS/read_model.py" "$T/model.dsc" --predict "$T/features.csv" >"$T/np.out" 2>"$T/np.err" \
+    && cmp -s "$T/np.out" "$T/pred.out" && ok || fail "numpy reader disagrees with descent predict: $(cat "$T/np.err")"
+else
+  echo "note: python3-numpy missing, numpy reader not checked" >&2
+fi
+$D info --model "$T/model.dsc" >"$T/info.out" && grep -q "layer 2: 16 -> 3, softmax" "$T/info.out" && ok || fail "info: $(cat "$T/info.out")"
+mkdir -p "$T/npy"
+$D export --model "$T/model.dsc" --dir "$T/npy" >/dev/null && [ -s "$T/npy/W1.npy" ] && [ -s "$T/npy/b2.npy" ] && ok || fail "export"
+# IDX, plain and gzip, through the CLI
+$D train --train-images "$T/img.idx.gz" --train-labels "$T/lab.idx" --layers 16,8,3 --epochs 2 --quiet >/dev/null 2>"$T/e" && ok || fail "train on IDX: $(cat "$T/e")"
+
+# ---- bad input: one line naming the file and the problem, exit 2, no output file ----
+O=(--out "$T/out.model" --metrics "$T/out.metrics")
+TR=(train --layers 4,5,3 --epochs 1)
+expect_error "missing file" 2 "/nonexistent.csv: cannot open" -- $D "${TR[@]}" --train-csv /nonexistent.csv "${O[@]}"
+expect_error "missing labels" 2 "nolabels.idx: cannot open" -- $D train --layers 16,3 --train-images "$T/img.idx" --train-labels "$T/nolabels.idx" "${O[@]}"
+expect_error "truncated gz" 2 "trunc.idx.gz: .*(truncated|corrupt)" -- $D train --layers 16,3 --train-images "$T/trunc.idx.gz" --train-labels "$T/lab.idx" "${O[@]}"
+expect_error "truncated idx" 2 "short.idx: header declares" -- $D train --layers 16,3 --train-images "$T/short.idx" --train-labels "$T/lab.idx" "${O[@]}"
+expect_error "wrong magic" 2 "magic.idx: bad IDX magic" -- $D train --layers 16,3 --train-images "$T/magic.idx" --train-labels "$T/lab.idx" "${O[@]}"
+expect_error "count mismatch" 2 "lab49.idx: 49 labels but .*50 images" -- $D train --layers 16,3 --train-images "$T/img.idx" --train-labels "$T/lab49.idx" "${O[@]}"
+expect_error "absurd size" 2 "huge.idx: header declares" -- $D train --layers 784,3 --train-images "$T/huge.idx" --train-labels "$T/lab.idx" "${O[@]}"
+expect_error "absurd size gz" 2 "hugegz.idx.gz: header declares" -- $D train --layers 784,3 --train-images "$T/hugegz.idx.gz" --train-labels "$T/lab.idx" "${O[@]}"
+expect_error "ragged csv" 2 "ragged.csv: line 3: 4 columns, expected 5" -- $D "${TR[@]}" --train-csv "$T/ragged.csv" "${O[@]}"
+expect_error "non-numeric" 2 "text.csv: line 2, column 3: not a number" -- $D "${TR[@]}" --train-csv "$T/text.csv" "${O[@]}"
+expect_error "nan" 2 "nan.csv: line 2, column 4: .*not a finite" -- $D "${TR[@]}" --train-csv "$T/nan.csv" "${O[@]}"
+expect_error "inf" 2 "inf.csv: line 2, column 5: .*not a finite" -- $D "${TR[@]}" --train-csv "$T/inf.csv" "${O[@]}"
+expect_error "label range" 2 "label.csv: record 3: label 7 is out of range 0..2" -- $D "${TR[@]}" --train-csv "$T/label.csv" --csv-classes 8 "${O[@]}"
+expect_error "negative label" 2 "neg.csv: .*label -1" -- $D "${TR[@]}" --train-csv "$T/neg.csv" "${O[@]}"
+expect_error "layers vs data" 2 "train.csv: samples have 4 features but the network's input layer has 5" -- $D train --layers 5,3 --train-csv "$T/train.csv" "${O[@]}"
+expect_error "outputs vs labels" 2 "train.csv: record 3: label 2 is out of range" -- $D train --layers 4,2 --train-csv "$T/train.csv" "${O[@]}"
+expect_error "negative lr" 2 "learning rate must be a positive" -- $D "${TR[@]}" --train-csv "$T/train.csv" --lr -1 "${O[@]}"
+expect_error "zero lr" 2 "learning rate must be a positive" -- $D "${TR[@]}" --train-csv "$T/train.csv" --lr 0 "${O[@]}"
+expect_error "zero epochs" 2 "--epochs: 0 is out of range" -- $D train --train-csv "$T/train.csv" --epochs 0 "${O[@]}"
+expect_error "zero layers" 2 "--layers: need at least an input and an output" -- $D train --train-csv "$T/train.csv" --layers 4 "${O[@]}"
+expect_error "zero width" 2 "--layers: '4,0,3' is not a list of positive widths" -- $D train --train-csv "$T/train.csv" --layers 4,0,3 "${O[@]}"
+expect_error "unknown activation" 2 "unknown activation 'swish'" -- $D "${TR[@]}" --train-csv "$T/train.csv" --activation swish "${O[@]}"
+expect_error "unknown option" 2 "unknown option '--frobnicate'" -- $D "${TR[@]}" --train-csv "$T/train.csv" --frobnicate "${O[@]}"
+expect_error "bad number" 2 "--batch: 'abc' is not a whole number" -- $D "${TR[@]}" --train-csv "$T/train.csv" --batch abc "${O[@]}"
+expect_error "missing value" 2 "--lr needs a value" -- $D "${TR[@]}" --train-csv "$T/train.csv" --lr
+expect_error "softmax hidden" 2 "softmax is only allowed on the output layer" -- $D train --train-csv "$T/train.csv" --layers 4,5,3 --activations softmax,softmax --cost xent "${O[@]}"
+expect_error "xent without softmax" 2 "cross-entropy needs a softmax output" -- $D "${TR[@]}" --train-csv "$T/train.csv" --cost xent "${O[@]}"
+expect_error "corrupt model" 2 "img.idx: not a descent model" -- $D eval --model "$T/img.idx" --test-csv "$T/test.csv"
+expect_error "missing model" 2 "nomodel.dsc: cannot open" -- $D info --model "$T/nomodel.dsc"
+expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
+
+echo "cli: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Failures under MPI end every rank, quickly, with one message naming the
+# rank and the cause, and no output file:
+#  1. a bad data file seen by rank 1 only (MPMD launch: rank 1 gets another path)
+#  2. a bad data file seen by rank 0 only, 3 ranks
+#  3. a non-finite loss (a feature of 1e30 overflows the forward pass):
+#     training stops at the same step on every rank, each saying so.
+# Usage: mpi_fail_test.sh descent mpiexec numproc-flag
+set -u
+D=$1; MPIEXEC=$2; NP=$3
+T=$(mktemp -d /tmp/descent_mpifail.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0; pass=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { pass=$((pass + 1)); }
+for i in $(seq 0 199); do echo "$((i % 3)),0.$((i % 7)),0.$((i % 5)),0.$((i % 3)),0.5"; done >"$T/good.csv"
+{ head -50 "$T/good.csv"; echo "1,0.5,0.5"; tail -n +51 "$T/good.csv"; } >"$T/bad.csv"
+{ head -120 "$T/good.csv"; echo "1,1e30,0.5,0.5,0.5"; tail -n +121 "$T/good.csv"; } >"$T/huge.csv"
+ARGS=(train --layers 4,5,3 --epochs 200 --batch 8 --out "$T/out.model" --metrics "$T/out.csv")
+
+run() { # name, then the mpiexec arguments
+  local name=$1; shift
+  rm -f "$T"/out.*
+  local t0 t1
+  t0=$(date +%s%N)
+  timeout 60 "$MPIEXEC" "$@" >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  t1=$(date +%s%N)
+  elapsed_ms=$(( (t1 - t0) / 1000000 ))
+  echo "$name: exit $rc after ${elapsed_ms} ms" >&2
+  if [ "$rc" -eq 0 ] || [ "$rc" -eq 124 ]; then fail "$name: exit status $rc"; else ok; fi
+  if [ "$elapsed_ms" -lt 10000 ]; then ok; else fail "$name: took ${elapsed_ms} ms (limit 10 s)"; fi
+  if ls "$T"/out.* >/dev/null 2>&1; then fail "$name: left $(ls "$T"/out.*)"; else ok; fi
+}
+
+run "bad file on rank 1" $NP 1 "$D" "${ARGS[@]}" --train-csv "$T/good.csv" : $NP 1 "$D" "${ARGS[@]}" --train-csv "$T/bad.csv"
+msgs=$(grep -c '^descent train: ' "$T/stderr")
+if [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 1: .*bad.csv: line 51: 3 columns, expected 5' "$T/stderr"; then ok
+else fail "bad file on rank 1: expected one message from rank 1: $(cat "$T/stderr")"; fi
+
+run "bad file on rank 0 of 3" $NP 1 "$D" "${ARGS[@]}" --train-csv "$T/bad.csv" : $NP 2 "$D" "${ARGS[@]}" --train-csv "$T/good.csv"
+msgs=$(grep -c '^descent train: ' "$T/stderr")
+if [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 0: .*bad.csv: line 51' "$T/stderr"; then ok
+else fail "bad file on rank 0: expected one message from rank 0: $(cat "$T/stderr")"; fi
+
+run "non-finite loss" $NP 2 "$D" train --layers 4,5,3 --activation identity --output identity --epochs 3 --batch 16 --train-csv "$T/huge.csv" --out "$T/out.model" --metrics "$T/out.csv"
+steps=()
+for r in 0 1; do
+  s=$(sed -n "s/^descent train: rank $r: epoch 1, step \([0-9]*\): non-finite loss or gradient.*/\1/p" "$T/stderr")
+  if [ -n "$s" ]; then ok; steps+=("$s"); else fail "non-finite: no message from rank $r: $(cat "$T/stderr")"; fi
+done
+if [ "${#steps[@]}" -eq 2 ] && [ "${steps[0]}" = "${steps[1]}" ]; then ok
+else fail "non-finite: ranks stopped at different steps: ${steps[*]}"; fi
+if grep -q "^epoch " "$T/stdout"; then fail "non-finite: an epoch was reported as finished"; else ok; fi
+
+echo "mpi failures: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]
