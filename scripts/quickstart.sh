@@ -7,5 +7,5 @@ bash scripts/deps.sh
 bash scripts/build.sh
 ./build/descent train --data /usr/share/datasets/fashion-mnist \
   --layers 784,256,128,10 --activation relu --output softmax --cost xent \
-  --optimizer gd --lr 0.1 --batch 64 --epochs 10 --seed 1 \
+  --optimizer gd --lr 0.2 --lr-schedule cosine --batch 64 --epochs 10 --seed 1 \
   --out fashion.model --metrics fashion-metrics.csv
