@@ -70,6 +70,10 @@ int comm_sum_double(double *buf, size_t n) {
     return sum_inplace(buf, n, MPI_DOUBLE, sizeof(double));
 }
 
+int comm_sum_i64(int64_t *buf, size_t n) {
+    return sum_inplace(buf, n, MPI_INT64_T, sizeof(int64_t));
+}
+
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     *mn = *mx = v;
     if (!g_active || g_size == 1) return DESCENT_OK;

@@ -83,6 +83,16 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
 void k_dense_backward_weights(float *dw, float *db, const float *dout,
                               int ldd, const float *inp, int ldi, int B,
                               int IN, int OUT);
+/* Reproducible variant: the block's sums are computed in float as above
+ * (starting from zero), then each is scaled by 2^sw (2^sb for biases),
+ * rounded to an integer and ADDED to dw/db. Values whose magnitude reaches
+ * limit (<= 2^51) are skipped and counted in *range, NaN/Inf in *nonfinite. */
+void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
+                                 double limit, const float *dout, int ldd,
+                                 const float *inp, int ldi, int B, int IN,
+                                 int OUT, long *nonfinite, long *range);
+/* out[i] = (float)(g[i] * 2^-e) / m; returns max |g[i]| */
+uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e, float m);
 /* writes: dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */
 void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
@@ -95,10 +105,13 @@ void k_softmax(float *z, int ld, int B, int n);
  * writes delta = dC0/dz (B x n, may alias nothing), and returns per block the
  * loss sum, correct count (classification) and non-finite count. */
 typedef struct {
-    double loss;
+    double loss;      /* sum of per-sample costs                            */
+    int64_t loss_fx;  /* the same sum in fixed point, 2^-LOSS_FX_BITS units  */
     double correct;
     double nonfinite;
+    double range;     /* costs too large for the fixed-point sum            */
 } block_stats;
+#define LOSS_FX_BITS 32
 void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
             int B, int n, descent_act act, descent_cost cost,
             int classification, block_stats *st);
@@ -119,10 +132,21 @@ typedef struct {
 
 int workspace_init(workspace *ws, const descent_net *net, int bcap);
 void workspace_free(workspace *ws);
+/* Reproducible gradients: per-layer fixed-point exponents and the sums. */
+typedef struct {
+    int64_t *g;            /* the parameters' layout, fixed point           */
+    const int *sw, *sb;    /* value * 2^sw[l] for W_l, 2^sb[l] for b_l       */
+    int chunk;             /* samples per fixed chunk (block offsets are     */
+                           /* multiples of it)                               */
+    double limit;          /* largest |chunk sum| * 2^s accepted             */
+    long nonfinite, range; /* counts from the conversion                     */
+} fx_grad;
+
 /* Forward the block in ws->act[0] (B samples). If grad != NULL also
- * backpropagates and ADDS the summed per-sample gradients into grad. The
+ * backpropagates and ADDS the summed per-sample gradients into grad; if fx
+ * != NULL instead adds each chunk's sums, in fixed point, into fx->g. The
  * output layer's activations end in ws->act[L] either way. */
-void net_block(const descent_net *net, workspace *ws, int B, float *grad,
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, fx_grad *fx,
                int classification, block_stats *st);
 /* Offsets of layer views, computed from sizes. */
 size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off);
@@ -158,6 +182,7 @@ int comm_rank(void);
 int comm_size(void);
 int comm_sum_float(float *buf, size_t n);
 int comm_sum_double(double *buf, size_t n);
+int comm_sum_i64(int64_t *buf, size_t n);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 int comm_agree(int status, int *failed_rank);

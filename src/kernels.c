@@ -153,15 +153,87 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
  * order, store; the vector, single-vector and scalar paths agree. */
 #define WJ 6
 
-static void dw_rows(float *dw, const float *dout, int ldd, const float *inp,
-                    int ldi, int B, int IN, int j0, int jn) {
+/* Where a tile of weight gradients goes: added to floats (dw += tile), or in
+ * reproducible mode converted to 64-bit fixed point and added to integers
+ * (fx += round(tile * scale)), which is exact and order-free. */
+typedef struct {
+    float *f;
+    int64_t *fx;
+    double scale, limit;   /* fixed point: 2^s, and the largest |value|     */
+    long nonfinite, range; /* values that were NaN/Inf or out of range     */
+} sink;
+
+static inline vf sink_load(const sink *k, size_t i) {
+    return k->fx ? vbcast(0.0f) : vload(k->f + i);
+}
+
+static inline void fx_add(sink *k, size_t i, float v) {
+    const double x = (double)v * k->scale; /* exact: scale is a power of two */
+    if (!(fabs(x) < k->limit)) {
+        if (isfinite(x)) k->range++;
+        else k->nonfinite++;
+        return;
+    }
+    /* round to nearest even by the 1.5 * 2^52 trick (|x| < 2^51) */
+    const double t = x + 0x1.8p52;
+    int64_t q;
+    memcpy(&q, &t, sizeof q);
+    k->fx[i] += q - 0x4338000000000000LL;
+}
+
+typedef int vi __attribute__((vector_size(VL * sizeof(int))));
+typedef double vd __attribute__((vector_size(VL * sizeof(double))));
+typedef long long vq __attribute__((vector_size(VL * sizeof(long long))));
+
+/* v * scale rounded to integers and added to fx[i..i+VL), with no range
+ * check: the caller has checked the whole tile (tile_in_range). */
+static inline void fx_add_vec(sink *k, size_t i, vf v) {
+    const vd t = __builtin_convertvector(v, vd) * k->scale + 0x1.8p52;
+    vq q, acc;
+    memcpy(&q, &t, sizeof q);
+    memcpy(&acc, k->fx + i, sizeof acc);
+    acc += q - 0x4338000000000000LL;
+    memcpy(k->fx + i, &acc, sizeof acc);
+}
+
+/* 1 when every value of the n vectors is finite and |value * scale| < limit:
+ * one vector max and one NaN probe (x * 0 is NaN for NaN and Inf) per tile,
+ * instead of a test per element. */
+static inline int tile_in_range(const sink *k, const vf *v, int n) {
+    vf mx = vbcast(0.0f), probe = vbcast(0.0f);
+    for (int i = 0; i < n; i++) {
+        const vf a = (vf)((vi)v[i] & 0x7fffffff); /* |v| */
+        const vi gt = a > mx;
+        mx = (vf)(((vi)a & gt) | ((vi)mx & ~gt));
+        probe += v[i] * 0.0f;
+    }
+    float m = 0.0f, p = 0.0f;
+    for (int t = 0; t < VL; t++) { m = mx[t] > m ? mx[t] : m; p += probe[t]; }
+    return p == 0.0f && (double)m * k->scale < k->limit;
+}
+
+static inline void sink_store(sink *k, size_t i, vf v) {
+    if (!k->fx) { vstore(k->f + i, v); return; }
+    if (tile_in_range(k, &v, 1)) { fx_add_vec(k, i, v); return; }
+    for (int t = 0; t < VL; t++) fx_add(k, i + (size_t)t, v[t]);
+}
+
+static inline void sink_store1(sink *k, size_t i, float v) {
+    if (!k->fx) k->f[i] = v;
+    else fx_add(k, i, v);
+}
+
+static inline float sink_load1(const sink *k, size_t i) { return k->fx ? 0.0f : k->f[i]; }
+
+static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int ldi, int B, int IN,
+                    int j0, int jn) {
     int k = 0;
     if (jn == WJ) {
         for (; k + 2 * VL <= IN; k += 2 * VL) {
             vf acc[WJ][2];
             for (int r = 0; r < WJ; r++) {
-                acc[r][0] = vload(dw + (size_t)(j0 + r) * IN + k);
-                acc[r][1] = vload(dw + (size_t)(j0 + r) * IN + k + VL);
+                acc[r][0] = sink_load(dw, (size_t)(j0 + r) * IN + k);
+                acc[r][1] = sink_load(dw, (size_t)(j0 + r) * IN + k + VL);
             }
             for (int s = 0; s < B; s++) {
                 const float *xs = inp + (size_t)s * ldi + k;
@@ -173,44 +245,86 @@ static void dw_rows(float *dw, const float *dout, int ldd, const float *inp,
                     acc[r][1] = vfma(d, x1, acc[r][1]);
                 }
             }
-            for (int r = 0; r < WJ; r++) {
-                vstore(dw + (size_t)(j0 + r) * IN + k, acc[r][0]);
-                vstore(dw + (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
+            if (dw->fx && tile_in_range(dw, &acc[0][0], 2 * WJ)) {
+                for (int r = 0; r < WJ; r++) {
+                    fx_add_vec(dw, (size_t)(j0 + r) * IN + k, acc[r][0]);
+                    fx_add_vec(dw, (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
+                }
+            } else {
+                for (int r = 0; r < WJ; r++) {
+                    sink_store(dw, (size_t)(j0 + r) * IN + k, acc[r][0]);
+                    sink_store(dw, (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
+                }
             }
         }
     }
     for (int r = 0; r < jn; r++) {
-        float *row = dw + (size_t)(j0 + r) * IN;
+        const size_t row = (size_t)(j0 + r) * IN;
         int kk = k;
         for (; kk + VL <= IN; kk += VL) {
-            vf acc = vload(row + kk);
+            vf acc = sink_load(dw, row + kk);
             for (int s = 0; s < B; s++)
                 acc = vfma(vbcast(dout[(size_t)s * ldd + j0 + r]), vload(inp + (size_t)s * ldi + kk), acc);
-            vstore(row + kk, acc);
+            sink_store(dw, row + kk, acc);
         }
         for (; kk < IN; kk++) {
-            float a = row[kk];
+            float a = sink_load1(dw, row + kk);
             for (int s = 0; s < B; s++) a = sfma(dout[(size_t)s * ldd + j0 + r], inp[(size_t)s * ldi + kk], a);
-            row[kk] = a;
+            sink_store1(dw, row + kk, a);
         }
     }
 }
 
-void k_dense_backward_weights(float *dw, float *db, const float *dout,
-                              int ldd, const float *inp, int ldi, int B,
-                              int IN, int OUT) {
+static void backward_weights(const sink *w, const sink *b, const float *dout, int ldd,
+                             const float *inp, int ldi, int B, int IN, int OUT, long *nonfinite,
+                             long *range) {
     const int ntj = (OUT + WJ - 1) / WJ;
-#pragma omp parallel for schedule(static)
+    long nf = 0, rg = 0;
+#pragma omp parallel for schedule(static) reduction(+ : nf, rg)
     for (int tj = 0; tj < ntj; tj++) {
         const int j0 = tj * WJ;
         const int jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+        sink sw = *w, sb = *b;
         for (int j = j0; j < j0 + jn; j++) {
-            float a = db[j];
+            float a = sink_load1(&sb, (size_t)j);
             for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
-            db[j] = a;
+            sink_store1(&sb, (size_t)j, a);
         }
-        dw_rows(dw, dout, ldd, inp, ldi, B, IN, j0, jn);
+        dw_rows(&sw, dout, ldd, inp, ldi, B, IN, j0, jn);
+        nf += sw.nonfinite + sb.nonfinite;
+        rg += sw.range + sb.range;
     }
+    if (nonfinite) *nonfinite += nf;
+    if (range) *range += rg;
+}
+
+void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, const float *inp,
+                              int ldi, int B, int IN, int OUT) {
+    const sink w = {dw, NULL, 0, 0, 0, 0}, b = {db, NULL, 0, 0, 0, 0};
+    backward_weights(&w, &b, dout, ldd, inp, ldi, B, IN, OUT, NULL, NULL);
+}
+
+void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
+                                 const float *dout, int ldd, const float *inp, int ldi, int B,
+                                 int IN, int OUT, long *nonfinite, long *range) {
+    const sink w = {NULL, dw, ldexp(1.0, sw), limit, 0, 0};
+    const sink b = {NULL, db, ldexp(1.0, sb), limit, 0, 0};
+    backward_weights(&w, &b, dout, ldd, inp, ldi, B, IN, OUT, nonfinite, range);
+}
+
+/* Reduced fixed-point sums back to floats, divided by m (the 1/m rule):
+ * out[i] = (float)(g[i] * 2^-e) / m, the same operations on every rank.
+ * Returns the largest |g[i]| (for the next step's scale). */
+uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e, float m) {
+    const double unscale = ldexp(1.0, -e); /* a power of two: exact */
+    uint64_t mx = 0;
+#pragma omp parallel for schedule(static) reduction(max : mx)
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t a = g[i] < 0 ? (uint64_t)(-(g[i] + 1)) + 1 : (uint64_t)g[i];
+        mx = a > mx ? a : mx;
+        out[i] = (float)((double)g[i] * unscale) / m;
+    }
+    return mx;
 }
 
 /* ---- backward: error terms of the previous layer --------------------------
@@ -339,6 +453,8 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
             }
         }
         if (!isfinite(loss)) st->nonfinite += 1.0;
+        else if (fabsf(loss) < 0x1p30f) st->loss_fx += llrint(ldexp((double)loss, LOSS_FX_BITS));
+        else st->range += 1.0;
         st->loss += loss;
         if (classification && k_argmax(as, n) == k_argmax(ys, n)) st->correct += 1.0;
     }

@@ -177,8 +177,8 @@ void workspace_free(workspace *ws) {
 }
 
 /* ---- one block: forward, cost, backward ----------------------------------- */
-void net_block(const descent_net *net, workspace *ws, int B, float *grad, int classification,
-               block_stats *st) {
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, fx_grad *fx,
+               int classification, block_stats *st) {
     const int L = net->L;
     const int *n = net->sizes;
     for (int l = 0; l < L; l++)
@@ -189,11 +189,20 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int cl
     int cur = 0;
     k_cost(ws->act[L], ws->ld[L], ws->y, ws->ldy, ws->delta[cur], ws->ldmax, B, n[L],
            net->acts[L - 1], net->cost, classification, st);
-    if (!grad) return;
+    if (!grad && !fx) return;
     for (int l = L - 1; l >= 0; l--) {
         /* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block) */
-        k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
-                                 ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1]);
+        if (!fx)
+            k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
+                                     ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1]);
+        else /* one float sum per fixed chunk of samples, then exact integer sums */
+            for (int c0 = 0; c0 < B; c0 += fx->chunk)
+                k_dense_backward_weights_fx(
+                    fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l], fx->sb[l], fx->limit,
+                    ws->delta[cur] + (size_t)c0 * ws->ldmax, ws->ldmax,
+                    ws->act[l] + (size_t)c0 * ws->ld[l], ws->ld[l],
+                    B - c0 < fx->chunk ? B - c0 : fx->chunk, n[l], n[l + 1], &fx->nonfinite,
+                    &fx->range);
         if (l > 0) {
             /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}) */
             k_dense_backward_input(ws->delta[1 - cur], ws->ldmax, ws->delta[cur], ws->ldmax,
@@ -237,14 +246,14 @@ int descent_net_gradient(const descent_net *net, const float *x, const float *y,
         return set_error(err, DESCENT_E_NOMEM, "out of memory for the backward pass");
     const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
     memset(grad, 0, sizeof(float) * net->n_params);
-    block_stats st = {0, 0, 0};
+    block_stats st = {0};
     for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
         const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
         for (int s = 0; s < B; s++) {
             memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
             memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
         }
-        net_block(net, &ws, B, grad, 0, &st);
+        net_block(net, &ws, B, grad, NULL, 0, &st);
     }
     /* the 1/m rule: the sum of per-sample gradients divided by m once */
     const float m = (float)count;

@@ -6,6 +6,19 @@
  * non-finite] across ranks; divide by the global m (the 1/m rule); the same
  * update on every rank. Also the split evaluation. Talks to MPI only through
  * the comm_* functions.
+ *
+ * Two ways to sum a step's gradients:
+ *  - float: each rank sums its samples' gradients in float, MPI sums the
+ *    ranks' floats. Same mathematics for any layout, but the rounding
+ *    depends on how the batch was split.
+ *  - reproducible: the global batch is cut into fixed chunks of REPRO_CHUNK
+ *    consecutive positions; a rank's slice is whole chunks. Each chunk's sum
+ *    (a fixed float computation) is converted to 64-bit fixed point with a
+ *    per-tensor power-of-two scale that every rank derives from the previous
+ *    step's reduced sums, and the integers are summed: exact, so threads,
+ *    ranks and MPI's reduction order cannot change a bit. A value out of the
+ *    fixed-point range is counted in the reduction; then every rank lowers
+ *    the scale and redoes the step (rare, and the same on every layout).
  */
 #define _GNU_SOURCE /* M_PI */
 #include "internal.h"
@@ -15,16 +28,23 @@
 #include <string.h>
 
 /* Samples per block: enough for efficient kernels, small enough that the
- * activations of a block stay in cache. */
+ * activations of a block stay in cache. A multiple of REPRO_CHUNK. */
 #define BLOCK_CAP 256
+#define REPRO_CHUNK 16
 /* The reduced buffer's tail after the gradients */
-enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_LEN };
+enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_LEN };
+/* Reproducible mode: the largest reduced sum is placed at 2^FX_TARGET; a
+ * chunk's sum may exceed it 2^(50 - FX_TARGET) times before a redo. */
+#define FX_TARGET 40
+#define FX_REDO_SHIFT 12
+#define FX_MAX_REDO 8
 
 void descent_train_config_default(descent_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->epochs = 10;
     cfg->batch = 64;
     cfg->lr = 0.1;
+    cfg->schedule = DESCENT_LR_CONSTANT;
     cfg->optimizer = DESCENT_OPT_GD;
     cfg->momentum = 0.9;
     cfg->beta1 = 0.9;
@@ -33,6 +53,7 @@ void descent_train_config_default(descent_train_config *cfg) {
     cfg->weight_decay = 0.0;
     cfg->seed = 1;
     cfg->sync_check = 0;
+    cfg->reproducible = 0;
 }
 
 int descent_train_config_check(const descent_train_config *c, descent_error *err) {
@@ -85,7 +106,9 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
     int rc = descent_data_check(d, net, err);
     const int nout = net->sizes[net->L];
     const size_t nconf = d->classification ? (size_t)nout * (size_t)nout : 0;
-    double *acc = calloc(3 + nconf, sizeof(double));
+    /* [loss_fx, range, correct, count, confusion...] as exact integers; the
+     * float loss sum as a fallback when a cost is out of fixed-point range */
+    int64_t *acc = calloc(4 + nconf, sizeof(int64_t));
     workspace ws = {0};
     if (!rc && (!acc || workspace_init(&ws, net, BLOCK_CAP)))
         rc = set_error(err, DESCENT_E_NOMEM, "out of memory for evaluation");
@@ -98,28 +121,32 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
     }
     size_t lo, hi;
     share(d->n, comm_rank(), comm_size(), &lo, &hi);
-    block_stats st = {0, 0, 0};
+    block_stats st = {0};
     for (size_t s0 = lo; s0 < hi; s0 += BLOCK_CAP) {
         const int B = hi - s0 < BLOCK_CAP ? (int)(hi - s0) : BLOCK_CAP;
         data_gather(d, NULL, s0, B, ws.act[0], ws.ld[0], ws.y, ws.ldy, nout);
-        net_block(net, &ws, B, NULL, d->classification, &st);
+        net_block(net, &ws, B, NULL, NULL, d->classification, &st);
         for (int s = 0; s < B && nconf; s++) {
             const int pred = k_argmax(ws.act[net->L] + (size_t)s * ws.ld[net->L], nout);
-            acc[3 + (size_t)d->labels[s0 + s] * nout + pred] += 1.0;
+            acc[4 + (size_t)d->labels[s0 + s] * nout + pred] += 1;
         }
     }
-    acc[0] = st.loss;
-    acc[1] = st.correct;
-    acc[2] = (double)(hi - lo);
-    if (comm_sum_double(acc, 3 + nconf)) {
+    acc[0] = st.loss_fx;
+    acc[1] = (int64_t)(st.range + st.nonfinite);
+    acc[2] = (int64_t)st.correct;
+    acc[3] = (int64_t)(hi - lo);
+    double loss = st.loss;
+    if (comm_sum_i64(acc, 4 + nconf) || comm_sum_double(&loss, 1)) {
         free(acc);
         workspace_free(&ws);
         return set_error(err, DESCENT_E_IO, "MPI reduction failed during evaluation");
     }
-    res->count = (size_t)acc[2];
-    res->loss = acc[2] > 0 ? acc[0] / acc[2] : 0.0;
-    res->accuracy = d->classification && acc[2] > 0 ? acc[1] / acc[2] : NAN;
-    for (size_t i = 0; i < nconf && confusion; i++) confusion[i] = (uint64_t)acc[3 + i];
+    const double count = (double)acc[3];
+    res->count = (size_t)acc[3];
+    if (count > 0)
+        res->loss = (acc[1] == 0 ? ldexp((double)acc[0], -LOSS_FX_BITS) : loss) / count;
+    res->accuracy = d->classification && count > 0 ? (double)acc[2] / count : NAN;
+    for (size_t i = 0; i < nconf && confusion; i++) confusion[i] = (uint64_t)acc[4 + i];
     free(acc);
     workspace_free(&ws);
     return DESCENT_OK;
@@ -132,10 +159,128 @@ static size_t count_nonfinite(const float *g, size_t n) {
     return bad;
 }
 
+/* Everything a step needs besides the network */
+typedef struct {
+    const descent_data *train;
+    const uint32_t *perm;
+    workspace ws;
+    int bcap, nout;
+    float *grad;      /* np + T_LEN floats: the float sums, then the mean    */
+    int64_t *gfx;     /* np + T_LEN integers (reproducible mode)             */
+    int *sw, *sb;     /* fixed-point exponents per layer                     */
+    double comm_s;    /* seconds spent in the reduction                      */
+} stepper;
+
+typedef struct {
+    double loss, correct, count;
+} step_result;
+
+static int step_float(stepper *sp, const descent_net *net, size_t first, size_t mk,
+                      step_result *out, descent_error *err) {
+    const size_t np = net->n_params;
+    float *g = sp->grad;
+    size_t lo, hi;
+    share(mk, comm_rank(), comm_size(), &lo, &hi);
+    memset(g, 0, sizeof(float) * (np + T_LEN));
+    block_stats st = {0};
+    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
+        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
+        data_gather(sp->train, sp->perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0],
+                    sp->ws.y, sp->ws.ldy, sp->nout);
+        net_block(net, &sp->ws, B, g, NULL, sp->train->classification, &st);
+    }
+    g[np + T_LOSS] = (float)st.loss;
+    g[np + T_COUNT] = (float)(hi - lo);
+    g[np + T_CORRECT] = (float)st.correct;
+    g[np + T_NONFINITE] = (float)(st.nonfinite + (double)count_nonfinite(g, np));
+    g[np + T_RANGE] = 0.0f;
+    const double t0 = comm_wtime();
+    if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
+    sp->comm_s += comm_wtime() - t0;
+    if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
+        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%g values)",
+                         (double)g[np + T_NONFINITE]);
+    /* the 1/m rule: divide the global sum by the global batch once */
+    const float mg = g[np + T_COUNT];
+    for (size_t i = 0; i < np; i++) g[i] /= mg;
+    out->loss = g[np + T_LOSS];
+    out->correct = g[np + T_CORRECT];
+    out->count = mg;
+    return DESCENT_OK;
+}
+
+static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
+
+static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t mk,
+                      step_result *out, descent_error *err) {
+    const size_t np = net->n_params;
+    const int P = comm_size(), rank = comm_rank(), C = REPRO_CHUNK;
+    int64_t *g = sp->gfx;
+    /* whole chunks per rank: chunk boundaries do not depend on P */
+    const size_t nc = (mk + C - 1) / C;
+    size_t c0, c1;
+    share(nc, rank, P, &c0, &c1);
+    const size_t lo = c0 * C, hi = c1 * C < mk ? c1 * C : mk;
+    /* no chunk may exceed 2^62 / nc, so the integer sum cannot overflow */
+    const int lim_exp = 62 - (floor_log2_u64(nc) + 1) < 50 ? 62 - (floor_log2_u64(nc) + 1) : 50;
+    for (int attempt = 0;; attempt++) {
+        memset(g, 0, sizeof(int64_t) * (np + T_LEN));
+        fx_grad fx = {g, sp->sw, sp->sb, C, ldexp(1.0, lim_exp), 0, 0};
+        block_stats st = {0};
+        for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
+            const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
+            data_gather(sp->train, sp->perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0],
+                        sp->ws.y, sp->ws.ldy, sp->nout);
+            net_block(net, &sp->ws, B, NULL, &fx, sp->train->classification, &st);
+        }
+        g[np + T_LOSS] = st.loss_fx;
+        g[np + T_COUNT] = (int64_t)(hi - lo);
+        g[np + T_CORRECT] = (int64_t)st.correct;
+        g[np + T_NONFINITE] = (int64_t)st.nonfinite + fx.nonfinite;
+        g[np + T_RANGE] = fx.range + (int64_t)st.range;
+        const double t0 = comm_wtime();
+        if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
+        sp->comm_s += comm_wtime() - t0;
+        if (g[np + T_NONFINITE] != 0)
+            return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",
+                             (long long)g[np + T_NONFINITE]);
+        if (g[np + T_RANGE] == 0) break;
+        if (attempt == FX_MAX_REDO)
+            return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
+                             "range even after %d rescalings (%lld values); lower the learning "
+                             "rate or use --no-reproducible", FX_MAX_REDO,
+                             (long long)g[np + T_RANGE]);
+        for (int l = 0; l < net->L; l++) { /* identical on every rank */
+            sp->sw[l] -= FX_REDO_SHIFT;
+            sp->sb[l] -= FX_REDO_SHIFT;
+        }
+    }
+    const float mg = (float)g[np + T_COUNT];
+    for (int l = 0; l < net->L; l++) {
+        const size_t wo = net->w_off[l], bo = net->b_off[l], be = bo + (size_t)net->sizes[l + 1];
+        int *ex[2] = {&sp->sw[l], &sp->sb[l]};
+        const size_t from[2] = {wo, bo}, to[2] = {bo, be};
+        for (int t = 0; t < 2; t++) {
+            /* the 1/m rule, in the same operations on every rank */
+            const uint64_t mx = k_fx_to_float(sp->grad + from[t], g + from[t], to[t] - from[t],
+                                              *ex[t], mg);
+            /* next step's scale puts this step's largest sum at 2^FX_TARGET */
+            if (mx > 0) {
+                int e = *ex[t] + FX_TARGET - floor_log2_u64(mx);
+                *ex[t] = e < -300 ? -300 : e > 300 ? 300 : e;
+            }
+        }
+    }
+    out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
+    out->correct = (double)g[np + T_CORRECT];
+    out->count = mg;
+    return DESCENT_OK;
+}
+
 int descent_train(descent_net *net, const descent_data *train, const descent_data *val,
                   const descent_train_config *cfg, const descent_callbacks *cb,
                   descent_error *err) {
-    const int P = comm_size(), rank = comm_rank();
+    const int P = comm_size();
     int rc = descent_train_config_check(cfg, err);
     if (!rc) rc = descent_data_check(train, net, err);
     if (!rc && val) rc = descent_data_check(val, net, err);
@@ -143,19 +288,32 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
         rc = set_error(err, DESCENT_E_NOMEM, "%s: more than 2^32 samples", train->path);
     const size_t n = train->n, np = net->n_params;
     const size_t m = cfg->batch < n ? cfg->batch : n;
-    const size_t slice_max = (m + (size_t)P - 1) / (size_t)P;
-    const int bcap = slice_max < BLOCK_CAP ? (int)(slice_max ? slice_max : 1) : BLOCK_CAP;
-    const int nout = net->sizes[net->L];
-    workspace ws = {0};
+    /* a rank's largest slice: one share, or (reproducible) whole chunks */
+    size_t slice_max = (m + (size_t)P - 1) / (size_t)P;
+    if (cfg->reproducible) {
+        const size_t nc = (m + REPRO_CHUNK - 1) / REPRO_CHUNK;
+        slice_max = (nc + (size_t)P - 1) / (size_t)P * REPRO_CHUNK;
+    }
+    stepper sp = {0};
+    sp.train = train;
+    sp.nout = net->sizes[net->L];
+    sp.bcap = slice_max < BLOCK_CAP ? (int)(slice_max ? slice_max : 1) : BLOCK_CAP;
     optimizer opt = {0};
     uint32_t *perm = NULL;
-    float *grad = NULL;
     if (!rc) {
         perm = malloc(sizeof(uint32_t) * (n ? n : 1));
-        grad = aligned_calloc(np + T_LEN, sizeof(float));
-        if (!perm || !grad || workspace_init(&ws, net, bcap) || optimizer_init(&opt, cfg, np))
+        sp.grad = aligned_calloc(np + T_LEN, sizeof(float));
+        if (cfg->reproducible) {
+            sp.gfx = aligned_calloc(np + T_LEN, sizeof(int64_t));
+            sp.sw = calloc((size_t)net->L, sizeof(int));
+            sp.sb = calloc((size_t)net->L, sizeof(int));
+        }
+        if (!perm || !sp.grad || (cfg->reproducible && (!sp.gfx || !sp.sw || !sp.sb)) ||
+            workspace_init(&sp.ws, net, sp.bcap) || optimizer_init(&opt, cfg, np))
             rc = set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
+        for (int l = 0; rc == 0 && sp.sw && l < net->L; l++) sp.sw[l] = sp.sb[l] = 30;
     }
+    sp.perm = perm;
     /* every rank learns whether any rank failed to set up, and which */
     int who;
     rc = remote_error(err, comm_agree(rc, &who), who);
@@ -166,48 +324,31 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
     long step = 0;
     for (int epoch = 1; !rc && epoch <= cfg->epochs; epoch++) {
         const double e0 = comm_wtime();
-        double comm_s = 0.0, loss_sum = 0.0, correct = 0.0;
+        double loss_sum = 0.0, correct = 0.0;
+        sp.comm_s = 0.0;
         permutation(perm, n, cfg->seed, (uint64_t)epoch);
         for (long k = 0; k < steps_per_epoch; k++) {
             const size_t first = (size_t)k * m, mk = n - first < m ? n - first : m;
-            size_t lo, hi;
-            share(mk, rank, P, &lo, &hi);
-            memset(grad, 0, sizeof(float) * (np + T_LEN));
-            block_stats st = {0, 0, 0};
-            for (size_t b0 = lo; b0 < hi; b0 += (size_t)bcap) {
-                const int B = hi - b0 < (size_t)bcap ? (int)(hi - b0) : bcap;
-                data_gather(train, perm + first + b0, 0, B, ws.act[0], ws.ld[0], ws.y, ws.ldy,
-                            nout);
-                net_block(net, &ws, B, grad, train->classification, &st);
-            }
-            grad[np + T_LOSS] = (float)st.loss;
-            grad[np + T_COUNT] = (float)(hi - lo);
-            grad[np + T_CORRECT] = (float)st.correct;
-            grad[np + T_NONFINITE] = (float)(st.nonfinite + (double)count_nonfinite(grad, np));
-            const double t1 = comm_wtime();
-            if (comm_sum_float(grad, np + T_LEN)) {
-                rc = set_error(err, DESCENT_E_IO, "MPI reduction failed at step %ld", step + 1);
-                break;
-            }
-            comm_s += comm_wtime() - t1;
+            step_result r = {0, 0, 0};
+            rc = cfg->reproducible ? step_repro(&sp, net, first, mk, &r, err)
+                                   : step_float(&sp, net, first, mk, &r, err);
             step++;
-            /* every rank sees the same reduced counts, so all take this branch */
-            if (grad[np + T_NONFINITE] != 0.0f || !isfinite(grad[np + T_LOSS])) {
-                rc = set_error(err, DESCENT_E_NONFINITE, "epoch %d, step %ld: non-finite loss or "
-                               "gradient (%g values); lower the learning rate or check the data",
-                               epoch, step, (double)grad[np + T_NONFINITE]);
+            if (rc) {
+                /* every rank saw the same reduced counts: all stop here */
+                char inner[sizeof err->msg];
+                snprintf(inner, sizeof inner, "%s", err->msg);
+                set_error(err, rc, "epoch %d, step %ld: %s%s", epoch, step, inner,
+                          rc == DESCENT_E_NONFINITE ? "; lower the learning rate or check the data"
+                                                    : "");
                 break;
             }
-            /* the 1/m rule: divide the global sum by the global batch once */
-            const float mg = grad[np + T_COUNT];
-            for (size_t i = 0; i < np; i++) grad[i] /= mg;
             double lr = cfg->lr;
-            if (cfg->schedule == DESCENT_LR_COSINE) /* step-1 of total-1: alpha at the start, ~0 at the end */
+            if (cfg->schedule == DESCENT_LR_COSINE) /* alpha at the first step, ~0 at the last */
                 lr *= 0.5 * (1.0 + cos(M_PI * (double)(step - 1) / (double)total_steps));
-            optimizer_step(&opt, cfg, lr, net, grad);
-            loss_sum += grad[np + T_LOSS];
-            if (cb && cb->on_step) cb->on_step(step, grad[np + T_LOSS] / mg, cb->user);
-            correct += grad[np + T_CORRECT];
+            optimizer_step(&opt, cfg, lr, net, sp.grad);
+            loss_sum += r.loss;
+            correct += r.correct;
+            if (cb && cb->on_step) cb->on_step(step, r.loss / r.count, cb->user);
             if (cfg->sync_check > 0 && step % cfg->sync_check == 0) {
                 rc = sync_check(net, step, err);
                 if (rc) break;
@@ -224,8 +365,8 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
         es.train_accuracy = train->classification ? correct / (double)n : NAN;
         es.seconds = comm_wtime() - e0;
         es.samples_per_sec = (double)n / es.seconds;
-        es.comm_seconds = comm_s;
-        es.compute_seconds = es.seconds - comm_s;
+        es.comm_seconds = sp.comm_s;
+        es.compute_seconds = es.seconds - sp.comm_s;
         if (val) {
             rc = descent_evaluate(net, val, &es.val, NULL, err);
             if (rc) break;
@@ -235,8 +376,11 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
     }
     if (!rc && cfg->sync_check > 0) rc = sync_check(net, step, err);
     free(perm);
-    aligned_free(grad);
-    workspace_free(&ws);
+    aligned_free(sp.grad);
+    aligned_free(sp.gfx);
+    free(sp.sw);
+    free(sp.sb);
+    workspace_free(&sp.ws);
     optimizer_free(&opt);
     return rc;
 }

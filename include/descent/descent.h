@@ -205,6 +205,9 @@ typedef struct {
     double weight_decay;     /* L2 on weights: adds wd * W to the gradient    */
     uint64_t seed;           /* data order of epoch e = f(seed, e)            */
     int sync_check;          /* compare parameter checksums every N steps     */
+    int reproducible;        /* 1: bit-identical results for any ranks x     */
+                             /* threads (fixed-point gradient sums; rank     */
+                             /* slices are whole 16-sample chunks)           */
 } descent_train_config;
 
 /* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# --reproducible: the model file, the per-epoch losses and accuracies and the
+# test accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
+# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 7 chunks of 16 split unevenly). Prints the hash matrix.
+# Usage: repro_test.sh descent mpiexec numproc-flag
+set -u
+D=$1; MPIEXEC=$2; NP=$3
+T=$(mktemp -d /tmp/descent_repro.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0; pass=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { pass=$((pass + 1)); }
+printf '0,0,0\n1,0,1\n1,1,0\n0,1,1\n' >"$T/xor.csv"
+FM=/usr/share/datasets/fashion-mnist
+
+matrix() { # name, then train arguments
+  local name=$1; shift
+  local first="" P Tn h
+  echo "$name: sha256 of the model file (ranks x threads)"
+  for P in 1 2 3 4; do
+    for Tn in 1 2; do
+      local tag="$name-${P}x${Tn}"
+      if ! OMP_NUM_THREADS=$Tn timeout 300 "$MPIEXEC" $NP $P "$D" train --reproducible "$@" \
+           --out "$T/$tag.model" --metrics "$T/$tag.csv" >"$T/$tag.out" 2>"$T/$tag.err"; then
+        fail "$tag: training failed: $(tail -3 "$T/$tag.err")"; continue
+      fi
+      h=$(sha256sum <"$T/$tag.model" | cut -c1-16)
+      # losses and accuracies (columns 1-5 of the metrics; the rest are timings)
+      cut -d, -f1-5 "$T/$tag.csv" >"$T/$tag.metrics"
+      grep -E '^test (accuracy|loss)' "$T/$tag.out" >"$T/$tag.test"
+      printf '  %dx%d %s\n' "$P" "$Tn" "$h"
+      if [ -z "$first" ]; then first=$tag; ok; continue; fi
+      cmp -s "$T/$first.model" "$T/$tag.model" && ok || fail "$tag: model differs from $first"
+      cmp -s "$T/$first.metrics" "$T/$tag.metrics" && ok || fail "$tag: per-epoch losses differ from $first"
+      cmp -s "$T/$first.test" "$T/$tag.test" && ok || fail "$tag: test accuracy differs from $first"
+    done
+  done
+}
+
+matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
+if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
+  matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \
+    --activation relu --output softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02
+else
+  echo "note: $FM not installed; the Fashion-MNIST matrix was not run" >&2
+fi
+echo "reproducibility: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]

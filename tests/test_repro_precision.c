@@ -1,0 +1,114 @@
+/* Precision of the reproducible (fixed-point) gradient sum against a
+ * double-precision reference backpropagation, next to the plain float sum.
+ * The fixed-point path must be as accurate as the float path (its only
+ * extra rounding is at 2^-40 of the largest sum) and far inside float's
+ * own error: max |g - g_ref| / max |g_ref| <= 1e-5 for both, and the fixed
+ * point within 2x of the float path. */
+#include <string.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#define B 100
+static const int S[4] = {50, 40, 30, 10};
+
+static unsigned rs = 4242;
+static float frand(void) {
+    rs = rs * 1664525u + 1013904223u;
+    return (float)((rs >> 9) & 0xffff) / 32768.0f - 1.0f;
+}
+
+/* reference: relu, relu, softmax + cross-entropy, all in double */
+static void reference(const descent_net *net, const float *x, const int *lab, double *g) {
+    const float *p = descent_net_params_const(net);
+    memset(g, 0, sizeof(double) * net->n_params);
+    for (int s = 0; s < B; s++) {
+        double a[4][64], d[4][64];
+        for (int k = 0; k < S[0]; k++) a[0][k] = x[s * S[0] + k];
+        for (int l = 0; l < 3; l++) {
+            const float *w = p + net->w_off[l], *b = p + net->b_off[l];
+            for (int j = 0; j < S[l + 1]; j++) {
+                double z = b[j];
+                for (int k = 0; k < S[l]; k++) z += (double)w[j * S[l] + k] * a[l][k];
+                a[l + 1][j] = l < 2 ? (z > 0 ? z : 0) : z;
+            }
+        }
+        double mx = a[3][0], sum = 0;
+        for (int j = 1; j < 10; j++) mx = a[3][j] > mx ? a[3][j] : mx;
+        for (int j = 0; j < 10; j++) sum += exp(a[3][j] - mx);
+        for (int j = 0; j < 10; j++) d[3][j] = exp(a[3][j] - mx) / sum - (j == lab[s]);
+        for (int l = 2; l >= 0; l--) {
+            const float *w = p + net->w_off[l];
+            for (int j = 0; j < S[l + 1]; j++) {
+                g[net->b_off[l] + j] += d[l + 1][j];
+                for (int k = 0; k < S[l]; k++) g[net->w_off[l] + j * S[l] + k] += d[l + 1][j] * a[l][k];
+            }
+            if (l > 0)
+                for (int k = 0; k < S[l]; k++) {
+                    double h = 0;
+                    for (int j = 0; j < S[l + 1]; j++) h += (double)w[j * S[l] + k] * d[l + 1][j];
+                    d[l][k] = a[l][k] > 0 ? h : 0;
+                }
+        }
+    }
+    for (size_t i = 0; i < net->n_params; i++) g[i] /= B;
+}
+
+int main(void) {
+    const descent_act acts[3] = {DESCENT_ACT_RELU, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX};
+    descent_net *net;
+    descent_error err;
+    CHECK(descent_net_create(&net, 3, S, acts, DESCENT_COST_XENT, &err) == 0, "%s", err.msg);
+    descent_net_init(net, 9);
+    const size_t np = net->n_params;
+    float x[B * 50];
+    int lab[B];
+    for (int i = 0; i < B * 50; i++) x[i] = frand();
+    for (int s = 0; s < B; s++) lab[s] = s % 10;
+    double *ref = malloc(np * sizeof(double));
+    reference(net, x, lab, ref);
+
+    workspace ws;
+    CHECK(workspace_init(&ws, net, B) == 0, "workspace");
+    for (int s = 0; s < B; s++) {
+        memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + s * 50, 50 * sizeof(float));
+        for (int j = 0; j < 10; j++) ws.y[(size_t)s * ws.ldy + j] = j == lab[s];
+    }
+    /* float path */
+    float *gf = aligned_calloc(np, sizeof(float));
+    block_stats st = {0};
+    net_block(net, &ws, B, gf, NULL, 1, &st);
+    for (size_t i = 0; i < np; i++) gf[i] /= (float)B;
+    /* fixed-point path: chunks of 16, scale 2^30 for every tensor */
+    int64_t *g64 = aligned_calloc(np, sizeof(int64_t));
+    int sw[3] = {30, 30, 30}, sb[3] = {30, 30, 30};
+    fx_grad fx = {g64, sw, sb, 16, 0x1p50, 0, 0};
+    block_stats st2 = {0};
+    net_block(net, &ws, B, NULL, &fx, 1, &st2);
+    CHECK(fx.range == 0 && fx.nonfinite == 0, "fixed point out of range: %ld, %ld", fx.range,
+          fx.nonfinite);
+    float *gx = aligned_calloc(np, sizeof(float));
+    for (int l = 0; l < 3; l++) {
+        k_fx_to_float(gx + net->w_off[l], g64 + net->w_off[l], net->b_off[l] - net->w_off[l], 30, B);
+        k_fx_to_float(gx + net->b_off[l], g64 + net->b_off[l], (size_t)S[l + 1], 30, B);
+    }
+    double gmax = 0, ef = 0, ex = 0;
+    for (size_t i = 0; i < np; i++) gmax = fmax(gmax, fabs(ref[i]));
+    for (size_t i = 0; i < np; i++) {
+        ef = fmax(ef, fabs(gf[i] - ref[i]) / gmax);
+        ex = fmax(ex, fabs(gx[i] - ref[i]) / gmax);
+    }
+    printf("max |g - g_ref| / max |g_ref|: float sums %.3g, fixed-point sums %.3g (max |g_ref| %.3g)\n",
+           ef, ex, gmax);
+    CHECK(gmax > 1e-3, "reference gradient is trivially small");
+    CHECK(ef <= 1e-5, "float path error %.3g", ef);
+    CHECK(ex <= 1e-5, "fixed-point path error %.3g", ex);
+    CHECK(ex <= 2 * ef + 1e-9, "fixed point (%.3g) much worse than float (%.3g)", ex, ef);
+    /* the loss sum in fixed point agrees with the double sum */
+    CHECK(fabs(ldexp((double)st2.loss_fx, -LOSS_FX_BITS) - st.loss) <= 1e-6 * fabs(st.loss),
+          "fixed-point loss %.9g vs %.9g", ldexp((double)st2.loss_fx, -LOSS_FX_BITS), st.loss);
+    workspace_free(&ws);
+    aligned_free(gf); aligned_free(gx); aligned_free(g64); free(ref);
+    descent_net_free(net);
+    TEST_EXIT();
+}
