@@ -177,6 +177,36 @@ void permutation(uint32_t *perm, size_t n, uint64_t seed, uint64_t epoch);
 /* ---- checksums ---- */
 uint32_t crc32_buf(uint32_t crc, const void *p, size_t n);
 
+/* ---- binary files (model.c): a writer that keeps a running crc32, and a
+ * bounds-checked reader over a file held in memory ---- */
+typedef struct {
+    FILE *f;
+    uint32_t crc;
+    int bad;
+} crc_writer;
+void cw_put(crc_writer *w, const void *p, size_t n);
+void cw_u32(crc_writer *w, uint32_t v);
+void cw_u64(crc_writer *w, uint64_t v);
+void cw_f64(crc_writer *w, double v);
+int cw_finish(crc_writer *w); /* append the crc; 0 or -1 */
+typedef struct {
+    const unsigned char *buf;
+    size_t size, pos;
+    const char *path;
+} reader;
+int rd_bytes(reader *r, void *out, size_t n, const char *what, descent_error *err);
+int rd_u32(reader *r, uint32_t *v, const char *what, descent_error *err);
+int rd_u64(reader *r, uint64_t *v, const char *what, descent_error *err);
+int rd_f64(reader *r, double *v, const char *what, descent_error *err);
+/* Read a whole regular file of at most max bytes. */
+int file_slurp(const char *path, uint64_t max, unsigned char **buf, size_t *size,
+               descent_error *err);
+/* The last 4 bytes must be the crc32 of the rest. */
+int check_crc(const unsigned char *buf, size_t size, const char *path, descent_error *err);
+/* The model section: magic through parameters. */
+void model_put(crc_writer *w, const descent_net *net);
+int model_parse(reader *r, descent_net **out, descent_error *err);
+
 /* ---- communication (comm_mpi.c, the only file that includes mpi.h) ---- */
 int comm_rank(void);
 int comm_size(void);

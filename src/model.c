@@ -3,8 +3,10 @@
  * file format") is little-endian:
  *   "DSCNTMDL" | u32 version=1 | u32 L | u32 sizes[L+1] | u32 acts[L] |
  *   u32 cost | u64 n_params | f32 params[n_params] | u32 crc32(all before)
- * Readers check every size against the file's real length before any
- * allocation, then the checksum. Writes are atomic (tmp, fsync, rename).
+ * The same model section opens every checkpoint (checkpoint.c). Readers work
+ * on the whole file in memory through a bounds-checked cursor: every size is
+ * checked against what the file really holds before anything is allocated,
+ * then the checksum. Writes are atomic (tmp, fsync, rename).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
@@ -21,43 +23,49 @@
 static const char MODEL_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'M', 'D', 'L'};
 #define MODEL_VERSION 1u
 #define MODEL_MAX_LAYERS 1024u
+#define MODEL_MAX_WIDTH (1u << 24)
 
-typedef struct {
-    FILE *f;
-    uint32_t crc;
-    int bad;
-} crc_writer;
-
-static void cw_put(crc_writer *w, const void *p, size_t n) {
-    if (w->bad) return;
+/* ---- writing ---------------------------------------------------------------- */
+void cw_put(crc_writer *w, const void *p, size_t n) {
+    if (w->bad || n == 0) return;
     if (fwrite(p, 1, n, w->f) != n) w->bad = 1;
     w->crc = crc32_buf(w->crc, p, n);
 }
-static void cw_u32(crc_writer *w, uint32_t v) { cw_put(w, &v, 4); }
+void cw_u32(crc_writer *w, uint32_t v) { cw_put(w, &v, 4); }
+void cw_u64(crc_writer *w, uint64_t v) { cw_put(w, &v, 8); }
+void cw_f64(crc_writer *w, double v) { cw_put(w, &v, 8); }
+int cw_finish(crc_writer *w) {
+    const uint32_t crc = w->crc;
+    cw_put(w, &crc, 4);
+    return w->bad ? -1 : 0;
+}
+
+void model_put(crc_writer *w, const descent_net *net) {
+    cw_put(w, MODEL_MAGIC, 8);
+    cw_u32(w, MODEL_VERSION);
+    cw_u32(w, (uint32_t)net->L);
+    for (int i = 0; i <= net->L; i++) cw_u32(w, (uint32_t)net->sizes[i]);
+    for (int i = 0; i < net->L; i++) cw_u32(w, (uint32_t)net->acts[i]);
+    cw_u32(w, (uint32_t)net->cost);
+    cw_u64(w, net->n_params);
+    cw_put(w, net->params, net->n_params * sizeof(float));
+}
 
 static int write_model(FILE *f, void *ctx) {
-    const descent_net *net = ctx;
     crc_writer w = {f, 0, 0};
-    cw_put(&w, MODEL_MAGIC, 8);
-    cw_u32(&w, MODEL_VERSION);
-    cw_u32(&w, (uint32_t)net->L);
-    for (int i = 0; i <= net->L; i++) cw_u32(&w, (uint32_t)net->sizes[i]);
-    for (int i = 0; i < net->L; i++) cw_u32(&w, (uint32_t)net->acts[i]);
-    cw_u32(&w, (uint32_t)net->cost);
-    const uint64_t np = net->n_params;
-    cw_put(&w, &np, 8);
-    cw_put(&w, net->params, net->n_params * sizeof(float));
-    const uint32_t crc = w.crc;
-    cw_put(&w, &crc, 4);
-    return w.bad ? -1 : 0;
+    model_put(&w, ctx);
+    return cw_finish(&w);
 }
 
 int descent_model_save(const descent_net *net, const char *path, descent_error *err) {
     return descent_write_file(path, write_model, (void *)net, err);
 }
 
-int descent_model_load(descent_net **out, const char *path, descent_error *err) {
-    *out = NULL;
+/* ---- reading ---------------------------------------------------------------- */
+int file_slurp(const char *path, uint64_t max, unsigned char **buf, size_t *size,
+               descent_error *err) {
+    *buf = NULL;
+    *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
@@ -65,93 +73,135 @@ int descent_model_load(descent_net **out, const char *path, descent_error *err) 
         fclose(f);
         return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
     }
-    const uint64_t size = (uint64_t)st.st_size;
-    unsigned char head[16];
-    int rc = DESCENT_OK;
-    uint32_t L = 0;
-    if (size < 16 || fread(head, 1, 16, f) != 16)
-        rc = set_error(err, DESCENT_E_FORMAT, "%s: truncated: %llu bytes is too short for a model "
-                       "header", path, (unsigned long long)size);
-    else if (memcmp(head, MODEL_MAGIC, 8) != 0)
-        rc = set_error(err, DESCENT_E_FORMAT, "%s: not a descent model (bad magic)", path);
-    else {
-        uint32_t ver;
-        memcpy(&ver, head + 8, 4);
-        memcpy(&L, head + 12, 4);
-        if (ver != MODEL_VERSION)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: unsupported model version %u", path, ver);
-        else if (L < 1 || L > MODEL_MAX_LAYERS)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: byte 12: layer count %u is out of range "
-                           "1..%u", path, L, MODEL_MAX_LAYERS);
+    const uint64_t n = (uint64_t)st.st_size;
+    if (n > max) {
+        fclose(f);
+        return set_error(err, DESCENT_E_FORMAT, "%s: %llu bytes is larger than any valid file "
+                         "(%llu)", path, (unsigned long long)n, (unsigned long long)max);
     }
-    /* header length is now bounded; the total must match the file exactly */
-    const uint64_t hdr = 16 + 4ull * (L + 1) + 4ull * L + 4 + 8;
-    if (!rc && size < hdr + 4)
-        rc = set_error(err, DESCENT_E_FORMAT, "%s: truncated: %llu bytes, the header alone needs "
-                       "%llu", path, (unsigned long long)size, (unsigned long long)(hdr + 4));
-    unsigned char *buf = NULL;
-    if (!rc) {
-        buf = malloc(size);
-        if (!buf) rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory", path);
-        else if (fseek(f, 0, SEEK_SET) != 0 || fread(buf, 1, size, f) != size)
-            rc = set_error(err, DESCENT_E_IO, "%s: read error", path);
+    unsigned char *b = malloc(n ? n : 1);
+    if (!b) {
+        fclose(f);
+        return set_error(err, DESCENT_E_NOMEM, "%s: out of memory for %llu bytes", path,
+                         (unsigned long long)n);
     }
+    const size_t got = fread(b, 1, n, f);
     fclose(f);
-    int *sizes = NULL;
-    descent_act *acts = NULL;
-    if (!rc) {
-        sizes = malloc(sizeof(int) * (L + 1));
-        acts = malloc(sizeof(descent_act) * L);
-        if (!sizes || !acts) rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory", path);
+    if (got != n) {
+        free(b);
+        return set_error(err, DESCENT_E_IO, "%s: read error", path);
     }
+    *buf = b;
+    *size = n;
+    return DESCENT_OK;
+}
+
+int rd_bytes(reader *r, void *out, size_t n, const char *what, descent_error *err) {
+    if (n > r->size - r->pos)
+        return set_error(err, DESCENT_E_FORMAT, "%s: truncated: %s at byte %zu needs %zu bytes, "
+                         "%zu left", r->path, what, r->pos, n, r->size - r->pos);
+    memcpy(out, r->buf + r->pos, n);
+    r->pos += n;
+    return DESCENT_OK;
+}
+int rd_u32(reader *r, uint32_t *v, const char *what, descent_error *err) {
+    return rd_bytes(r, v, 4, what, err);
+}
+int rd_u64(reader *r, uint64_t *v, const char *what, descent_error *err) {
+    return rd_bytes(r, v, 8, what, err);
+}
+int rd_f64(reader *r, double *v, const char *what, descent_error *err) {
+    return rd_bytes(r, v, 8, what, err);
+}
+
+int check_crc(const unsigned char *buf, size_t size, const char *path, descent_error *err) {
+    if (size < 4) return set_error(err, DESCENT_E_FORMAT, "%s: truncated: no checksum", path);
+    uint32_t stored;
+    memcpy(&stored, buf + size - 4, 4);
+    const uint32_t crc = crc32_buf(0, buf, size - 4);
+    if (crc != stored)
+        return set_error(err, DESCENT_E_FORMAT, "%s: checksum mismatch (stored %08x, computed "
+                         "%08x): the file is corrupt or truncated", path, stored, crc);
+    return DESCENT_OK;
+}
+
+int model_parse(reader *r, descent_net **out, descent_error *err) {
+    *out = NULL;
+    char magic[8];
+    uint32_t ver = 0, L = 0, cost = 0;
     uint64_t np = 0;
-    uint32_t cost = 0;
+    const size_t at = r->pos;
+    int rc = rd_bytes(r, magic, 8, "magic", err);
+    if (!rc && memcmp(magic, MODEL_MAGIC, 8) != 0)
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: not a descent model (bad magic)",
+                         r->path, at);
+    if (!rc) rc = rd_u32(r, &ver, "version", err);
+    if (!rc && ver != MODEL_VERSION)
+        return set_error(err, DESCENT_E_FORMAT, "%s: unsupported model version %u", r->path, ver);
+    if (!rc) rc = rd_u32(r, &L, "layer count", err);
+    if (!rc && (L < 1 || L > MODEL_MAX_LAYERS))
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: layer count %u is out of range "
+                         "1..%u", r->path, r->pos - 4, L, MODEL_MAX_LAYERS);
+    if (rc) return rc;
+    int sizes[MODEL_MAX_LAYERS + 1];
+    descent_act acts[MODEL_MAX_LAYERS];
     for (uint32_t i = 0; !rc && i <= L; i++) {
-        uint32_t v;
-        memcpy(&v, buf + 16 + 4 * i, 4);
-        if (v < 1 || v > (1u << 24))
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: byte %u: layer width %u is out of range",
-                           path, 16 + 4 * i, v);
-        else sizes[i] = (int)v;
+        uint32_t v = 0;
+        rc = rd_u32(r, &v, "layer width", err);
+        if (!rc && (v < 1 || v > MODEL_MAX_WIDTH))
+            rc = set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: layer width %u is out of range",
+                           r->path, r->pos - 4, v);
+        sizes[i] = (int)v;
     }
     for (uint32_t i = 0; !rc && i < L; i++) {
-        uint32_t v;
-        memcpy(&v, buf + 16 + 4 * (L + 1) + 4 * i, 4);
-        if (v >= DESCENT_ACT_COUNT)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: layer %u: unknown activation code %u", path,
-                           i + 1, v);
-        else acts[i] = (descent_act)v;
+        uint32_t v = 0;
+        rc = rd_u32(r, &v, "activation", err);
+        if (!rc && v >= DESCENT_ACT_COUNT)
+            rc = set_error(err, DESCENT_E_FORMAT, "%s: layer %u: unknown activation code %u",
+                           r->path, i + 1, v);
+        acts[i] = (descent_act)v;
     }
-    if (!rc) {
-        memcpy(&cost, buf + hdr - 12, 4);
-        memcpy(&np, buf + hdr - 8, 8);
-        const uint64_t want = net_layout((int)L, sizes, NULL, NULL);
-        if (cost >= DESCENT_COST_COUNT)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: unknown cost code %u", path, cost);
-        else if (np != want)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: parameter count %llu does not match the "
-                           "layer sizes (%llu)", path, (unsigned long long)np,
-                           (unsigned long long)want);
-        else if (size != hdr + 4 * np + 4)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: %s: %llu bytes, expected %llu", path,
-                           size < hdr + 4 * np + 4 ? "truncated" : "trailing data",
-                           (unsigned long long)size, (unsigned long long)(hdr + 4 * np + 4));
-    }
-    if (!rc) {
-        uint32_t stored;
-        memcpy(&stored, buf + size - 4, 4);
-        const uint32_t crc = crc32_buf(0, buf, size - 4);
-        if (crc != stored)
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: checksum mismatch (stored %08x, computed "
-                           "%08x): the file is corrupt", path, stored, crc);
-    }
-    descent_net *net = NULL;
-    if (!rc) rc = descent_net_create(&net, (int)L, sizes, acts, (descent_cost)cost, err);
-    if (!rc) memcpy(net->params, buf + hdr, 4 * np);
-    free(buf);
-    free(sizes);
-    free(acts);
+    if (!rc) rc = rd_u32(r, &cost, "cost", err);
+    if (!rc && cost >= DESCENT_COST_COUNT)
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: unknown cost code %u", r->path, cost);
+    if (!rc) rc = rd_u64(r, &np, "parameter count", err);
     if (rc) return rc;
+    const uint64_t want = net_layout((int)L, sizes, NULL, NULL);
+    if (np != want)
+        return set_error(err, DESCENT_E_FORMAT, "%s: parameter count %llu does not match the "
+                         "layer sizes (%llu)", r->path, (unsigned long long)np,
+                         (unsigned long long)want);
+    if (np > (r->size - r->pos) / 4) /* before any allocation */
+        return set_error(err, DESCENT_E_FORMAT, "%s: truncated: %llu parameters need %llu bytes, "
+                         "%zu left", r->path, (unsigned long long)np,
+                         (unsigned long long)(4 * np), r->size - r->pos);
+    descent_net *net = NULL;
+    descent_error why = {0};
+    rc = descent_net_create(&net, (int)L, sizes, acts, (descent_cost)cost, &why);
+    if (rc) return set_error(err, DESCENT_E_FORMAT, "%s: %s", r->path, why.msg);
+    rd_bytes(r, net->params, 4 * np, "parameters", err);
+    *out = net;
+    return DESCENT_OK;
+}
+
+int descent_model_load(descent_net **out, const char *path, descent_error *err) {
+    *out = NULL;
+    unsigned char *buf;
+    size_t size;
+    int rc = file_slurp(path, (uint64_t)1 << 40, &buf, &size, err);
+    if (rc) return rc;
+    reader r = {buf, size >= 4 ? size - 4 : 0, 0, path};
+    descent_net *net = NULL;
+    rc = model_parse(&r, &net, err);
+    if (!rc && r.pos != r.size)
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: trailing data: %zu bytes after the parameters",
+                       path, r.size - r.pos);
+    if (!rc) rc = check_crc(buf, size, path, err);
+    if (rc && size < 4 && strstr(err ? err->msg : "", "magic") == NULL)
+        set_error(err, DESCENT_E_FORMAT, "%s: truncated: %zu bytes is too short for a model",
+                  path, size);
+    free(buf);
+    if (rc) { descent_net_free(net); return rc; }
     *out = net;
     return DESCENT_OK;
 }
