@@ -32,7 +32,7 @@
 #define BLOCK_CAP 256
 #define REPRO_CHUNK 16
 /* The reduced buffer's tail after the gradients */
-enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_LEN };
+enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
 /* Reproducible mode: the largest reduced sum is placed at 2^FX_TARGET; a
  * chunk's sum may exceed it 2^(50 - FX_TARGET) times before a redo. */
 #define FX_TARGET 40
@@ -54,6 +54,10 @@ void descent_train_config_default(descent_train_config *cfg) {
     cfg->seed = 1;
     cfg->sync_check = 0;
     cfg->reproducible = 0;
+    cfg->checkpoint_dir = NULL;
+    cfg->checkpoint_steps = 0;
+    cfg->checkpoint_epochs = 0;
+    cfg->checkpoint_keep = 3;
 }
 
 int descent_train_config_check(const descent_train_config *c, descent_error *err) {
@@ -79,6 +83,8 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
                          c->weight_decay);
     if (c->sync_check < 0)
         return set_error(err, DESCENT_E_USAGE, "sync-check must be >= 0 (got %d)", c->sync_check);
+    if (c->checkpoint_steps < 0 || c->checkpoint_epochs < 0 || c->checkpoint_keep < 1)
+        return set_error(err, DESCENT_E_USAGE, "checkpoint interval must be >= 0 and keep >= 1");
     return DESCENT_OK;
 }
 
@@ -169,10 +175,12 @@ typedef struct {
     int64_t *gfx;     /* np + T_LEN integers (reproducible mode)             */
     int *sw, *sb;     /* fixed-point exponents per layer                     */
     double comm_s;    /* seconds spent in the reduction                      */
+    int stop;         /* this rank was asked to stop                         */
 } stepper;
 
 typedef struct {
     double loss, correct, count;
+    int stop;         /* some rank was asked to stop                         */
 } step_result;
 
 static int step_float(stepper *sp, const descent_net *net, size_t first, size_t mk,
@@ -194,6 +202,7 @@ static int step_float(stepper *sp, const descent_net *net, size_t first, size_t 
     g[np + T_CORRECT] = (float)st.correct;
     g[np + T_NONFINITE] = (float)(st.nonfinite + (double)count_nonfinite(g, np));
     g[np + T_RANGE] = 0.0f;
+    g[np + T_STOP] = (float)sp->stop;
     const double t0 = comm_wtime();
     if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
@@ -206,6 +215,7 @@ static int step_float(stepper *sp, const descent_net *net, size_t first, size_t 
     out->loss = g[np + T_LOSS];
     out->correct = g[np + T_CORRECT];
     out->count = mg;
+    out->stop = g[np + T_STOP] != 0.0f;
     return DESCENT_OK;
 }
 
@@ -238,6 +248,7 @@ static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t 
         g[np + T_CORRECT] = (int64_t)st.correct;
         g[np + T_NONFINITE] = (int64_t)st.nonfinite + fx.nonfinite;
         g[np + T_RANGE] = fx.range + (int64_t)st.range;
+        g[np + T_STOP] = sp->stop;
         const double t0 = comm_wtime();
         if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
         sp->comm_s += comm_wtime() - t0;
@@ -274,14 +285,71 @@ static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t 
     out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)g[np + T_CORRECT];
     out->count = mg;
+    out->stop = g[np + T_STOP] != 0;
+    return DESCENT_OK;
+}
+
+/* Write a checkpoint of the state after `step` (rank 0), and agree. */
+static int save_checkpoint(const descent_net *net, const descent_train_config *cfg,
+                           const optimizer *opt, const stepper *sp, long step, int epoch, long k,
+                           long steps_per_epoch, double loss_sum, double correct,
+                           descent_error *err) {
+    int rc = DESCENT_OK;
+    if (comm_rank() == 0) {
+        descent_checkpoint ck;
+        memset(&ck, 0, sizeof ck);
+        ck.step = (uint64_t)step;
+        /* a finished epoch is stored as the start of the next one */
+        const int done = k == steps_per_epoch;
+        ck.epoch = (uint32_t)(done ? epoch + 1 : epoch);
+        ck.k = (uint32_t)(done ? 0 : k);
+        ck.epoch_loss = done ? 0.0 : loss_sum;
+        ck.epoch_correct = done ? 0.0 : correct;
+        ck.cfg = *cfg;
+        ck.cfg.checkpoint_dir = NULL;
+        ck.opt_t = (uint64_t)opt->t;
+        ck.n = net->n_params;
+        ck.m = opt->m;
+        ck.v = opt->v;
+        ck.L = net->L;
+        ck.sw = sp->sw;
+        ck.sb = sp->sb;
+        char path[4096];
+        rc = checkpoint_save(cfg->checkpoint_dir, cfg->checkpoint_keep, net, &ck, path,
+                             sizeof path, err);
+    }
+    int who;
+    return remote_error(err, comm_agree(rc, &who), who);
+}
+
+/* Can this run continue from that checkpoint? */
+static int check_resume(const descent_net *net, const descent_train_config *cfg,
+                        const descent_checkpoint *from, descent_error *err) {
+    const descent_train_config *c = &from->cfg;
+    if (from->n != net->n_params)
+        return set_error(err, DESCENT_E_USAGE, "cannot resume: the checkpoint holds %zu "
+                         "parameters, the network %zu", from->n, net->n_params);
+    if (c->batch != cfg->batch || c->seed != cfg->seed || c->optimizer != cfg->optimizer ||
+        c->reproducible != cfg->reproducible)
+        return set_error(err, DESCENT_E_USAGE, "cannot resume: batch, seed, optimizer and mode "
+                         "must be the checkpoint's (batch %zu, seed %llu, %s, %s)", c->batch,
+                         (unsigned long long)c->seed, descent_optimizer_name(c->optimizer),
+                         c->reproducible ? "reproducible" : "float sums");
     return DESCENT_OK;
 }
 
 int descent_train(descent_net *net, const descent_data *train, const descent_data *val,
                   const descent_train_config *cfg, const descent_callbacks *cb,
                   descent_error *err) {
+    return descent_train_resume(net, train, val, cfg, NULL, cb, err);
+}
+
+int descent_train_resume(descent_net *net, const descent_data *train, const descent_data *val,
+                         const descent_train_config *cfg, const descent_checkpoint *from,
+                         const descent_callbacks *cb, descent_error *err) {
     const int P = comm_size();
     int rc = descent_train_config_check(cfg, err);
+    if (!rc && from) rc = check_resume(net, cfg, from, err);
     if (!rc) rc = descent_data_check(train, net, err);
     if (!rc && val) rc = descent_data_check(val, net, err);
     if (!rc && train->n > UINT32_MAX)
@@ -313,6 +381,24 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
             rc = set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
         for (int l = 0; rc == 0 && sp.sw && l < net->L; l++) sp.sw[l] = sp.sb[l] = 30;
     }
+    long step = 0;
+    int first_epoch = 1;
+    long first_k = 0;
+    double resume_loss = 0.0, resume_correct = 0.0;
+    if (!rc && from) { /* continue exactly where the checkpoint stopped */
+        opt.t = (long)from->opt_t;
+        if (from->m) memcpy(opt.m, from->m, np * sizeof(float));
+        if (from->v) memcpy(opt.v, from->v, np * sizeof(float));
+        if (from->sw && sp.sw) {
+            memcpy(sp.sw, from->sw, sizeof(int) * (size_t)net->L);
+            memcpy(sp.sb, from->sb, sizeof(int) * (size_t)net->L);
+        }
+        step = (long)from->step;
+        first_epoch = (int)from->epoch;
+        first_k = (long)from->k;
+        resume_loss = from->epoch_loss;
+        resume_correct = from->epoch_correct;
+    }
     sp.perm = perm;
     /* every rank learns whether any rank failed to set up, and which */
     int who;
@@ -321,15 +407,19 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
 
     const long steps_per_epoch = (long)((n + m - 1) / m);
     const long total_steps = steps_per_epoch * cfg->epochs;
-    long step = 0;
-    for (int epoch = 1; !rc && epoch <= cfg->epochs; epoch++) {
+    if (!rc && from && first_k >= steps_per_epoch)
+        rc = set_error(err, DESCENT_E_USAGE, "cannot resume: the checkpoint is at step %ld of an "
+                       "epoch of %ld steps (different data?)", first_k, steps_per_epoch);
+    for (int epoch = first_epoch; !rc && epoch <= cfg->epochs; epoch++) {
         const double e0 = comm_wtime();
-        double loss_sum = 0.0, correct = 0.0;
+        const int resumed = epoch == first_epoch;
+        double loss_sum = resumed ? resume_loss : 0.0, correct = resumed ? resume_correct : 0.0;
         sp.comm_s = 0.0;
         permutation(perm, n, cfg->seed, (uint64_t)epoch);
-        for (long k = 0; k < steps_per_epoch; k++) {
+        for (long k = resumed ? first_k : 0; k < steps_per_epoch; k++) {
+            sp.stop = cb && cb->should_stop && cb->should_stop(cb->user);
             const size_t first = (size_t)k * m, mk = n - first < m ? n - first : m;
-            step_result r = {0, 0, 0};
+            step_result r = {0, 0, 0, 0};
             rc = cfg->reproducible ? step_repro(&sp, net, first, mk, &r, err)
                                    : step_float(&sp, net, first, mk, &r, err);
             step++;
@@ -355,6 +445,24 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
             }
             if (cb && cb->on_progress && (k % 16 == 15 || k + 1 == steps_per_epoch))
                 cb->on_progress(epoch, k + 1, steps_per_epoch, cb->user);
+            const int last_of_epoch = k + 1 == steps_per_epoch;
+            const int periodic =
+                (cfg->checkpoint_steps > 0 && step % cfg->checkpoint_steps == 0) ||
+                (cfg->checkpoint_epochs > 0 && last_of_epoch && epoch % cfg->checkpoint_epochs == 0);
+            if (cfg->checkpoint_dir && (periodic || r.stop)) {
+                rc = save_checkpoint(net, cfg, &opt, &sp, step, epoch, k + 1, steps_per_epoch,
+                                     loss_sum, correct, err);
+                if (rc) break;
+            }
+            if (r.stop) {
+                set_error(err, DESCENT_E_INTERRUPTED, "stopped on request after epoch %d, step %ld"
+                          "%s%s", epoch, step, cfg->checkpoint_dir ? "; checkpoint written to " :
+                          " (no --checkpoint-dir: nothing saved)",
+                          cfg->checkpoint_dir ? cfg->checkpoint_dir : "");
+                if (err) err->rank = 0; /* one message, from rank 0 */
+                rc = DESCENT_E_INTERRUPTED;
+                break;
+            }
         }
         if (rc) break;
         descent_epoch_stats es;

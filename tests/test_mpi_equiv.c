@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
         cfg.sync_check = 1; /* the library compares checksums every step */
         cfg.reproducible = pb->reproducible;
         trace tr = {0, {0}};
-        descent_callbacks cb = {NULL, on_step, NULL, &tr};
+        descent_callbacks cb = {NULL, on_step, NULL, NULL, &tr};
         const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
         CHECK(rc == 0, "problem %d: train on %d ranks: %s", pi, P, err.msg);
         const size_t np = descent_net_num_params(net);

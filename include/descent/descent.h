@@ -208,6 +208,10 @@ typedef struct {
     int reproducible;        /* 1: bit-identical results for any ranks x     */
                              /* threads (fixed-point gradient sums; rank     */
                              /* slices are whole 16-sample chunks)           */
+    const char *checkpoint_dir; /* NULL: no checkpoints                      */
+    long checkpoint_steps;   /* write one every N steps (0: not by steps)     */
+    int checkpoint_epochs;   /* write one every N epochs (0: not by epochs)   */
+    int checkpoint_keep;     /* keep the newest K files (default 3)           */
 } descent_train_config;
 
 /* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */
@@ -240,6 +244,11 @@ typedef struct {
     void (*on_step)(long step, double batch_loss, void *user);
     /* Called on every rank every few steps for a progress display. */
     void (*on_progress)(int epoch, long step, long steps_per_epoch, void *user);
+    /* Polled on every rank every step (may be NULL): non-zero asks to stop.
+     * The request travels in the step's reduction, so all ranks stop after
+     * the same step, write a checkpoint (if checkpoint_dir is set) and
+     * return DESCENT_E_INTERRUPTED. */
+    int (*should_stop)(void *user);
     void *user;
 } descent_callbacks;
 
@@ -254,6 +263,33 @@ typedef struct {
 int descent_train(descent_net *net, const descent_data *train,
                   const descent_data *val, const descent_train_config *cfg,
                   const descent_callbacks *cb, descent_error *err);
+
+/* ---- checkpoints ----------------------------------------------------------
+ * Full training state: the model, optimizer state (momentum, Adam moments,
+ * step count), the position (epoch, step), the data-order seed, every
+ * hyper-parameter, the reproducible mode's scales, and a crc32. Written by
+ * rank 0 atomically as DIR/ckpt-<step>.dsc; the newest `keep` are kept. */
+typedef struct descent_checkpoint descent_checkpoint;
+
+/* Load a checkpoint file, or the newest ckpt-*.dsc in a directory. Gives a
+ * new network, the configuration it was trained with (checkpoint_dir NULL)
+ * and the state to pass to descent_train_resume. The file actually read is
+ * copied to resolved (may be NULL). */
+int descent_checkpoint_load(const char *path, descent_net **net,
+                            descent_train_config *cfg, descent_checkpoint **ck,
+                            char *resolved, size_t resolved_len,
+                            descent_error *err);
+void descent_checkpoint_free(descent_checkpoint *ck);
+long descent_checkpoint_step(const descent_checkpoint *ck);
+int descent_checkpoint_epoch(const descent_checkpoint *ck);
+
+/* descent_train continuing from a checkpoint (from may be NULL: a fresh
+ * start). The batch, seed, optimizer and mode must be the checkpoint's;
+ * epochs may be larger; the number of ranks may differ. */
+int descent_train_resume(descent_net *net, const descent_data *train,
+                         const descent_data *val, const descent_train_config *cfg,
+                         const descent_checkpoint *from,
+                         const descent_callbacks *cb, descent_error *err);
 
 /* Loss, accuracy and (if confusion != NULL, classes x classes, row = true
  * class) the confusion matrix over d. Split across ranks under MPI. */

@@ -3,7 +3,7 @@
  * (descent/descent.h). It parses options, loads data, prints (rank 0 only),
  * writes output files (rank 0 only) and chooses exit codes:
  *   0 success, 2 bad usage or bad data, 1 any other failure,
- *   3 (reserved for an interrupted run that checkpointed).
+ *   3 stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint.
  * Under MPI every failure is agreed between ranks before anyone exits, and
  * exactly one rank (the lowest that failed) prints the message.
  */
@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -251,7 +252,8 @@ static void help_main(void) {
            "  info      what a model file holds\n"
            "  export    write a model's weights and biases as NumPy .npy files\n\n"
            "'descent COMMAND --help' describes each. 'descent --version' prints the version.\n"
-           "Exit status: 0 success, 2 bad usage or bad data, 1 other failure.\n",
+           "Exit status: 0 success, 2 bad usage or bad data, 1 other failure,\n"
+           "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint.\n",
            DESCENT_VERSION_STRING);
 }
 
@@ -288,7 +290,15 @@ static void help_train(void) {
            "                        16-sample chunks (a rank's slice is whole chunks);\n"
            "                        about 25-35%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
-           "  --quiet               no per-epoch lines\n\n%s",
+           "  --quiet               no per-epoch lines\n"
+           "Checkpoints (full state: model, optimizer, position, hyper-parameters):\n"
+           "  --checkpoint-dir DIR  write DIR/ckpt-<step>.dsc atomically\n"
+           "  --checkpoint-every N  every N steps, or Ne for every N epochs\n"
+           "  --keep-checkpoints K  keep the newest K (default 3)\n"
+           "  --resume PATH         continue from a checkpoint file, or the newest in a\n"
+           "                        directory; --epochs may extend the run\n"
+           "SIGTERM, SIGINT or SIGUSR1 finish the current step, write a checkpoint (with\n"
+           "--checkpoint-dir) and exit with status 3.\n\n%s",
            DATA_HELP);
 }
 
@@ -346,6 +356,23 @@ static descent_act parse_act(const char *opt, const char *s) {
 }
 
 /* ---- train ---------------------------------------------------------------- */
+/* SIGTERM, SIGINT and SIGUSR1 ask training to stop after the current step,
+ * write a checkpoint and exit with status 3. */
+static volatile sig_atomic_t g_stop_signal;
+static void on_signal(int sig) { g_stop_signal = sig; }
+static int should_stop(void *user) {
+    (void)user;
+    return g_stop_signal != 0;
+}
+static void install_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
 typedef struct {
     FILE *metrics;
     int quiet, tty, total_epochs;
@@ -404,18 +431,37 @@ static int cmd_train(int argc, char **argv) {
     descent_cost cost = DESCENT_COST_MSE;
     double val_fraction = 0.0;
     int quiet = 0;
+    const char *resume = NULL, *changed = NULL, *netopt = NULL;
+    int epochs_given = 0;
     while (arg_next(&a)) {
         if (flag(&a, "--help")) { if (g_rank == 0) help_train(); leave(0); }
         else if (data_opt(&a, &d)) continue;
-        else if ((v = val(&a, "--layers"))) layers = v;
-        else if ((v = val(&a, "--activation"))) hidden = parse_act("--activation", v);
-        else if ((v = val(&a, "--output"))) output = parse_act("--output", v);
-        else if ((v = val(&a, "--activations"))) acts = v;
+        else if ((v = val(&a, "--layers"))) layers = netopt = v;
+        else if ((v = val(&a, "--activation"))) { hidden = parse_act("--activation", v); netopt = v; }
+        else if ((v = val(&a, "--output"))) { output = parse_act("--output", v); netopt = v; }
+        else if ((v = val(&a, "--activations"))) acts = netopt = v;
+        else if ((v = val(&a, "--resume"))) resume = v;
+        else if ((v = val(&a, "--checkpoint-dir"))) cfg.checkpoint_dir = v;
+        else if ((v = val(&a, "--checkpoint-every"))) {
+            const size_t len = strlen(v);
+            if (len > 1 && v[len - 1] == 'e') {
+                char buf[32];
+                snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
+                cfg.checkpoint_epochs = (int)whole("--checkpoint-every", buf, 1, 1000000);
+            } else {
+                cfg.checkpoint_steps = (long)whole("--checkpoint-every", v, 1, INT64_MAX);
+            }
+        } else if ((v = val(&a, "--keep-checkpoints")))
+            cfg.checkpoint_keep = (int)whole("--keep-checkpoints", v, 1, 1000000);
         else if ((v = val(&a, "--cost"))) {
+            netopt = v;
             const int c = descent_cost_parse(v);
             if (c < 0) usage_error("option --cost: unknown cost '%s' (mse, xent)", v);
             cost = (descent_cost)c;
-        } else if ((v = val(&a, "--epochs"))) cfg.epochs = (int)whole("--epochs", v, 1, 1000000);
+        } else if ((v = val(&a, "--epochs"))) {
+            cfg.epochs = (int)whole("--epochs", v, 1, 1000000);
+            epochs_given = 1;
+        }
         else if ((v = val(&a, "--batch"))) cfg.batch = (size_t)whole("--batch", v, 1, 1 << 24);
         else if ((v = val(&a, "--lr"))) cfg.lr = num("--lr", v);
         else if ((v = val(&a, "--lr-schedule"))) {
@@ -445,8 +491,41 @@ static int cmd_train(int argc, char **argv) {
         else if (flag(&a, "--no-reproducible")) cfg.reproducible = 0;
         else usage_error("unknown option '%s'", a.name);
     }
+    if (resume) { /* the checkpoint fixes the network and the mathematics */
+        static const char *const fixed[] = {"--batch", "--lr", "--lr-schedule", "--optimizer",
+                                            "--momentum", "--beta1", "--beta2", "--adam-eps",
+                                            "--weight-decay", "--seed", "--reproducible",
+                                            "--no-reproducible", NULL};
+        for (int i = 2; i < argc && !changed; i++)
+            for (int f = 0; fixed[f]; f++) {
+                const size_t fl = strlen(fixed[f]);
+                if (strncmp(argv[i], fixed[f], fl) == 0 && (argv[i][fl] == 0 || argv[i][fl] == '='))
+                    changed = fixed[f];
+            }
+        if (netopt) usage_error("--resume takes the network from the checkpoint; drop --layers, "
+                                "--activation(s), --output and --cost");
+        if (changed) usage_error("--resume continues the checkpoint's training exactly; %s "
+                                 "cannot change", changed);
+    }
     descent_error err = {0};
     check(descent_train_config_check(&cfg, &err), &err);
+    descent_net *net = NULL;
+    descent_checkpoint *ck = NULL;
+    if (resume) {
+        descent_train_config saved;
+        char file[4096];
+        check(descent_checkpoint_load(resume, &net, &saved, &ck, file, sizeof file, &err), &err);
+        saved.epochs = epochs_given ? cfg.epochs : saved.epochs;
+        saved.sync_check = cfg.sync_check;
+        saved.checkpoint_dir = cfg.checkpoint_dir;
+        saved.checkpoint_steps = cfg.checkpoint_steps;
+        saved.checkpoint_epochs = cfg.checkpoint_epochs;
+        saved.checkpoint_keep = cfg.checkpoint_keep;
+        cfg = saved;
+        if (g_rank == 0 && !quiet)
+            printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(ck),
+                   descent_checkpoint_step(ck));
+    }
 
     descent_data *train = load_set(&d, 0, 1);
     descent_data *test = load_set(&d, 1, 0);
@@ -456,7 +535,12 @@ static int cmd_train(int argc, char **argv) {
 
     /* the network */
     net_spec ns = {0};
-    if (layers) ns.L = parse_int_list("--layers", layers, ns.sizes, 1025) - 1;
+    if (net) {
+        ns.L = descent_net_layers(net);
+        for (int l = 0; l <= ns.L; l++) ns.sizes[l] = descent_net_size(net, l);
+        for (int l = 0; l < ns.L; l++) ns.acts[l] = descent_net_act(net, l);
+        cost = descent_net_cost(net);
+    } else if (layers) ns.L = parse_int_list("--layers", layers, ns.sizes, 1025) - 1;
     else {
         ns.sizes[0] = descent_data_features(train);
         ns.sizes[1] = 128;
@@ -464,7 +548,9 @@ static int cmd_train(int argc, char **argv) {
         ns.L = 2;
     }
     if (ns.L < 1) usage_error("option --layers: need at least an input and an output width");
-    if (acts) {
+    if (net) {
+        /* from the checkpoint */
+    } else if (acts) {
         char *copy = strdup(acts), *save = NULL;
         int n = 0;
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -478,10 +564,12 @@ static int cmd_train(int argc, char **argv) {
     } else {
         for (int l = 0; l < ns.L; l++) ns.acts[l] = l == ns.L - 1 ? output : hidden;
     }
-    descent_net *net = NULL;
-    int rc = descent_net_create(&net, ns.L, ns.sizes, ns.acts, cost, &err);
-    check(rc, &err);
-    descent_net_init(net, cfg.seed);
+    int rc = DESCENT_OK;
+    if (!net) {
+        rc = descent_net_create(&net, ns.L, ns.sizes, ns.acts, cost, &err);
+        check(rc, &err);
+        descent_net_init(net, cfg.seed);
+    }
     rc = descent_data_check(train, net, &err);
     if (!rc && test) rc = descent_data_check(test, net, &err);
     check(rc, &err);
@@ -530,8 +618,10 @@ static int cmd_train(int argc, char **argv) {
                     "samples_per_s,seconds,compute_seconds,comm_seconds\n");
     }
     check(rc, &err);
-    descent_callbacks cb = {on_epoch, NULL, on_progress, &ui};
-    rc = descent_train(net, train, val, &cfg, &cb, &err);
+    descent_callbacks cb = {on_epoch, NULL, on_progress, should_stop, &ui};
+    install_signals();
+    rc = descent_train_resume(net, train, val, &cfg, ck, &cb, &err);
+    descent_checkpoint_free(ck);
     if (ui.metrics) {
         fclose(ui.metrics);
         if (rc) remove(metrics_tmp);

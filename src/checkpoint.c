@@ -1,0 +1,277 @@
+/*
+ * checkpoint.c - full training state files. Layout (little-endian):
+ *   "DSCNTCKP" | u32 version=1 | model section (model.c) |
+ *   u64 step | u32 epoch | u32 k | f64 epoch_loss | f64 epoch_correct |
+ *   u32 epochs | u64 batch | f64 lr | u32 schedule | u32 optimizer |
+ *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |
+ *   u32 reproducible | u64 optimizer steps | u32 has_m | u32 has_v |
+ *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
+ *   u32 crc32 of everything before it.
+ * Written atomically (tmp, fsync, rename, fsync of the directory), so a
+ * process killed at any moment leaves the previous checkpoint intact.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char CKPT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'};
+#define CKPT_VERSION 1u
+#define CKPT_PREFIX "ckpt-"
+#define CKPT_SUFFIX ".dsc"
+
+typedef struct {
+    const descent_net *net;
+    const descent_checkpoint *ck;
+} ckpt_ctx;
+
+static int write_ckpt(FILE *f, void *vctx) {
+    const ckpt_ctx *c = vctx;
+    const descent_checkpoint *k = c->ck;
+    const descent_train_config *g = &k->cfg;
+    crc_writer w = {f, 0, 0};
+    cw_put(&w, CKPT_MAGIC, 8);
+    cw_u32(&w, CKPT_VERSION);
+    model_put(&w, c->net);
+    cw_u64(&w, k->step);
+    cw_u32(&w, k->epoch);
+    cw_u32(&w, k->k);
+    cw_f64(&w, k->epoch_loss);
+    cw_f64(&w, k->epoch_correct);
+    cw_u32(&w, (uint32_t)g->epochs);
+    cw_u64(&w, g->batch);
+    cw_f64(&w, g->lr);
+    cw_u32(&w, (uint32_t)g->schedule);
+    cw_u32(&w, (uint32_t)g->optimizer);
+    cw_f64(&w, g->momentum);
+    cw_f64(&w, g->beta1);
+    cw_f64(&w, g->beta2);
+    cw_f64(&w, g->eps);
+    cw_f64(&w, g->weight_decay);
+    cw_u64(&w, g->seed);
+    cw_u32(&w, (uint32_t)g->reproducible);
+    cw_u64(&w, k->opt_t);
+    cw_u32(&w, k->m != NULL);
+    cw_u32(&w, k->v != NULL);
+    if (k->m) cw_put(&w, k->m, k->n * sizeof(float));
+    if (k->v) cw_put(&w, k->v, k->n * sizeof(float));
+    cw_u32(&w, (uint32_t)(k->sw ? k->L : 0));
+    if (k->sw) {
+        cw_put(&w, k->sw, sizeof(int32_t) * (size_t)k->L);
+        cw_put(&w, k->sb, sizeof(int32_t) * (size_t)k->L);
+    }
+    return cw_finish(&w);
+}
+
+static int is_ckpt_name(const char *name) {
+    const size_t n = strlen(name), p = strlen(CKPT_PREFIX), s = strlen(CKPT_SUFFIX);
+    if (n <= p + s || strncmp(name, CKPT_PREFIX, p) != 0 || strcmp(name + n - s, CKPT_SUFFIX) != 0)
+        return 0;
+    for (size_t i = p; i < n - s; i++)
+        if (name[i] < '0' || name[i] > '9') return 0;
+    return 1;
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Checkpoint names in dir, sorted oldest first (names sort by step). */
+static int list_ckpts(const char *dir, char ***names, size_t *count) {
+    *names = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!is_ckpt_name(e->d_name)) continue;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **p = realloc(*names, cap * sizeof(char *));
+            if (!p) break;
+            *names = p;
+        }
+        (*names)[(*count)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (*count) qsort(*names, *count, sizeof(char *), cmp_names);
+    return 0;
+}
+
+static void free_names(char **names, size_t count) {
+    for (size_t i = 0; i < count; i++) free(names[i]);
+    free(names);
+}
+
+int checkpoint_save(const char *dir, int keep, const descent_net *net,
+                    const descent_checkpoint *ck, char *path, size_t pathlen,
+                    descent_error *err) {
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return set_error(err, DESCENT_E_IO, "%s: cannot create the checkpoint directory: %s",
+                             dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
+    }
+    snprintf(path, pathlen, "%s/" CKPT_PREFIX "%012llu" CKPT_SUFFIX, dir,
+             (unsigned long long)ck->step);
+    ckpt_ctx c = {net, ck};
+    int rc = descent_write_file(path, write_ckpt, &c, err);
+    if (rc) return rc;
+    char **names;
+    size_t count;
+    if (keep > 0 && list_ckpts(dir, &names, &count) == 0) {
+        for (size_t i = 0; i + (size_t)keep < count; i++) {
+            char old[4096];
+            snprintf(old, sizeof old, "%s/%s", dir, names[i]);
+            unlink(old);
+        }
+        free_names(names, count);
+    }
+    return DESCENT_OK;
+}
+
+void descent_checkpoint_free(descent_checkpoint *ck) {
+    if (!ck) return;
+    aligned_free(ck->m);
+    aligned_free(ck->v);
+    free(ck->sw);
+    free(ck->sb);
+    free(ck);
+}
+
+long descent_checkpoint_step(const descent_checkpoint *ck) { return (long)ck->step; }
+int descent_checkpoint_epoch(const descent_checkpoint *ck) { return (int)ck->epoch; }
+
+static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, descent_error *err) {
+    char magic[8];
+    uint32_t ver = 0, u = 0, has_m = 0, has_v = 0, L = 0;
+    uint64_t q = 0;
+    descent_train_config *g = &k->cfg;
+    descent_train_config_default(g);
+    int rc = rd_bytes(r, magic, 8, "magic", err);
+    if (!rc && memcmp(magic, CKPT_MAGIC, 8) != 0)
+        return set_error(err, DESCENT_E_FORMAT, "%s: not a descent checkpoint (bad magic)",
+                         r->path);
+    if (!rc) rc = rd_u32(r, &ver, "version", err);
+    if (!rc && ver != CKPT_VERSION)
+        return set_error(err, DESCENT_E_FORMAT, "%s: unsupported checkpoint version %u", r->path,
+                         ver);
+    if (!rc) rc = model_parse(r, net, err);
+    if (!rc) rc = rd_u64(r, &k->step, "step", err);
+    if (!rc) rc = rd_u32(r, &k->epoch, "epoch", err);
+    if (!rc) rc = rd_u32(r, &k->k, "step in epoch", err);
+    if (!rc) rc = rd_f64(r, &k->epoch_loss, "epoch loss", err);
+    if (!rc) rc = rd_f64(r, &k->epoch_correct, "epoch correct", err);
+    if (!rc && !(rc = rd_u32(r, &u, "epochs", err))) g->epochs = (int)u;
+    if (!rc && !(rc = rd_u64(r, &q, "batch", err))) g->batch = (size_t)q;
+    if (!rc) rc = rd_f64(r, &g->lr, "learning rate", err);
+    if (!rc && !(rc = rd_u32(r, &u, "schedule", err))) g->schedule = (descent_lr_schedule)u;
+    if (!rc && !(rc = rd_u32(r, &u, "optimizer", err))) g->optimizer = (descent_optimizer)u;
+    if (!rc) rc = rd_f64(r, &g->momentum, "momentum", err);
+    if (!rc) rc = rd_f64(r, &g->beta1, "beta1", err);
+    if (!rc) rc = rd_f64(r, &g->beta2, "beta2", err);
+    if (!rc) rc = rd_f64(r, &g->eps, "eps", err);
+    if (!rc) rc = rd_f64(r, &g->weight_decay, "weight decay", err);
+    if (!rc) rc = rd_u64(r, &g->seed, "seed", err);
+    if (!rc && !(rc = rd_u32(r, &u, "mode", err))) g->reproducible = u != 0;
+    if (!rc) rc = rd_u64(r, &k->opt_t, "optimizer steps", err);
+    if (!rc) rc = rd_u32(r, &has_m, "state flags", err);
+    if (!rc) rc = rd_u32(r, &has_v, "state flags", err);
+    if (rc) return rc;
+    descent_error why = {0};
+    if (descent_train_config_check(g, &why))
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad hyper-parameters: %s", r->path, why.msg);
+    if (k->epoch < 1 || k->step > ((uint64_t)1 << 48) || k->opt_t > k->step)
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad training position (epoch %u, step %llu)",
+                         r->path, k->epoch, (unsigned long long)k->step);
+    k->n = (*net)->n_params;
+    const int need_m = g->optimizer != DESCENT_OPT_GD, need_v = g->optimizer == DESCENT_OPT_ADAM;
+    if ((int)(has_m != 0) != need_m || (int)(has_v != 0) != need_v)
+        return set_error(err, DESCENT_E_FORMAT, "%s: optimizer state does not match optimizer %s",
+                         r->path, descent_optimizer_name(g->optimizer));
+    for (int t = 0; t < need_m + need_v; t++) {
+        if (k->n > (r->size - r->pos) / 4)
+            return set_error(err, DESCENT_E_FORMAT, "%s: truncated: optimizer state", r->path);
+        float **dst = t == 0 ? &k->m : &k->v;
+        *dst = aligned_calloc(k->n, sizeof(float));
+        if (!*dst) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+        rd_bytes(r, *dst, k->n * sizeof(float), "optimizer state", err);
+    }
+    rc = rd_u32(r, &L, "scale count", err);
+    if (rc) return rc;
+    if (L != 0 && L != (uint32_t)(*net)->L)
+        return set_error(err, DESCENT_E_FORMAT, "%s: %u fixed-point scales for %d layers", r->path,
+                         L, (*net)->L);
+    if ((L != 0) != (g->reproducible != 0))
+        return set_error(err, DESCENT_E_FORMAT, "%s: fixed-point scales do not match the mode",
+                         r->path);
+    k->L = (*net)->L;
+    if (L) {
+        k->sw = malloc(sizeof(int32_t) * L);
+        k->sb = malloc(sizeof(int32_t) * L);
+        if (!k->sw || !k->sb) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+        rc = rd_bytes(r, k->sw, sizeof(int32_t) * L, "scales", err);
+        if (!rc) rc = rd_bytes(r, k->sb, sizeof(int32_t) * L, "scales", err);
+        if (rc) return rc;
+    }
+    if (r->pos != r->size)
+        return set_error(err, DESCENT_E_FORMAT, "%s: trailing data: %zu bytes", r->path,
+                         r->size - r->pos);
+    return DESCENT_OK;
+}
+
+int descent_checkpoint_load(const char *path, descent_net **net, descent_train_config *cfg,
+                            descent_checkpoint **out, char *resolved, size_t resolved_len,
+                            descent_error *err) {
+    *net = NULL;
+    *out = NULL;
+    char file[4096];
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char **names;
+        size_t count;
+        if (list_ckpts(path, &names, &count) != 0)
+            return set_error(err, DESCENT_E_IO, "%s: cannot read the directory: %s", path,
+                             strerror(errno));
+        if (count == 0) {
+            free_names(names, count);
+            return set_error(err, DESCENT_E_IO, "%s: no checkpoint (" CKPT_PREFIX "*" CKPT_SUFFIX
+                             ") in this directory", path);
+        }
+        snprintf(file, sizeof file, "%s/%s", path, names[count - 1]);
+        free_names(names, count);
+    } else {
+        snprintf(file, sizeof file, "%s", path);
+    }
+    if (resolved) snprintf(resolved, resolved_len, "%s", file);
+    unsigned char *buf;
+    size_t size;
+    int rc = file_slurp(file, (uint64_t)1 << 42, &buf, &size, err);
+    if (rc) return rc;
+    /* checksum first: a torn or bit-flipped file is refused as a whole */
+    rc = check_crc(buf, size, file, err);
+    descent_checkpoint *k = calloc(1, sizeof *k);
+    if (!rc && !k) rc = set_error(err, DESCENT_E_NOMEM, "out of memory");
+    if (!rc) {
+        reader r = {buf, size - 4, 0, file};
+        rc = parse_ckpt(&r, net, k, err);
+    }
+    free(buf);
+    if (rc) {
+        descent_net_free(*net);
+        *net = NULL;
+        descent_checkpoint_free(k);
+        return rc;
+    }
+    *cfg = k->cfg;
+    *out = k;
+    return DESCENT_OK;
+}

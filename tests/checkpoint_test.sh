@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Checkpoints never lose training:
+#  1. k epochs + resume to N == N epochs in one go, bit for bit (model file)
+#  2. resume from a mid-epoch checkpoint, likewise; --keep-checkpoints K keeps K
+#  3. a corrupted (bit flip) or truncated checkpoint is refused, naming the file
+#  4. SIGTERM: the run finishes its step, checkpoints, exits 3; resuming gives
+#     the uninterrupted run's model bit for bit
+#  5. kill -9 of an `mpirun -n 2` run at an arbitrary moment (maybe while a
+#     checkpoint is being written): the newest checkpoint loads, and resuming
+#     on 2 ranks gives the uninterrupted 2-rank model bit for bit
+#  6. reproducible mode: 1 rank for 2 epochs, resumed on 2 ranks, == 1 rank
+#     straight through, bit for bit
+# Usage: checkpoint_test.sh descent mpiexec numproc-flag
+set -u
+D=$1; MPIEXEC=$2; NP=$3
+T=$(mktemp -d /tmp/descent_ckpt.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0; pass=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { pass=$((pass + 1)); }
+same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
+export OMP_NUM_THREADS=1
+
+# data: a 600-sample 3-class CSV problem
+python3 - "$T" <<'PY'
+import sys, random
+random.seed(3)
+with open(sys.argv[1] + "/d.csv", "w") as f:
+    for i in range(600):
+        c = i % 3
+        f.write(",".join([str(c)] + ["%.4f" % ((1.0 if k % 3 == c else 0.0) + random.uniform(-.6, .6)) for k in range(8)]) + "\n")
+PY
+A=(--train-csv "$T/d.csv" --layers 8,16,3 --activation tanh --output softmax --cost xent
+   --batch 32 --optimizer adam --lr 0.01 --quiet)
+
+# 1. epoch boundary
+"$D" train "${A[@]}" --epochs 6 --out "$T/full6.model" >/dev/null || fail "straight run"
+"$D" train "${A[@]}" --epochs 3 --checkpoint-dir "$T/c1" --checkpoint-every 1e >/dev/null || fail "first half"
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c1" --epochs 6 --out "$T/resumed6.model" >/dev/null \
+  || fail "resume"
+same "$T/full6.model" "$T/resumed6.model" "resume at an epoch boundary"
+
+# 2. mid-epoch (19 steps per epoch; step 25 is inside epoch 2), and keep K
+"$D" train "${A[@]}" --epochs 3 --checkpoint-dir "$T/c2" --checkpoint-every 5 --keep-checkpoints 100 >/dev/null
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c2/ckpt-000000000025.dsc" --epochs 6 --out "$T/mid6.model" >/dev/null \
+  || fail "resume mid-epoch"
+same "$T/full6.model" "$T/mid6.model" "resume in the middle of an epoch"
+"$D" train "${A[@]}" --epochs 3 --checkpoint-dir "$T/c3" --checkpoint-every 5 --keep-checkpoints 2 >/dev/null
+n=$(ls "$T/c3" | wc -l)
+[ "$n" -eq 2 ] && ok || fail "--keep-checkpoints 2 left $n files"
+# resuming with a changed hyper-parameter or network is refused
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c1" --lr 0.5 >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "cannot change" "$T/e" && ok || fail "resume with --lr: exit $rc $(cat "$T/e")"
+
+# 3. corruption
+last=$(ls "$T/c2" | tail -1)
+cp "$T/c2/$last" "$T/flip.dsc"
+printf '\x55' | dd of="$T/flip.dsc" bs=1 seek=300 conv=notrunc 2>/dev/null
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/flip.dsc" --out "$T/x.model" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "flip.dsc: checksum mismatch" "$T/e" && [ ! -e "$T/x.model" ] && ok \
+  || fail "bit flip: exit $rc: $(cat "$T/e")"
+head -c 1000 "$T/c2/$last" >"$T/short.dsc"
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/short.dsc" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "short.dsc: " "$T/e" && ok || fail "truncated: exit $rc: $(cat "$T/e")"
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/empty" >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && ok || fail "missing checkpoint: exit $rc"
+
+# 4. SIGTERM, one process: long enough to be interrupted
+B=(--train-csv "$T/d.csv" --layers 8,64,64,3 --activation tanh --output softmax --cost xent
+   --batch 8 --optimizer momentum --lr 0.01 --quiet --epochs 1500)
+TOTAL=$((1500 * 75))
+"$D" train "${B[@]}" --out "$T/long.model" >/dev/null || fail "uninterrupted long run"
+"$D" train "${B[@]}" --checkpoint-dir "$T/c4" --checkpoint-every 1000 --out "$T/x.model" >/dev/null 2>"$T/e" &
+pid=$!
+sleep 1.5
+kill -TERM $pid
+wait $pid; rc=$?
+if [ $rc -eq 3 ] && grep -q "stopped on request after epoch" "$T/e" && [ ! -e "$T/x.model" ]; then ok
+else fail "SIGTERM: exit $rc (want 3): $(cat "$T/e")"; fi
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c4" --out "$T/long-resumed.model" >/dev/null 2>"$T/e" \
+  || fail "resume after SIGTERM: $(cat "$T/e")"
+same "$T/long.model" "$T/long-resumed.model" "SIGTERM then resume"
+
+# 5. kill -9 of an mpirun -n 2 run, then resume on 2 ranks
+"$MPIEXEC" $NP 2 "$D" train "${B[@]}" --out "$T/long2.model" >/dev/null 2>"$T/e" || fail "2-rank run: $(cat "$T/e")"
+setsid "$MPIEXEC" $NP 2 "$D" train "${B[@]}" --checkpoint-dir "$T/c5" --checkpoint-every 50 >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -9 -- -$pid 2>/dev/null || kill -9 $pid
+wait $pid 2>/dev/null
+sleep 0.5
+pkill -9 -f "$T/c5" 2>/dev/null
+newest=$(ls "$T/c5" 2>/dev/null | grep -E '^ckpt-[0-9]+\.dsc$' | tail -1)
+step=$(echo "$newest" | sed 's/^ckpt-0*\([0-9]*\)\.dsc$/\1/')
+if [ -n "$newest" ] && [ "${step:-0}" -lt "$TOTAL" ]; then ok
+else fail "kill -9: expected a checkpoint before the end (newest: ${newest:-none})"; fi
+"$MPIEXEC" $NP 2 "$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c5" --out "$T/long2-resumed.model" >/dev/null 2>"$T/e" \
+  || fail "resume after kill -9: $(cat "$T/e")"
+same "$T/long2.model" "$T/long2-resumed.model" "kill -9 then resume on 2 ranks"
+
+# 6. reproducible: resume on a different number of ranks
+R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output softmax --cost xent
+   --batch 50 --optimizer adam --lr 0.01 --quiet --reproducible)
+"$D" train "${R[@]}" --epochs 4 --out "$T/r1.model" >/dev/null || fail "reproducible straight"
+"$D" train "${R[@]}" --epochs 2 --checkpoint-dir "$T/c6" --checkpoint-every 1e >/dev/null || fail "reproducible half"
+"$MPIEXEC" $NP 2 "$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c6" --epochs 4 --out "$T/r2.model" >/dev/null 2>"$T/e" \
+  || fail "reproducible resume on 2 ranks: $(cat "$T/e")"
+same "$T/r1.model" "$T/r2.model" "reproducible: 1 rank, then resumed on 2 ranks"
+
+echo "checkpoints: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]
