@@ -137,7 +137,7 @@ expect_error "bad number" 2 "--batch: 'abc' is not a whole number" -- $D "${TR[@
 expect_error "missing value" 2 "--lr needs a value" -- $D "${TR[@]}" --train-csv "$T/train.csv" --lr
 expect_error "softmax hidden" 2 "softmax is only allowed on the output layer" -- $D train --train-csv "$T/train.csv" --layers 4,5,3 --activations softmax,softmax --cost xent "${O[@]}"
 expect_error "xent without softmax" 2 "cross-entropy needs a softmax output" -- $D "${TR[@]}" --train-csv "$T/train.csv" --cost xent "${O[@]}"
-expect_error "corrupt model" 2 "img.idx: not a descent model" -- $D eval --model "$T/img.idx" --test-csv "$T/test.csv"
+expect_error "corrupt model" 2 "img.idx: byte 0: not a descent model" -- $D eval --model "$T/img.idx" --test-csv "$T/test.csv"
 expect_error "missing model" 2 "nomodel.dsc: cannot open" -- $D info --model "$T/nomodel.dsc"
 expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
 
