@@ -153,3 +153,33 @@ int descent_mpi_min_affinity(void) {
         MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     return cpus;
 }
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
+    if (reps < 1 || n == 0) return DESCENT_E_USAGE;
+    float *buf = aligned_calloc(n, sizeof(float));
+    double *t = calloc((size_t)reps, sizeof(double));
+    int rc = buf && t ? DESCENT_OK : DESCENT_E_NOMEM;
+    rc = comm_agree(rc, NULL);
+    for (int i = -3; !rc && i < reps; i++) { /* three untimed warm-ups */
+        if (g_active) MPI_Barrier(MPI_COMM_WORLD);
+        const double t0 = comm_wtime();
+        if (comm_sum_float(buf, n)) rc = DESCENT_E_IO;
+        double dt = comm_wtime() - t0;
+        if (g_active && g_size > 1)
+            MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        if (i >= 0) t[i] = dt;
+    }
+    if (!rc) {
+        qsort(t, (size_t)reps, sizeof(double), cmp_double);
+        *median_s = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        *min_s = t[0];
+    }
+    aligned_free(buf);
+    free(t);
+    return rc;
+}

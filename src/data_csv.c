@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define CSV_MAX_COLUMNS (1 << 24)
 #define CSV_MAX_CLASSES 65536
@@ -88,6 +89,11 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
                          path);
     FILE *f = fopen(path, "r");
     if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st; /* a device or FIFO could stream forever */
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
+    }
     char *line = NULL;
     size_t linecap = 0, lineno = 0, rows = 0;
     long ncol = -1;

@@ -319,7 +319,8 @@ static int save_checkpoint(const descent_net *net, const descent_train_config *c
                              sizeof path, err);
     }
     int who;
-    return remote_error(err, comm_agree(rc, &who), who);
+    rc = comm_agree(rc, &who);
+    return remote_error(err, rc, who);
 }
 
 /* Can this run continue from that checkpoint? */
@@ -402,7 +403,8 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
     sp.perm = perm;
     /* every rank learns whether any rank failed to set up, and which */
     int who;
-    rc = remote_error(err, comm_agree(rc, &who), who);
+    rc = comm_agree(rc, &who);
+    rc = remote_error(err, rc, who);
     if (!rc) rc = sync_check(net, 0, err);
 
     const long steps_per_epoch = (long)((n + m - 1) / m);

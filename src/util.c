@@ -45,7 +45,7 @@ int set_error(descent_error *err, int code, const char *fmt, ...) {
 }
 
 int remote_error(descent_error *err, int code, int rank) {
-    if (err && rank != comm_rank()) {
+    if (err && code != DESCENT_OK && rank != comm_rank()) {
         err->code = code;
         err->rank = rank;
         snprintf(err->msg, sizeof err->msg, "rank %d failed: %s", rank, descent_strerror(code));

@@ -19,6 +19,12 @@ fails=0; pass=0
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 ok() { pass=$((pass + 1)); }
 same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
+wait_for_checkpoint() { # the run is under way once its first checkpoint exists
+  for i in $(seq 1 600); do
+    ls "$1"/ckpt-*.dsc >/dev/null 2>&1 && return; sleep 0.1
+  done
+  fail "no checkpoint appeared in $1 within 60 s"
+}
 export OMP_NUM_THREADS=1
 
 # data: a 600-sample 3-class CSV problem
@@ -72,7 +78,7 @@ TOTAL=$((1500 * 75))
 "$D" train "${B[@]}" --out "$T/long.model" >/dev/null || fail "uninterrupted long run"
 "$D" train "${B[@]}" --checkpoint-dir "$T/c4" --checkpoint-every 1000 --out "$T/x.model" >/dev/null 2>"$T/e" &
 pid=$!
-sleep 1.5
+wait_for_checkpoint "$T/c4"
 kill -TERM $pid
 wait $pid; rc=$?
 if [ $rc -eq 3 ] && grep -q "stopped on request after epoch" "$T/e" && [ ! -e "$T/x.model" ]; then ok
@@ -85,7 +91,8 @@ same "$T/long.model" "$T/long-resumed.model" "SIGTERM then resume"
 "$MPIEXEC" $NP 2 "$D" train "${B[@]}" --out "$T/long2.model" >/dev/null 2>"$T/e" || fail "2-rank run: $(cat "$T/e")"
 setsid "$MPIEXEC" $NP 2 "$D" train "${B[@]}" --checkpoint-dir "$T/c5" --checkpoint-every 50 >/dev/null 2>&1 &
 pid=$!
-sleep 1.5
+wait_for_checkpoint "$T/c5"
+sleep 0.$((RANDOM % 10)) # an arbitrary moment: perhaps while a checkpoint is being written
 kill -9 -- -$pid 2>/dev/null || kill -9 $pid
 wait $pid 2>/dev/null
 sleep 0.5

@@ -312,6 +312,9 @@ void descent_mpi_abort(int code);
 int descent_threads(void);
 /* Host name of every rank, comma separated, collected on all ranks. */
 int descent_mpi_hosts(char *buf, size_t len);
+/* Time MPI_Allreduce(SUM) of n floats: reps timed runs after warm-up, each
+ * the slowest rank's time; gives the median and minimum (collective). */
+int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s);
 /* The smallest number of CPUs any rank's affinity mask allows (collective). */
 int descent_mpi_min_affinity(void);
 

@@ -21,7 +21,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef DEFAULT_DATA_DIR
 #define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
+#endif
+
+/* The command-line fuzzer (tests/fuzz/fuzz_cli.c) builds this file with
+ * DESCENT_FUZZ_CLI: main becomes descent_main and an exit returns to the
+ * harness instead of ending the process. */
+#ifdef DESCENT_FUZZ_CLI
+#include <setjmp.h>
+jmp_buf descent_fuzz_exit;
+#define main descent_main
+#define EXIT(code) longjmp(descent_fuzz_exit, (code) + 1)
+#else
+#define EXIT(code) exit(code)
+#endif
 
 static const char *g_cmd = "descent";
 static int g_rank = 0, g_size = 1;
@@ -42,8 +56,10 @@ static int exit_code_for(int status) {
 
 static void leave(int code) {
     fflush(stdout);
+#ifndef DESCENT_FUZZ_CLI /* the harness calls main again: MPI only once */
     descent_mpi_finalize();
-    exit(code);
+#endif
+    EXIT(code);
 }
 
 /* A usage error found identically on every rank (same argv): rank 0 prints. */
@@ -250,7 +266,8 @@ static void help_main(void) {
            "  eval      loss, accuracy and confusion matrix of a model on a data set\n"
            "  predict   class or output vector for every input row\n"
            "  info      what a model file holds\n"
-           "  export    write a model's weights and biases as NumPy .npy files\n\n"
+           "  export    write a model's weights and biases as NumPy .npy files\n"
+           "  commbench time MPI_Allreduce on this machine (input of the cost model)\n\n"
            "'descent COMMAND --help' describes each. 'descent --version' prints the version.\n"
            "Exit status: 0 success, 2 bad usage or bad data, 1 other failure,\n"
            "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint.\n",
@@ -835,8 +852,50 @@ static int cmd_export(int argc, char **argv) {
     return 0;
 }
 
+/* ---- commbench ------------------------------------------------------------ */
+static int cmd_commbench(int argc, char **argv) {
+    g_cmd = "descent commbench";
+    args a = {argc, 2, argv, NULL, NULL};
+    long long reps = 50;
+    const char *v;
+    size_t sizes[16];
+    int ns = 0;
+    while (arg_next(&a)) {
+        if (flag(&a, "--help")) {
+            if (g_rank == 0)
+                printf("Usage: mpirun -n P descent commbench [--floats N]... [--reps R]\n\n"
+                       "Times MPI_Allreduce(SUM) of N floats (default: 1 and 235146, the\n"
+                       "784-256-128-10 network's gradient) and prints the median and minimum\n"
+                       "of R runs (default 50) in microseconds: the inputs of the cost model in\n"
+                       "scripts/costmodel.py.\n");
+            leave(0);
+        } else if ((v = val(&a, "--floats"))) {
+            if (ns == 16) usage_error("at most 16 --floats");
+            sizes[ns++] = (size_t)whole("--floats", v, 1, (long long)1 << 32);
+        } else if ((v = val(&a, "--reps"))) reps = whole("--reps", v, 1, 1000000);
+        else usage_error("unknown option '%s'", a.name);
+    }
+    if (ns == 0) { sizes[0] = 1; sizes[1] = 235146; ns = 2; }
+    if (g_rank == 0) printf("ranks,floats,bytes,median_us,min_us\n");
+    for (int i = 0; i < ns; i++) {
+        double med = 0, mn = 0;
+        descent_error err = {0};
+        int rc = descent_mpi_time_allreduce(sizes[i], (int)reps, &med, &mn);
+        if (rc) cli_error(&err, rc, "allreduce of %zu floats failed", sizes[i]);
+        check(rc, &err);
+        if (g_rank == 0)
+            printf("%d,%zu,%zu,%.2f,%.2f\n", g_size, sizes[i], 4 * sizes[i], 1e6 * med, 1e6 * mn);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv);
 int main(int argc, char **argv) {
+#ifdef DESCENT_FUZZ_CLI
+    if (0) {
+#else
     if (descent_mpi_init(&argc, &argv) != DESCENT_OK) {
+#endif
         fprintf(stderr, "descent: MPI initialisation failed\n");
         return 1;
     }
@@ -844,7 +903,7 @@ int main(int argc, char **argv) {
     g_size = descent_mpi_size();
     if (argc < 2) { if (g_rank == 0) help_main(); leave(2); }
     const char *cmd = argv[1];
-    int rc;
+    int rc = 2;
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         if (g_rank == 0) help_main();
         rc = 0;
@@ -856,6 +915,7 @@ int main(int argc, char **argv) {
     else if (strcmp(cmd, "predict") == 0) rc = cmd_predict(argc, argv);
     else if (strcmp(cmd, "info") == 0) rc = cmd_info(argc, argv);
     else if (strcmp(cmd, "export") == 0) rc = cmd_export(argc, argv);
+    else if (strcmp(cmd, "commbench") == 0) rc = cmd_commbench(argc, argv);
     else usage_error("unknown command '%s'", cmd);
     leave(rc);
     return rc;

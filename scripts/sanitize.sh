@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+# (build-asan/), then the single-process tests under valgrind memcheck.
+# Any report fails the run. Open MPI's own allocations that live until exit
+# are suppressed for LeakSanitizer (tests/sanitizer/lsan.supp), nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$(nproc)" >/dev/null
+# Slow unwinding and no dlclose, so that leaks inside Open MPI plugins get
+# full stacks and meet their suppressions.
+export ASAN_OPTIONS=abort_on_error=0:halt_on_error=1:detect_leaks=1:exitcode=66:fast_unwind_on_malloc=0
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0
+echo "== ASan + UBSan: the whole test suite"
+# the SLURM test runs real daemons and is unchanged by the build: plain run only
+ctest --test-dir build-asan --output-on-failure --timeout 900 -LE slurm
+
+echo "== valgrind memcheck: single-process tests"
+status=0
+for t in test_kernels test_derivation test_gradcheck test_train test_model_io test_repro_precision; do
+  if OMP_NUM_THREADS=1 valgrind -q --error-exitcode=99 --leak-check=full \
+       --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+       build/tests/$t >/tmp/valgrind_$t.log 2>&1; then
+    echo "valgrind $t: clean"
+  else
+    echo "valgrind $t: ERRORS"; cat /tmp/valgrind_$t.log; status=1
+  fi
+done
+exit $status

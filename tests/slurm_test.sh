@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The real batch script on a real single-node SLURM started here: munged,
+# slurmctld and slurmd with a private configuration; sbatch
+# scripts/slurm/train.sbatch with 2 tasks on a small data set; poll the job;
+# check its state, exit code, output and model. Then the same with a
+# SIGUSR1 sent mid-run: descent checkpoints, the script requeues, the job
+# resumes and completes. The daemons are stopped by their PIDs at the end.
+# Exit 77 (skipped) where SLURM is not installed.
+# Usage: slurm_test.sh descent repo-root
+set -u
+D=$1; ROOT=$2
+for b in slurmctld slurmd sbatch scontrol munged mungekey; do
+  if ! command -v $b >/dev/null 2>&1; then
+    echo "skipped: $b not found (apt-get install slurmctld slurmd slurm-client munge)"; exit 77
+  fi
+done
+S=$(mktemp -d /tmp/descent_slurm.XXXXXX)
+chmod 755 "$S"
+fails=0; pass=0
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+ok() { pass=$((pass + 1)); }
+PIDS=()
+cleanup() {
+  scancel --quiet --user=root >/dev/null 2>&1 || true
+  sleep 1
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 1
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$S"
+}
+trap cleanup EXIT
+
+# ---- munge ----
+mkdir -p "$S/munge" "$S/state" "$S/spool" "$S/tmp" "$S/log"
+chmod 755 "$S/munge"
+mungekey -c -k "$S/munge/munge.key" 2>/dev/null || dd if=/dev/urandom of="$S/munge/munge.key" bs=1024 count=1 2>/dev/null
+chmod 600 "$S/munge/munge.key"
+munged -S "$S/munge/socket" --key-file="$S/munge/munge.key" --pid-file="$S/munge/pid" \
+  --log-file="$S/log/munged.log" --seed-file="$S/munge/seed" --force || { fail "munged did not start"; exit 1; }
+sleep 0.5
+PIDS+=("$(cat "$S/munge/pid")")
+
+# ---- slurm ----
+HOST=$(hostname -s)
+NODE=$(slurmd -C | head -1)
+cat >"$S/slurm.conf" <<CONF
+ClusterName=descent-test
+SlurmctldHost=$HOST(127.0.0.1)
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$S/munge/socket
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/affinity
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=pmix
+EnforcePartLimits=ALL
+SchedulerParameters=batch_sched_delay=0
+MinJobAge=600
+MailProg=/bin/true
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+ReturnToService=2
+StateSaveLocation=$S/state
+SlurmdSpoolDir=$S/spool
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldLogFile=$S/log/slurmctld.log
+SlurmdLogFile=$S/log/slurmd.log
+TmpFS=$S/tmp
+$NODE NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+CONF
+sed -i 's/ UpTime=[^ ]*//' "$S/slurm.conf"
+export SLURM_CONF=$S/slurm.conf
+slurmctld -i || { fail "slurmctld did not start: $(tail -5 "$S/log/slurmctld.log")"; exit 1; }
+sleep 0.5
+slurmd || { fail "slurmd did not start: $(tail -5 "$S/log/slurmd.log")"; exit 1; }
+for i in $(seq 1 50); do
+  [ -s "$S/slurmctld.pid" ] && [ -s "$S/slurmd.pid" ] && break; sleep 0.2
+done
+PIDS=("$(cat "$S/slurmd.pid")" "$(cat "$S/slurmctld.pid")" "${PIDS[@]}")
+for i in $(seq 1 100); do
+  state=$(sinfo -h -o %T 2>/dev/null | head -1)
+  [ "$state" = idle ] && break; sleep 0.2
+done
+[ "$state" = idle ] && ok || { fail "node not idle: '$state' $(tail -3 "$S/log/slurmctld.log")"; exit 1; }
+
+# ---- data ----
+python3 - "$S" <<'PY'
+import sys, random
+random.seed(2)
+with open(sys.argv[1] + "/d.csv", "w") as f:
+    for i in range(1200):
+        c = i % 3
+        f.write(",".join([str(c)] + ["%.4f" % ((1.0 if k % 3 == c else 0.0) + random.uniform(-.5, .5)) for k in range(6)]) + "\n")
+PY
+
+job_field() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+wait_job() { # id, seconds -> prints the final state
+  local id=$1 t=0 st
+  while [ $t -lt $(( $2 * 5 )) ]; do
+    st=$(job_field "$id" JobState)
+    case "$st" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE) echo "$st"; return;; esac
+    sleep 0.2; t=$((t + 1))
+  done
+  echo "TIMEOUT_WAITING($st)"
+}
+submit() { # extra sbatch args...; the script's variables travel in the
+  # environment (sbatch --export=VAR=value would split values at commas)
+  DESCENT="$D" DATA="--train-csv $S/d.csv --val-fraction 0.2" RUNS="$S/runs" \
+  NETWORK="--layers 6,16,3 --activation tanh --output softmax --cost xent" \
+    sbatch --parsable --ntasks-per-node=2 --cpus-per-task=1 --chdir="$S" --output="$S/job-%j.out" \
+    --export=ALL "$@" "$ROOT/scripts/slurm/train.sbatch"
+}
+
+# ---- 1. a job runs to completion on 2 tasks ----
+id=$(HYPER="--batch 32 --optimizer adam --lr 0.01" EPOCHS=20 submit)
+[ -n "$id" ] && ok || { fail "sbatch gave no job id"; exit 1; }
+st=$(wait_job "$id" 120)
+ec=$(job_field "$id" ExitCode)
+out="$S/runs/descent-$id"
+[ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] && ok || fail "job $id: state $st exit $ec: $(cat "$S/job-$id.out" "$out/train.log" 2>/dev/null | tail -8)"
+grep -q "done; model" "$S/job-$id.out" && ok || fail "job $id: output lacks the completion line"
+grep -q "descent 0.1.0: 2 ranks x 1 thread" "$out/train.log" && ok || fail "job $id: not 2 ranks: $(head -3 "$out/train.log")"
+"$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no loadable model at $out/model.dsc"
+[ "$(wc -l <"$out/metrics.csv")" -eq 21 ] && ok || fail "job $id: metrics has $(wc -l <"$out/metrics.csv") lines"
+acc=$(sed -n 's/.*val-acc \([0-9.]*\).*/\1/p' "$out/train.log" | tail -1)
+python3 -c "import sys; sys.exit(0 if float('${acc:-0}') > 0.9 else 1)" && ok || fail "job $id: validation accuracy ${acc:-none}"
+
+# ---- 2. SIGUSR1 mid-run: checkpoint, requeue, resume, complete ----
+id=$(HYPER="--batch 4 --optimizer momentum --lr 0.01" EPOCHS=60 CHECKPOINT_EVERY=100 submit)
+out="$S/runs/descent-$id"
+for i in $(seq 1 150); do
+  ls "$out"/checkpoints/ckpt-*.dsc >/dev/null 2>&1 && break; sleep 0.2
+done
+scancel --signal=USR1 "$id"
+st=$(wait_job "$id" 240)
+ec=$(job_field "$id" ExitCode)
+restarts=$(job_field "$id" Restarts)
+[ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] && ok || fail "requeued job $id: state $st exit $ec: $(tail -8 "$S/job-$id.out")"
+[ "${restarts:-0}" -ge 1 ] && ok || fail "job $id was not requeued (Restarts=${restarts:-?})"
+grep -q "stopped on request" "$out/train.log" && grep -q "resuming from" "$out/train.log" && ok \
+  || fail "job $id: no stop and resume in the log: $(tail -5 "$out/train.log")"
+"$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no model after the requeue"
+
+echo "slurm: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]
