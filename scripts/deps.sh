@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Install what descent needs to build, test and run its main job, from
 # Debian's archive (run as root, or with sudo available). Extra package
-# groups: "slurm" (a single-node SLURM for the cluster tests), "bench"
-# (the peers of the benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
+# groups: "slurm" (a single-node SLURM for the cluster tests), "check"
+# (clang's libFuzzer and sanitizers, valgrind), "bench" (the peers of the
+# benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
       dataset-fashion-mnist python3 python3-numpy)
 for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
+    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind) ;;
     bench) pkgs+=(python3-torch libopenblas-dev hyperfine) ;;
     plots) pkgs+=(gnuplot-nox) ;;
-    *) echo "deps.sh: unknown group '$group' (slurm, bench, plots)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$group' (slurm, check, bench, plots)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -26,7 +26,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   sleep 1
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  rm -rf "$S"
+  [ -n "${KEEP:-}" ] || rm -rf "$S"
 }
 trap cleanup EXIT
 
@@ -50,7 +50,8 @@ SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$S/munge/socket
+# cred_expire: a requeued job waits this long (default 120 s) before it may start again
+AuthInfo=socket=$S/munge/socket,cred_expire=10
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/affinity
 SelectType=select/cons_tres
@@ -132,7 +133,7 @@ acc=$(sed -n 's/.*val-acc \([0-9.]*\).*/\1/p' "$out/train.log" | tail -1)
 python3 -c "import sys; sys.exit(0 if float('${acc:-0}') > 0.9 else 1)" && ok || fail "job $id: validation accuracy ${acc:-none}"
 
 # ---- 2. SIGUSR1 mid-run: checkpoint, requeue, resume, complete ----
-id=$(HYPER="--batch 4 --optimizer momentum --lr 0.01" EPOCHS=60 CHECKPOINT_EVERY=100 submit)
+id=$(HYPER="--batch 4 --optimizer momentum --lr 0.01" EPOCHS=100 CHECKPOINT_EVERY=1000 submit)
 out="$S/runs/descent-$id"
 for i in $(seq 1 150); do
   ls "$out"/checkpoints/ckpt-*.dsc >/dev/null 2>&1 && break; sleep 0.2
