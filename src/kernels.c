@@ -61,11 +61,25 @@ static inline vf vfma(vf a, vf b, vf c) { return a * b + c; }
 static inline float sfma(float a, float b, float c) { return a * b + c; }
 #endif
 
-/* Fixed-order horizontal sum: lane 0, then 1, ... */
+/* Fixed-order horizontal sum, as a tree: halves added until four lanes
+ * remain, then (a0 + a2) + (a1 + a3). Every path that reduces a vector uses
+ * this one function, so the order never depends on the code path. */
+typedef float v4f __attribute__((vector_size(4 * sizeof(float))));
 static inline float vhsum(vf v) {
-    float s = v[0];
-    for (int i = 1; i < VL; i++) s += v[i];
-    return s;
+    v4f a;
+#if VL == 4
+    a = v;
+#elif VL == 8
+    v4f lo, hi;
+    memcpy(&lo, &v, sizeof lo);
+    memcpy(&hi, (char *)&v + sizeof lo, sizeof hi);
+    a = lo + hi;
+#else
+    v4f q[4];
+    memcpy(q, &v, sizeof q);
+    a = (q[0] + q[2]) + (q[1] + q[3]);
+#endif
+    return (a[0] + a[2]) + (a[1] + a[3]);
 }
 
 static inline float act_apply(float z, descent_act act) {

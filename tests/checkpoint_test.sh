@@ -73,8 +73,8 @@ head -c 1000 "$T/c2/$last" >"$T/short.dsc"
 
 # 4. SIGTERM, one process: long enough to be interrupted
 B=(--train-csv "$T/d.csv" --layers 8,64,64,3 --activation tanh --output softmax --cost xent
-   --batch 8 --optimizer momentum --lr 0.01 --quiet --epochs 1500)
-TOTAL=$((1500 * 75))
+   --batch 8 --optimizer momentum --lr 0.01 --quiet --epochs 600)
+TOTAL=$((600 * 75))
 "$D" train "${B[@]}" --out "$T/long.model" >/dev/null || fail "uninterrupted long run"
 "$D" train "${B[@]}" --checkpoint-dir "$T/c4" --checkpoint-every 1000 --out "$T/x.model" >/dev/null 2>"$T/e" &
 pid=$!

@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef DEFAULT_DATA_DIR
@@ -308,6 +310,8 @@ static void help_train(void) {
            "                        about 25-35%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
            "  --quiet               no per-epoch lines\n"
+           "  --stats               at the end, one line per rank on stderr: peak RSS and\n"
+           "                        the Unix time the first step finished\n"
            "Checkpoints (full state: model, optimizer, position, hyper-parameters):\n"
            "  --checkpoint-dir DIR  write DIR/ckpt-<step>.dsc atomically\n"
            "  --checkpoint-every N  every N steps, or Ne for every N epochs\n"
@@ -393,7 +397,21 @@ static void install_signals(void) {
 typedef struct {
     FILE *metrics;
     int quiet, tty, total_epochs;
+    double first_step; /* wall-clock (Unix) time the first step finished */
 } train_ui;
+
+static double unix_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_step(long step, double loss, void *user) {
+    train_ui *ui = user;
+    (void)loss;
+    if (ui->first_step == 0.0) ui->first_step = unix_now();
+    (void)step;
+}
 
 static void on_progress(int epoch, long step, long steps, void *user) {
     train_ui *ui = user;
@@ -449,7 +467,7 @@ static int cmd_train(int argc, char **argv) {
     double val_fraction = 0.0;
     int quiet = 0;
     const char *resume = NULL, *changed = NULL, *netopt = NULL;
-    int epochs_given = 0;
+    int epochs_given = 0, stats = 0;
     while (arg_next(&a)) {
         if (flag(&a, "--help")) { if (g_rank == 0) help_train(); leave(0); }
         else if (data_opt(&a, &d)) continue;
@@ -504,6 +522,7 @@ static int cmd_train(int argc, char **argv) {
         else if ((v = val(&a, "--sync-check")))
             cfg.sync_check = (int)whole("--sync-check", v, 0, 1 << 30);
         else if (flag(&a, "--quiet")) quiet = 1;
+        else if (flag(&a, "--stats")) stats = 1;
         else if (flag(&a, "--reproducible")) cfg.reproducible = 1;
         else if (flag(&a, "--no-reproducible")) cfg.reproducible = 0;
         else usage_error("unknown option '%s'", a.name);
@@ -621,7 +640,7 @@ static int cmd_train(int argc, char **argv) {
                 min_cpus == 1 ? "one core" : "those CPUs", threads);
 
     /* metrics go to FILE.partial and become FILE only when training succeeds */
-    train_ui ui = {NULL, quiet, isatty(2), cfg.epochs};
+    train_ui ui = {NULL, quiet, isatty(2), cfg.epochs, 0.0};
     char metrics_tmp[4096];
     rc = DESCENT_OK;
     if (metrics && g_rank == 0) {
@@ -635,7 +654,7 @@ static int cmd_train(int argc, char **argv) {
                     "samples_per_s,seconds,compute_seconds,comm_seconds\n");
     }
     check(rc, &err);
-    descent_callbacks cb = {on_epoch, NULL, on_progress, should_stop, &ui};
+    descent_callbacks cb = {on_epoch, on_step, on_progress, should_stop, &ui};
     install_signals();
     rc = descent_train_resume(net, train, val, &cfg, ck, &cb, &err);
     descent_checkpoint_free(ck);
@@ -663,6 +682,12 @@ static int cmd_train(int argc, char **argv) {
     }
     if (out && g_rank == 0) rc = descent_model_save(net, out, &err);
     check(rc, &err);
+    if (stats) { /* one line per rank, for benchmarks */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr, "stats: rank %d peak_rss_mb %.1f first_step_unix %.6f\n", g_rank,
+                (double)ru.ru_maxrss / 1024.0, ui.first_step);
+    }
     descent_net_free(net);
     descent_data_free(train);
     descent_data_free(test);

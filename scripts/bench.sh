@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# The speed benchmark, in ONE run, side by side, REPS repetitions (default 5),
+# interleaved so that ratios are computed pair by pair (rep i with rep i):
+#  - descent: Fashion-MNIST, 784-256-128-10 relu + softmax/cross-entropy,
+#    plain SGD, batch 64 and 256, layouts 1x1, 1x2, 2x1 (ranks x threads),
+#    and the wider 784-1024-1024-10: seconds per epoch (training only, data in
+#    memory; the second epoch of each run), samples/s, GFLOP/s (the step's
+#    exact matrix-product FLOPs), communication share, peak RSS per rank,
+#    launch to first step;
+#  - PyTorch CPU (Debian's python3-torch): 1 core, its best 2-core settings,
+#    DistributedDataParallel/gloo 2 processes x 1 thread;
+#  - the ceiling: the step's 8 matrix products through OpenBLAS cblas_sgemm
+#    on 1 and 2 threads.
+# Peers and ceiling run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the
+# machine sets them and with both unset. Writes bench-results/raw.csv,
+# bench-results/summary.csv and prints the table.
+#   bash scripts/bench.sh [OUT_DIR]        (env: REPS)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-bench-results}
+REPS=${REPS:-5}
+bash scripts/deps.sh bench
+[ -x build/descent ] || bash scripts/build.sh
+mkdir -p "$OUT"
+gcc -O2 -o "$OUT/ceiling" scripts/bench/ceiling.c -lopenblas
+PY=/usr/bin/python3
+D=./build/descent
+MPI=(mpirun)
+if mpirun --version 2>&1 | grep -q "Open MPI"; then
+  [ "$(id -u)" -eq 0 ] && MPI+=(--allow-run-as-root)
+fi
+DATA=(--data /usr/share/datasets/fashion-mnist)
+NET=(--layers 784,256,128,10 --activation relu --output softmax --cost xent --optimizer gd --lr 0.1)
+WIDE=(--layers 784,1024,1024,10 --activation relu --output softmax --cost xent --optimizer gd --lr 0.05)
+# the environments the peers run in: as this machine sets it, and unset
+if [ -n "${OPENBLAS_CORETYPE:-}${OPENBLAS_L2_SIZE:-}" ]; then
+  ENVS=(set unset)
+else
+  ENVS=(unset)  # this machine's environment does not set them: one column
+  echo "note: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are not set here; peers run once" >&2
+fi
+in_env() { # env-name command...
+  if [ "$1" = set ]; then shift; "$@"; else shift; env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; fi
+}
+
+RAW=$OUT/raw.csv
+echo "name,env,batch,rep,seconds_per_epoch,samples_per_s,gflops,comm_share,peak_rss_mb,launch_to_first_step_s" >"$RAW"
+flops_per_sample() { # widths... (comma list): fwd + weight grad (2 each) + input deltas past layer 1
+  awk -v w="$1" 'BEGIN{n=split(w,a,","); s=0; d=0; for(i=1;i<n;i++){s+=a[i]*a[i+1]; if(i>1) d+=a[i]*a[i+1]} print 4*s+2*d}'
+}
+F_STD=$(flops_per_sample 784,256,128,10)
+F_WIDE=$(flops_per_sample 784,1024,1024,10)
+
+descent_run() { # name batch rep flops launcher...
+  local name=$1 b=$2 rep=$3 f=$4; shift 4
+  local t0; t0=$(date +%s.%N)
+  "$@" "$D" train "${DATA[@]}" --batch "$b" --epochs 2 --quiet --stats --metrics "$OUT/m.csv" \
+    "${NETARGS[@]}" >/dev/null 2>"$OUT/stats.txt"
+  local rss first
+  rss=$(awk '/^stats:/{if($5>m)m=$5} END{print m}' "$OUT/stats.txt")
+  first=$(awk '/^stats: rank 0/{print $7}' "$OUT/stats.txt")
+  tail -1 "$OUT/m.csv" | awk -F, -v n="$name" -v b="$b" -v r="$rep" -v f="$f" -v rss="$rss" \
+    -v l="$(awk -v a="$first" -v b="$t0" 'BEGIN{print a-b}')" \
+    '{printf "%s,-,%d,%d,%.4f,%.1f,%.2f,%.4f,%s,%.3f\n", n, b, r, $7, $6, $6*f/1e9, $9/$7, rss, l}' >>"$RAW"
+}
+torch_run() { # name env batch rep command...
+  local name=$1 e=$2 b=$3 rep=$4; shift 4
+  # two epochs, the second timed (the first warms up)
+  in_env "$e" "$@" | tail -1 | awk -F, -v n="$name" -v e="$e" -v r="$rep" -v f="$F_STD" \
+    '{printf "%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", n, e, $3, r, $4, $5, $5*f/1e9}' >>"$RAW"
+}
+
+for rep in $(seq 1 "$REPS"); do
+  for b in 64 256; do
+    NETARGS=("${NET[@]}")
+    descent_run "descent 1x1" $b $rep "$F_STD" env OMP_NUM_THREADS=1
+    descent_run "descent 1x2" $b $rep "$F_STD" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
+    descent_run "descent 2x1" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 --bind-to core
+    descent_run "descent 2x1 vader-nocopy" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 \
+      --bind-to core --mca btl_vader_single_copy_mechanism none
+    NETARGS=("${NET[@]}" --reproducible)
+    descent_run "descent 1x2 reproducible" $b $rep "$F_STD" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
+    descent_run "descent 2x1 reproducible" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 --bind-to core
+    NETARGS=("${NET[@]}")
+    for e in "${ENVS[@]}"; do
+      torch_run "torch 1 core" "$e" $b $rep taskset -c 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+        $PY scripts/bench/torch_bench.py single $b 2 1
+      torch_run "torch 2 cores (1 torch + 2 BLAS threads)" "$e" $b $rep env OPENBLAS_NUM_THREADS=2 \
+        $PY scripts/bench/torch_bench.py single $b 2 1
+      torch_run "torch 2 cores (2 threads, passive)" "$e" $b $rep env OMP_WAIT_POLICY=PASSIVE \
+        OPENBLAS_NUM_THREADS=1 $PY scripts/bench/torch_bench.py single $b 2 2
+      [ $b = 64 ] && torch_run "torch DDP gloo 2x1" "$e" $b $rep env OPENBLAS_NUM_THREADS=1 \
+        OMP_NUM_THREADS=1 $PY scripts/bench/torch_bench.py ddp $b 2
+      for t in 1 2; do
+        in_env "$e" "$OUT/ceiling" $t $b 100 | awk -F, -v e="$e" -v r="$rep" -v f="$F_STD" -v t=$t \
+          '{printf "OpenBLAS ceiling %d thread%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", t, t>1?"s":"", e, $3, r, $5, 60000/$5, $4}' >>"$RAW"
+      done
+    done
+  done
+  NETARGS=("${WIDE[@]}")
+  descent_run "descent 1x2 wide 784-1024-1024-10" 256 $rep "$F_WIDE" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
+  echo "bench: repetition $rep of $REPS done" >&2
+done
+rm -f "$OUT/m.csv" "$OUT/stats.txt"
+$PY scripts/bench/summarize.py "$RAW" "$OUT/summary.csv"
