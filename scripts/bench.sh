@@ -93,7 +93,7 @@ for rep in $(seq 1 "$REPS"); do
         OMP_NUM_THREADS=1 $PY scripts/bench/torch_bench.py ddp $b 2
       for t in 1 2; do
         in_env "$e" "$OUT/ceiling" $t $b 100 | awk -F, -v e="$e" -v r="$rep" -v f="$F_STD" -v t=$t \
-          '{printf "OpenBLAS ceiling %d thread%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", t, t>1?"s":"", e, $3, r, $5, 60000/$5, $4}' >>"$RAW"
+          '{printf "OpenBLAS ceiling %d thread%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", t, (t > 1 ? "s" : ""), e, $3, r, $5, 60000 / $5, $4}' >>"$RAW"
       done
     done
   done
