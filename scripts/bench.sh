@@ -87,7 +87,7 @@ for rep in $(seq 1 "$REPS"); do
         $PY scripts/bench/torch_bench.py single $b 2 1
       torch_run "torch 2 cores (1 torch + 2 BLAS threads)" "$e" $b $rep env OPENBLAS_NUM_THREADS=2 \
         $PY scripts/bench/torch_bench.py single $b 2 1
-      torch_run "torch 2 cores (2 threads, passive)" "$e" $b $rep env OMP_WAIT_POLICY=PASSIVE \
+      torch_run "torch 2 cores (2 threads; passive wait)" "$e" $b $rep env OMP_WAIT_POLICY=PASSIVE \
         OPENBLAS_NUM_THREADS=1 $PY scripts/bench/torch_bench.py single $b 2 2
       [ $b = 64 ] && torch_run "torch DDP gloo 2x1" "$e" $b $rep env OPENBLAS_NUM_THREADS=1 \
         OMP_NUM_THREADS=1 $PY scripts/bench/torch_bench.py ddp $b 2

@@ -39,7 +39,7 @@ def best(names, env, batch):
 
 envs = sorted({r["env"] for r in raw if r["env"] != "-"})
 D2 = ["descent 1x2", "descent 2x1", "descent 2x1 vader-nocopy"]
-T2 = ["torch 2 cores (1 torch + 2 BLAS threads)", "torch 2 cores (2 threads, passive)"]
+T2 = ["torch 2 cores (1 torch + 2 BLAS threads)", "torch 2 cores (2 threads; passive wait)"]
 print("\nratios (median over repetitions of rep-by-rep ratios, min-max):")
 checks = []
 for b in (64, 256):
