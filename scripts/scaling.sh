@@ -37,11 +37,13 @@ layouts+=("$((2 * CORES)) 1 1" "$CORES 2 1")
 echo "mode,ranks,threads,oversubscribed,global_batch,rep,samples_per_s,step_ms,compute_ms,comm_ms" >"$OUT/scaling.csv"
 run() { # mode P T over batch rep
   local mode=$1 P=$2 T=$3 over=$4 batch=$5 rep=$6 bind
-  if [ "$over" = 1 ]; then bind=(--oversubscribe --bind-to none)
+  # oversubscribed: waiting threads must yield the core, not spin
+  local wait=active
+  if [ "$over" = 1 ]; then bind=(--oversubscribe --bind-to none); wait=passive
   else bind=(--map-by "slot:PE=$T" --bind-to core); fi
   rm -f "$OUT/run.csv"
-  OMP_NUM_THREADS=$T OMP_PLACES=cores OMP_PROC_BIND=close OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-} \
-    "${MPI[@]}" -n "$P" "${bind[@]}" -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND \
+  OMP_NUM_THREADS=$T OMP_PLACES=cores OMP_PROC_BIND=close OMP_WAIT_POLICY=$wait \
+    "${MPI[@]}" -n "$P" "${bind[@]}" -x OMP_NUM_THREADS -x OMP_PLACES -x OMP_PROC_BIND -x OMP_WAIT_POLICY \
     "$D" train "${NET[@]}" --batch "$batch" --metrics "$OUT/run.csv" >/dev/null
   # the last epoch: samples/s, seconds, compute, comm -> per step
   tail -1 "$OUT/run.csv" | awk -F, -v mode="$mode" -v P="$P" -v T="$T" -v o="$over" -v b="$batch" \
@@ -99,10 +101,10 @@ set xlabel "workers (ranks x threads); oversubscribed points are hollow"
 set ylabel "$what (vs 1 rank x 1 thread, median of $REPS)"
 set title "descent $what on $(nproc) cores, Fashion-MNIST 784-256-128-10 (strong: batch $BATCH; weak: $PER_RANK per worker)"
 set xtics 1
-plot "$OUT/summary.csv" every ::1 using (\$1 eq "strong" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 7 lc 1 t "strong, ranks", \
-     "" every ::1 using (\$1 eq "strong" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 5 lc 2 t "strong, threads", \
-     "" every ::1 using (\$1 eq "weak" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 9 lc 3 t "weak, ranks", \
-     "" every ::1 using (\$1 eq "weak" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 11 lc 4 t "weak, threads", \
+plot "$OUT/summary.csv" every ::1 using (strcol(1) eq "strong" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 7 lc 1 t "strong, ranks", \
+     "" every ::1 using (strcol(1) eq "strong" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 5 lc 2 t "strong, threads", \
+     "" every ::1 using (strcol(1) eq "weak" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 9 lc 3 t "weak, ranks", \
+     "" every ::1 using (strcol(1) eq "weak" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 11 lc 4 t "weak, threads", \
      "" every ::1 using (\$5 == 1 ? \$4 : 1/0):$col w p pt 6 ps 2 lc 7 t "oversubscribed"$( [ $what = speedup ] && echo ', x w l dt 2 lc 0 t "ideal"' )
 GP
 done
