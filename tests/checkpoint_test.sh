@@ -15,9 +15,7 @@ set -u
 D=$1; MPIEXEC=$2; NP=$3
 T=$(mktemp -d /tmp/descent_ckpt.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0; pass=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { pass=$((pass + 1)); }
+. "$(dirname "$0")/testlib.sh"
 same() { if cmp -s "$1" "$2"; then ok; else fail "$3: $1 and $2 differ"; fi; }
 wait_for_checkpoint() { # the run is under way once its first checkpoint exists
   for i in $(seq 1 600); do
@@ -114,5 +112,4 @@ R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output softmax --c
   || fail "reproducible resume on 2 ranks: $(cat "$T/e")"
 same "$T/r1.model" "$T/r2.model" "reproducible: 1 rank, then resumed on 2 ranks"
 
-echo "checkpoints: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish "checkpoints"

@@ -10,10 +10,7 @@ DESCENT=$1
 SCRIPTS=$2
 T=$(mktemp -d /tmp/descent_cli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0
-pass=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { pass=$((pass + 1)); }
+. "$(dirname "$0")/testlib.sh"
 
 # expect_error NAME CODE PATTERN -- command...: exit CODE, one stderr line
 # matching PATTERN (extended regex), no $T/out.* files created.
@@ -141,5 +138,4 @@ expect_error "corrupt model" 2 "img.idx: byte 0: not a descent model" -- $D eval
 expect_error "missing model" 2 "nomodel.dsc: cannot open" -- $D info --model "$T/nomodel.dsc"
 expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
 
-echo "cli: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish "cli"

@@ -10,9 +10,7 @@ set -u
 D=$1; MPIEXEC=$2; NP=$3
 T=$(mktemp -d /tmp/descent_mpifail.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0; pass=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { pass=$((pass + 1)); }
+. "$(dirname "$0")/testlib.sh"
 for i in $(seq 0 199); do echo "$((i % 3)),0.$((i % 7)),0.$((i % 5)),0.$((i % 3)),0.5"; done >"$T/good.csv"
 { head -50 "$T/good.csv"; echo "1,0.5,0.5"; tail -n +51 "$T/good.csv"; } >"$T/bad.csv"
 { head -120 "$T/good.csv"; echo "1,1e30,0.5,0.5,0.5"; tail -n +121 "$T/good.csv"; } >"$T/huge.csv"
@@ -53,5 +51,4 @@ if [ "${#steps[@]}" -eq 2 ] && [ "${steps[0]}" = "${steps[1]}" ]; then ok
 else fail "non-finite: ranks stopped at different steps: ${steps[*]}"; fi
 if grep -q "^epoch " "$T/stdout"; then fail "non-finite: an epoch was reported as finished"; else ok; fi
 
-echo "mpi failures: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish "mpi failures"

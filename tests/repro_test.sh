@@ -7,9 +7,7 @@ set -u
 D=$1; MPIEXEC=$2; NP=$3
 T=$(mktemp -d /tmp/descent_repro.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0; pass=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { pass=$((pass + 1)); }
+. "$(dirname "$0")/testlib.sh"
 printf '0,0,0\n1,0,1\n1,1,0\n0,1,1\n' >"$T/xor.csv"
 FM=/usr/share/datasets/fashion-mnist
 
@@ -44,5 +42,4 @@ if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
 else
   echo "note: $FM not installed; the Fashion-MNIST matrix was not run" >&2
 fi
-echo "reproducibility: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish "reproducibility"

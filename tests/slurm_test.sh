@@ -16,9 +16,7 @@ for b in slurmctld slurmd sbatch scontrol munged mungekey; do
 done
 S=$(mktemp -d /tmp/descent_slurm.XXXXXX)
 chmod 755 "$S"
-fails=0; pass=0
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-ok() { pass=$((pass + 1)); }
+. "$(dirname "$0")/testlib.sh"
 PIDS=()
 cleanup() {
   scancel --quiet --user=root >/dev/null 2>&1 || true
@@ -148,5 +146,4 @@ grep -q "stopped on request" "$out/train.log" && grep -q "resuming from" "$out/t
   || fail "job $id: no stop and resume in the log: $(tail -5 "$out/train.log")"
 "$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no model after the requeue"
 
-echo "slurm: $pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish "slurm"
