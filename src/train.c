@@ -427,11 +427,13 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
             step++;
             if (rc) {
                 /* every rank saw the same reduced counts: all stop here */
-                char inner[sizeof err->msg];
-                snprintf(inner, sizeof inner, "%s", err->msg);
-                set_error(err, rc, "epoch %d, step %ld: %s%s", epoch, step, inner,
-                          rc == DESCENT_E_NONFINITE ? "; lower the learning rate or check the data"
-                                                    : "");
+                if (err) {
+                    char inner[sizeof err->msg];
+                    snprintf(inner, sizeof inner, "%s", err->msg);
+                    set_error(err, rc, "epoch %d, step %ld: %s%s", epoch, step, inner,
+                              rc == DESCENT_E_NONFINITE
+                                  ? "; lower the learning rate or check the data" : "");
+                }
                 break;
             }
             double lr = cfg->lr;
