@@ -18,6 +18,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #if defined(__AVX512F__)
 #define VL 16
@@ -239,11 +242,12 @@ static inline void sink_store1(sink *k, size_t i, float v) {
 
 static inline float sink_load1(const sink *k, size_t i) { return k->fx ? 0.0f : k->f[i]; }
 
+/* Rows j0..j0+jn of dw, columns kb..ke (IN: the row length of dw). */
 static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int ldi, int B, int IN,
-                    int j0, int jn) {
-    int k = 0;
+                    int j0, int jn, int kb, int ke) {
+    int k = kb;
     if (jn == WJ) {
-        for (; k + 2 * VL <= IN; k += 2 * VL) {
+        for (; k + 2 * VL <= ke; k += 2 * VL) {
             vf acc[WJ][2];
             for (int r = 0; r < WJ; r++) {
                 acc[r][0] = sink_load(dw, (size_t)(j0 + r) * IN + k);
@@ -275,13 +279,28 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     for (int r = 0; r < jn; r++) {
         const size_t row = (size_t)(j0 + r) * IN;
         int kk = k;
-        for (; kk + VL <= IN; kk += VL) {
+        /* one row: four independent vector chains keep the FMA units busy */
+        for (; kk + 4 * VL <= ke; kk += 4 * VL) {
+            vf acc[4];
+            for (int v = 0; v < 4; v++) acc[v] = sink_load(dw, row + kk + v * VL);
+            for (int s = 0; s < B; s++) {
+                const vf d = vbcast(dout[(size_t)s * ldd + j0 + r]);
+                const float *xs = inp + (size_t)s * ldi + kk;
+                for (int v = 0; v < 4; v++) acc[v] = vfma(d, vload(xs + v * VL), acc[v]);
+            }
+            if (dw->fx && tile_in_range(dw, acc, 4)) {
+                for (int v = 0; v < 4; v++) fx_add_vec(dw, row + kk + v * VL, acc[v]);
+            } else {
+                for (int v = 0; v < 4; v++) sink_store(dw, row + kk + v * VL, acc[v]);
+            }
+        }
+        for (; kk + VL <= ke; kk += VL) {
             vf acc = sink_load(dw, row + kk);
             for (int s = 0; s < B; s++)
                 acc = vfma(vbcast(dout[(size_t)s * ldd + j0 + r]), vload(inp + (size_t)s * ldi + kk), acc);
             sink_store(dw, row + kk, acc);
         }
-        for (; kk < IN; kk++) {
+        for (; kk < ke; kk++) {
             float a = sink_load1(dw, row + kk);
             for (int s = 0; s < B; s++) a = sfma(dout[(size_t)s * ldd + j0 + r], inp[(size_t)s * ldi + kk], a);
             sink_store1(dw, row + kk, a);
@@ -289,22 +308,42 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     }
 }
 
+/* Columns per pass: the inputs' strip (B x KC floats) stays in cache while a
+ * thread sweeps its rows. A multiple of 2 * VL, so only the last strip has
+ * tails and every element sees the same operations as without strips. */
+#define KC (8 * VL)
+
 static void backward_weights(const sink *w, const sink *b, const float *dout, int ldd,
                              const float *inp, int ldi, int B, int IN, int OUT, long *nonfinite,
                              long *range) {
     const int ntj = (OUT + WJ - 1) / WJ;
     long nf = 0, rg = 0;
-#pragma omp parallel for schedule(static) reduction(+ : nf, rg)
-    for (int tj = 0; tj < ntj; tj++) {
-        const int j0 = tj * WJ;
-        const int jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+#pragma omp parallel reduction(+ : nf, rg)
+    {
+        /* each thread owns a fixed range of row tiles (output units): no two
+         * threads write the same element, whatever the thread count */
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        const int t0 = (int)((long)ntj * tid / nth), t1 = (int)((long)ntj * (tid + 1) / nth);
         sink sw = *w, sb = *b;
-        for (int j = j0; j < j0 + jn; j++) {
-            float a = sink_load1(&sb, (size_t)j);
-            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
-            sink_store1(&sb, (size_t)j, a);
+        for (int tj = t0; tj < t1; tj++) {
+            const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+            for (int j = j0; j < j0 + jn; j++) {
+                float a = sink_load1(&sb, (size_t)j);
+                for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
+                sink_store1(&sb, (size_t)j, a);
+            }
         }
-        dw_rows(&sw, dout, ldd, inp, ldi, B, IN, j0, jn);
+        for (int kb = 0; kb < IN; kb += KC) {
+            const int ke = IN - kb < KC ? IN : kb + KC;
+            for (int tj = t0; tj < t1; tj++) {
+                const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+                dw_rows(&sw, dout, ldd, inp, ldi, B, IN, j0, jn, kb, ke);
+            }
+        }
         nf += sw.nonfinite + sb.nonfinite;
         rg += sw.range + sb.range;
     }
@@ -381,10 +420,29 @@ void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
                 deriv_scale(o, a + (size_t)(s0 + r) * lda + k0, 2 * VL, act);
             }
         } else {
+            /* an edge tile: one sample at a time, vectors over k where they fit */
             for (int r = 0; r < sn; r++) {
                 float *o = dinp + (size_t)(s0 + r) * ldo + k0;
                 const float *ds = dout + (size_t)(s0 + r) * ldd;
-                for (int kk = 0; kk < kn; kk++) {
+                int kk = 0;
+                for (; kk + 2 * VL <= kn; kk += 2 * VL) {
+                    vf acc0 = vbcast(0.0f), acc1 = vbcast(0.0f);
+                    for (int j = 0; j < OUT; j++) {
+                        const vf d = vbcast(ds[j]);
+                        const float *wj = w + (size_t)j * IN + k0 + kk;
+                        acc0 = vfma(d, vload(wj), acc0);
+                        acc1 = vfma(d, vload(wj + VL), acc1);
+                    }
+                    vstore(o + kk, acc0);
+                    vstore(o + kk + VL, acc1);
+                }
+                for (; kk + VL <= kn; kk += VL) {
+                    vf acc = vbcast(0.0f);
+                    for (int j = 0; j < OUT; j++)
+                        acc = vfma(vbcast(ds[j]), vload(w + (size_t)j * IN + k0 + kk), acc);
+                    vstore(o + kk, acc);
+                }
+                for (; kk < kn; kk++) {
                     float h = 0.0f;
                     for (int j = 0; j < OUT; j++) h = sfma(ds[j], w[(size_t)j * IN + k0 + kk], h);
                     o[kk] = h;
@@ -474,9 +532,6 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
     }
 }
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 int descent_threads(void) {
 #ifdef _OPENMP
     return omp_get_max_threads();
