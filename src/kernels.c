@@ -120,45 +120,69 @@ static inline float dot_one(const float *x, const float *w, int IN, int kv) {
     return h;
 }
 
+/* out[s][j] for one full tile of FS samples x FJ outputs */
+static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, const float *w,
+                                const float *b, int IN, int kv, int s, int j0, descent_act act) {
+    const float *w0 = w + (size_t)j0 * IN;
+    vf acc[FS][FJ];
+    for (int i = 0; i < FS; i++)
+        for (int j = 0; j < FJ; j++) acc[i][j] = vbcast(0.0f);
+    for (int k = 0; k < kv; k += VL) {
+        vf x[FS], wv[FJ];
+        for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
+        for (int j = 0; j < FJ; j++) wv[j] = vload(w0 + (size_t)j * IN + k);
+        for (int i = 0; i < FS; i++)
+            for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
+    }
+    for (int i = 0; i < FS; i++) {
+        const float *xi = inp + (size_t)(s + i) * ldi;
+        for (int j = 0; j < FJ; j++) {
+            const float *wj = w0 + (size_t)j * IN;
+            float h = vhsum(acc[i][j]);
+            for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
+            out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
+        }
+    }
+}
+
+/* Samples per pass: a block of SB input rows stays in cache while a thread
+ * sweeps its outputs, so the weights are streamed B / SB times, not once per
+ * output tile. A multiple of FS. */
+#define SB (8 * FS)
+
 void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act) {
     const int kv = IN / VL * VL;
     const int ntj = (OUT + FJ - 1) / FJ;
-#pragma omp parallel for schedule(static)
-    for (int tj = 0; tj < ntj; tj++) {
-        const int j0 = tj * FJ;
-        int s = 0;
-        if (j0 + FJ <= OUT) {
-            const float *w0 = w + (size_t)j0 * IN;
-            for (; s + FS <= B; s += FS) {
-                vf acc[FS][FJ];
-                for (int i = 0; i < FS; i++)
-                    for (int j = 0; j < FJ; j++) acc[i][j] = vbcast(0.0f);
-                for (int k = 0; k < kv; k += VL) {
-                    vf x[FS], wv[FJ];
-                    for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
-                    for (int j = 0; j < FJ; j++) wv[j] = vload(w0 + (size_t)j * IN + k);
-                    for (int i = 0; i < FS; i++)
-                        for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
-                }
-                for (int i = 0; i < FS; i++) {
-                    const float *xi = inp + (size_t)(s + i) * ldi;
-                    for (int j = 0; j < FJ; j++) {
-                        const float *wj = w0 + (size_t)j * IN;
-                        float h = vhsum(acc[i][j]);
-                        for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
-                        out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
-                    }
-                }
+    const int bfull = B / FS * FS; /* samples covered by full tiles */
+#pragma omp parallel
+    {
+        /* each thread owns a fixed range of output tiles */
+        int nth = 1, tid = 0;
+#ifdef _OPENMP
+        nth = omp_get_num_threads();
+        tid = omp_get_thread_num();
+#endif
+        const int t0 = (int)((long)ntj * tid / nth), t1 = (int)((long)ntj * (tid + 1) / nth);
+        for (int sb = 0; sb < bfull; sb += SB) {
+            const int se = bfull - sb < SB ? bfull : sb + SB;
+            for (int tj = t0; tj < t1; tj++) {
+                const int j0 = tj * FJ;
+                if (j0 + FJ > OUT) continue; /* a partial tile: below */
+                for (int s = sb; s < se; s += FS)
+                    forward_tile(out, ldo, inp, ldi, w, b, IN, kv, s, j0, act);
             }
         }
-        /* edge: the samples left over, or every sample of a partial tile */
-        const int jn = OUT - j0 < FJ ? OUT - j0 : FJ;
-        for (; s < B; s++)
-            for (int j = j0; j < j0 + jn; j++)
-                out[(size_t)s * ldo + j] =
-                    act_apply(dot_one(inp + (size_t)s * ldi, w + (size_t)j * IN, IN, kv) + b[j], act);
+        /* edges, one element at a time with the same arithmetic: the samples
+         * left over, and every sample of a partial output tile */
+        for (int tj = t0; tj < t1; tj++) {
+            const int j0 = tj * FJ, jn = OUT - j0 < FJ ? OUT - j0 : FJ;
+            for (int s = jn == FJ ? bfull : 0; s < B; s++)
+                for (int j = j0; j < j0 + jn; j++)
+                    out[(size_t)s * ldo + j] = act_apply(
+                        dot_one(inp + (size_t)s * ldi, w + (size_t)j * IN, IN, kv) + b[j], act);
+        }
     }
 }
 
