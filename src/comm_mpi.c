@@ -146,9 +146,9 @@ int descent_mpi_hosts(char *buf, size_t len) {
 }
 
 int descent_mpi_min_affinity(void) {
+    int cpus = omp_procs();
     cpu_set_t set;
-    int cpus = 0;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    if (cpus <= 0 && sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
     if (g_active && g_size > 1)
         MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     return cpus;

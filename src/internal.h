@@ -115,6 +115,8 @@ typedef struct {
 void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
             int B, int n, descent_act act, descent_cost cost,
             int classification, block_stats *st);
+/* CPUs available to this process at start-up (0 if unknown). */
+int omp_procs(void);
 /* Argmax of each row (first maximum). */
 int k_argmax(const float *row, int n);
 

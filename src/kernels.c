@@ -556,6 +556,17 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
     }
 }
 
+/* CPUs this process may run on, as OpenMP saw them at start-up: before
+ * OMP_PROC_BIND pins the initial thread to one place (after which the
+ * thread's own affinity mask shows a single CPU). */
+int omp_procs(void) {
+#ifdef _OPENMP
+    return omp_get_num_procs();
+#else
+    return 0;
+#endif
+}
+
 int descent_threads(void) {
 #ifdef _OPENMP
     return omp_get_max_threads();
