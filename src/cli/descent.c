@@ -307,7 +307,7 @@ static void help_train(void) {
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
            "                        16-sample chunks (a rank's slice is whole chunks);\n"
-           "                        about 25-40%% slower\n"
+           "                        about 15-40%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
            "  --quiet               no per-epoch lines\n"
            "  --stats               at the end, one line per rank on stderr: peak RSS and\n"
