@@ -34,6 +34,9 @@ def main():
     (m1, t1), (m2, t2) = M["one_rank"]            # [batch, compute seconds per step]
     b = (t2 - t1) / (m2 - m1)
     a = t1 - b * m1
+    if a < 0:  # timing noise can push the intercept below zero; no step costs < 0
+        print(f"note: fitted per-step overhead {a*1e6:.1f} us < 0 (noise); using 0")
+        a = 0.0
     lat, big = M["allreduce"]                      # seconds: 4 bytes, gradient bytes (P = 2)
     nbytes = M["gradient_bytes"]
     alpha = lat / 2
