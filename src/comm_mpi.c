@@ -94,7 +94,7 @@ int comm_agree(int status, int *failed_rank) {
     struct { int value, index; } in = {status ? g_rank : g_size, status}, out;
     if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, MPI_COMM_WORLD) != MPI_SUCCESS) {
         if (failed_rank) *failed_rank = g_rank;
-        return DESCENT_E_IO;
+        return DESCENT_E_COMM;
     }
     if (out.value == g_size) return DESCENT_OK;
     if (failed_rank) *failed_rank = out.value;

@@ -99,7 +99,7 @@ static int sync_check(const descent_net *net, long step, descent_error *err) {
     const uint32_t crc = crc32_buf(0, net->params, net->n_params * sizeof(float));
     uint32_t mn, mx;
     if (comm_minmax_u32(crc, &mn, &mx))
-        return set_error(err, DESCENT_E_IO, "MPI reduction failed during the sync check");
+        return set_error(err, DESCENT_E_COMM, "MPI reduction failed during the sync check");
     if (mn != mx)
         return set_error(err, DESCENT_E_DESYNC, "parameters differ across ranks at step %ld "
                          "(checksums %08x..%08x)", step, mn, mx);
@@ -145,7 +145,7 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
     if (comm_sum_i64(acc, 4 + nconf) || comm_sum_double(&loss, 1)) {
         free(acc);
         workspace_free(&ws);
-        return set_error(err, DESCENT_E_IO, "MPI reduction failed during evaluation");
+        return set_error(err, DESCENT_E_COMM, "MPI reduction failed during evaluation");
     }
     const double count = (double)acc[3];
     res->count = (size_t)acc[3];
@@ -204,7 +204,7 @@ static int step_float(stepper *sp, const descent_net *net, size_t first, size_t 
     g[np + T_RANGE] = 0.0f;
     g[np + T_STOP] = (float)sp->stop;
     const double t0 = comm_wtime();
-    if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
+    if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
         return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%g values)",
@@ -250,7 +250,7 @@ static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t 
         g[np + T_RANGE] = fx.range + (int64_t)st.range;
         g[np + T_STOP] = sp->stop;
         const double t0 = comm_wtime();
-        if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_IO, "MPI reduction failed");
+        if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
         sp->comm_s += comm_wtime() - t0;
         if (g[np + T_NONFINITE] != 0)
             return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",

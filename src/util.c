@@ -25,6 +25,7 @@ static const char *const status_text[DESCENT_E_COUNT] = {
     [DESCENT_E_DESYNC] = "ranks hold different parameters",
     [DESCENT_E_REMOTE] = "another rank failed",
     [DESCENT_E_INTERRUPTED] = "interrupted",
+    [DESCENT_E_COMM] = "MPI communication failed",
 };
 
 const char *descent_strerror(int status) {

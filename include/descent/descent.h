@@ -34,6 +34,8 @@ typedef enum {
     DESCENT_E_DESYNC,     /* ranks hold different parameters                 */
     DESCENT_E_REMOTE,     /* another MPI rank failed                         */
     DESCENT_E_INTERRUPTED,/* stopped by a signal after a clean checkpoint    */
+    DESCENT_E_COMM,       /* an MPI collective failed: ranks cannot agree   */
+                          /* any more; the caller should abort the job      */
     DESCENT_E_COUNT
 } descent_status;
 

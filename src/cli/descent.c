@@ -83,6 +83,10 @@ static void check(int rc, const descent_error *err) {
     int who = -1;
     const int agreed = descent_mpi_agree(rc, &who);
     if (agreed == DESCENT_OK) return;
+    if (agreed == DESCENT_E_COMM) { /* no collective can be trusted now: end the job */
+        fprintf(stderr, "%s: rank %d: MPI communication failed; aborting all ranks\n", g_cmd, g_rank);
+        descent_mpi_abort(1);
+    }
     if (who == g_rank) {
         if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, err->msg);
         else fprintf(stderr, "%s: %s\n", g_cmd, err->msg);
@@ -94,6 +98,10 @@ static void check(int rc, const descent_error *err) {
  * err->rank says where it happened; that rank prints. */
 static void check_agreed(int rc, const descent_error *err) {
     if (rc == DESCENT_OK) return;
+    if (rc == DESCENT_E_COMM) { /* no collective can be trusted now: end the job */
+        fprintf(stderr, "%s: rank %d: %s; aborting all ranks\n", g_cmd, g_rank, err->msg);
+        descent_mpi_abort(1);
+    }
     if (err->rank == g_rank) {
         if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, err->msg);
         else fprintf(stderr, "%s: %s\n", g_cmd, err->msg);
