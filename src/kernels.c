@@ -120,6 +120,19 @@ static inline float dot_one(const float *x, const float *w, int IN, int kv) {
     return h;
 }
 
+/* Inside a parallel region: this thread's fixed share [t0, t1) of ntiles
+ * output tiles (the same share every call), so each output element always
+ * has one owner and is never written by two threads. */
+static inline void my_tiles(int ntiles, int *t0, int *t1) {
+    int nth = 1, tid = 0;
+#ifdef _OPENMP
+    nth = omp_get_num_threads();
+    tid = omp_get_thread_num();
+#endif
+    *t0 = (int)((long)ntiles * tid / nth);
+    *t1 = (int)((long)ntiles * (tid + 1) / nth);
+}
+
 /* out[s][j] for one full tile of FS samples x FJ outputs */
 static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, const float *w,
                                 const float *b, int IN, int kv, int s, int j0, descent_act act) {
@@ -159,12 +172,8 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
 #pragma omp parallel
     {
         /* each thread owns a fixed range of output tiles */
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        const int t0 = (int)((long)ntj * tid / nth), t1 = (int)((long)ntj * (tid + 1) / nth);
+        int t0, t1;
+        my_tiles(ntj, &t0, &t1);
         for (int sb = 0; sb < bfull; sb += SB) {
             const int se = bfull - sb < SB ? bfull : sb + SB;
             for (int tj = t0; tj < t1; tj++) {
@@ -346,12 +355,8 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
     {
         /* each thread owns a fixed range of row tiles (output units): no two
          * threads write the same element, whatever the thread count */
-        int nth = 1, tid = 0;
-#ifdef _OPENMP
-        nth = omp_get_num_threads();
-        tid = omp_get_thread_num();
-#endif
-        const int t0 = (int)((long)ntj * tid / nth), t1 = (int)((long)ntj * (tid + 1) / nth);
+        int t0, t1;
+        my_tiles(ntj, &t0, &t1);
         sink sw = *w, sb = *b;
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;

@@ -26,14 +26,7 @@ wait_for_checkpoint() { # the run is under way once its first checkpoint exists
 export OMP_NUM_THREADS=1
 
 # data: a 600-sample 3-class CSV problem
-python3 - "$T" <<'PY'
-import sys, random
-random.seed(3)
-with open(sys.argv[1] + "/d.csv", "w") as f:
-    for i in range(600):
-        c = i % 3
-        f.write(",".join([str(c)] + ["%.4f" % ((1.0 if k % 3 == c else 0.0) + random.uniform(-.6, .6)) for k in range(8)]) + "\n")
-PY
+blobs "$T/d.csv" 600 8 .6 3
 A=(--train-csv "$T/d.csv" --layers 8,16,3 --activation tanh --output softmax --cost xent
    --batch 32 --optimizer adam --lr 0.01 --quiet)
 

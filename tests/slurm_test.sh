@@ -89,14 +89,7 @@ done
 [ "$state" = idle ] && ok || { fail "node not idle: '$state' $(tail -3 "$S/log/slurmctld.log")"; exit 1; }
 
 # ---- data ----
-python3 - "$S" <<'PY'
-import sys, random
-random.seed(2)
-with open(sys.argv[1] + "/d.csv", "w") as f:
-    for i in range(1200):
-        c = i % 3
-        f.write(",".join([str(c)] + ["%.4f" % ((1.0 if k % 3 == c else 0.0) + random.uniform(-.5, .5)) for k in range(6)]) + "\n")
-PY
+blobs "$S/d.csv" 1200 6 .5 2
 
 job_field() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 wait_job() { # id, seconds -> prints the final state
