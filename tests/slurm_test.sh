@@ -124,19 +124,35 @@ acc=$(sed -n 's/.*val-acc \([0-9.]*\).*/\1/p' "$out/train.log" | tail -1)
 python3 -c "import sys; sys.exit(0 if float('${acc:-0}') > 0.9 else 1)" && ok || fail "job $id: validation accuracy ${acc:-none}"
 
 # ---- 2. SIGUSR1 mid-run: checkpoint, requeue, resume, complete ----
-id=$(HYPER="--batch 4 --optimizer momentum --lr 0.01" EPOCHS=100 CHECKPOINT_EVERY=1000 submit)
+# The first run is given more epochs than it could finish in the test's
+# time, so the signal always finds it training. Once it has stopped, the
+# test sets EPOCHS in the job's settings file (read again at the restart)
+# to a few epochs past the one it stopped in; a requeued job cannot start
+# before cred_expire (10 s) has passed, long before this edit.
+echo "EPOCHS=1000000" >"$S/job2.env"
+id=$(HYPER="--batch 4 --optimizer momentum --lr 0.01" CHECKPOINT_EVERY=1000 DESCENT_SETTINGS="$S/job2.env" submit)
 out="$S/runs/descent-$id"
-for i in $(seq 1 150); do
+for i in $(seq 1 300); do
   ls "$out"/checkpoints/ckpt-*.dsc >/dev/null 2>&1 && break; sleep 0.2
 done
 scancel --signal=USR1 "$id"
+stopped=""
+for i in $(seq 1 300); do
+  stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$out/train.log" 2>/dev/null | head -1)
+  [ -n "$stopped" ] && break; sleep 0.1
+done
+[ -n "$stopped" ] && ok || fail "job $id did not stop on SIGUSR1: $(tail -5 "$out/train.log" 2>/dev/null)"
+want=$(( ${stopped:-0} + 3 ))
+echo "EPOCHS=$want" >"$S/job2.env"
 st=$(wait_job "$id" 240)
 ec=$(job_field "$id" ExitCode)
 restarts=$(job_field "$id" Restarts)
 [ "$st" = COMPLETED ] && [ "$ec" = 0:0 ] && ok || fail "requeued job $id: state $st exit $ec: $(tail -8 "$S/job-$id.out")"
 [ "${restarts:-0}" -ge 1 ] && ok || fail "job $id was not requeued (Restarts=${restarts:-?})"
-grep -q "stopped on request" "$out/train.log" && grep -q "resuming from" "$out/train.log" && ok \
-  || fail "job $id: no stop and resume in the log: $(tail -5 "$out/train.log")"
+grep -q "resuming from .*: epoch ${stopped:-x}, step [1-9]" "$out/train.log" && ok \
+  || fail "job $id: no resume from epoch ${stopped:-?} in the log: $(grep -i resum "$out/train.log" | tail -3)"
+grep -q "^epoch *$want/$want " "$out/train.log" && ok \
+  || fail "job $id: the resumed run did not reach epoch $want: $(tail -3 "$out/train.log")"
 "$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no model after the requeue"
 
 finish "slurm"
