@@ -79,10 +79,12 @@ void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B
 void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act);
-/* accumulates: dw (OUT x IN) += dout^T @ inp ; db (OUT) += sum_s dout[s] */
+/* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
+ * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
+ * *nonfinite (when not NULL) for each thread that stored a NaN or Inf. */
 void k_dense_backward_weights(float *dw, float *db, const float *dout,
                               int ldd, const float *inp, int ldi, int B,
-                              int IN, int OUT);
+                              int IN, int OUT, int add, long *nonfinite);
 /* Reproducible variant: the block's sums are computed in float as above
  * (starting from zero), then each is scaled by 2^sw (2^sb for biases),
  * rounded to an integer and ADDED to dw/db. Values whose magnitude reaches
@@ -145,11 +147,13 @@ typedef struct {
 } fx_grad;
 
 /* Forward the block in ws->act[0] (B samples). If grad != NULL also
- * backpropagates and ADDS the summed per-sample gradients into grad; if fx
+ * backpropagates and writes the summed per-sample gradients into grad
+ * (added to its contents when add is 1, overwriting them when 0; a NaN or
+ * Inf stored there counts in st->nonfinite); if fx
  * != NULL instead adds each chunk's sums, in fixed point, into fx->g. The
  * output layer's activations end in ws->act[L] either way. */
-void net_block(const descent_net *net, workspace *ws, int B, float *grad, fx_grad *fx,
-               int classification, block_stats *st);
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
+               fx_grad *fx, int classification, block_stats *st);
 /* Offsets of layer views, computed from sizes. */
 size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off);
 
@@ -162,10 +166,11 @@ typedef struct {
 } optimizer;
 int optimizer_init(optimizer *o, const descent_train_config *cfg, size_t n);
 void optimizer_free(optimizer *o);
-/* One update: grad is already the mean gradient (divided by m). Weight decay
- * applies to the weights of net (not to biases). */
+/* One update from the gradient sum over the global batch, divided by m
+ * here (m = 1 when grad is already the mean). Weight decay applies to the
+ * weights of net (not to biases). OpenMP-parallel, elementwise. */
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr,
-                    descent_net *net, const float *grad);
+                    descent_net *net, const float *grad, float m);
 
 /* ---- checkpoints (checkpoint.c) ---- */
 struct descent_checkpoint {

@@ -177,8 +177,8 @@ void workspace_free(workspace *ws) {
 }
 
 /* ---- one block: forward, cost, backward ----------------------------------- */
-void net_block(const descent_net *net, workspace *ws, int B, float *grad, fx_grad *fx,
-               int classification, block_stats *st) {
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
+               fx_grad *fx, int classification, block_stats *st) {
     const int L = net->L;
     const int *n = net->sizes;
     for (int l = 0; l < L; l++)
@@ -192,10 +192,13 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, fx_gra
     if (!grad && !fx) return;
     for (int l = L - 1; l >= 0; l--) {
         /* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block) */
-        if (!fx)
+        if (!fx) {
+            long nonfinite = 0;
             k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
-                                     ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1]);
-        else /* one float sum per fixed chunk of samples, then exact integer sums */
+                                     ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1], add,
+                                     &nonfinite);
+            st->nonfinite += (double)nonfinite;
+        } else /* one float sum per fixed chunk of samples, then exact integer sums */
             for (int c0 = 0; c0 < B; c0 += fx->chunk)
                 k_dense_backward_weights_fx(
                     fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l], fx->sb[l], fx->limit,
@@ -245,7 +248,6 @@ int descent_net_gradient(const descent_net *net, const float *x, const float *y,
     if (workspace_init(&ws, net, API_BLOCK))
         return set_error(err, DESCENT_E_NOMEM, "out of memory for the backward pass");
     const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
-    memset(grad, 0, sizeof(float) * net->n_params);
     block_stats st = {0};
     for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
         const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
@@ -253,12 +255,12 @@ int descent_net_gradient(const descent_net *net, const float *x, const float *y,
             memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
             memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
         }
-        net_block(net, &ws, B, grad, NULL, 0, &st);
+        net_block(net, &ws, B, grad, s0 > 0, NULL, 0, &st);
     }
     /* the 1/m rule: the sum of per-sample gradients divided by m once */
     const float m = (float)count;
     for (size_t i = 0; i < net->n_params; i++) grad[i] /= m;
     *loss = st.loss / (double)count;
     workspace_free(&ws);
-    return st.nonfinite > 0 ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss") : DESCENT_OK;
+    return st.nonfinite > 0 ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient") : DESCENT_OK;
 }

@@ -43,18 +43,23 @@ void optimizer_free(optimizer *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* p[i] -= step(g[i] + wd * p[i]) over one contiguous range */
+/* p[i] -= step(g[i] / m + wd * p[i]) over one contiguous range, inside a
+ * parallel region: every element is computed alone, so any split across
+ * threads gives the same bits. g is the gradient sum, m the global batch
+ * (the 1/m rule, applied here so the sum is read once). */
 static void update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p,
-                         const float *g, size_t off, size_t len, float wd) {
+                         const float *g, float mb, size_t off, size_t len, float wd) {
     float *m = o->m ? o->m + off : NULL, *v = o->v ? o->v + off : NULL;
     switch (o->kind) {
     case DESCENT_OPT_GD:
-        for (size_t i = 0; i < len; i++) p[i] -= lr * (g[i] + wd * p[i]);
+#pragma omp for schedule(static) nowait
+        for (size_t i = 0; i < len; i++) p[i] -= lr * (g[i] / mb + wd * p[i]);
         break;
     case DESCENT_OPT_MOMENTUM: {
         const float mu = (float)cfg->momentum;
+#pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            m[i] = mu * m[i] + (g[i] + wd * p[i]);
+            m[i] = mu * m[i] + (g[i] / mb + wd * p[i]);
             p[i] -= lr * m[i];
         }
         break;
@@ -63,8 +68,9 @@ static void update_range(optimizer *o, const descent_train_config *cfg, float lr
         const float b1 = (float)cfg->beta1, b2 = (float)cfg->beta2, eps = (float)cfg->eps;
         const float c1 = (float)(1.0 - pow(cfg->beta1, (double)o->t));
         const float c2 = (float)(1.0 - pow(cfg->beta2, (double)o->t));
+#pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            const float gi = g[i] + wd * p[i];
+            const float gi = g[i] / mb + wd * p[i];
             m[i] = b1 * m[i] + (1.0f - b1) * gi;
             v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
             p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
@@ -77,13 +83,14 @@ static void update_range(optimizer *o, const descent_train_config *cfg, float lr
 }
 
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
-                    const float *grad) {
+                    const float *grad, float m) {
     o->t++;
     const float wd = (float)cfg->weight_decay;
+#pragma omp parallel if (net->n_params >= 65536)
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l];
         const size_t nb = (size_t)net->sizes[l + 1];
-        update_range(o, cfg, (float)lr, net->params + wo, grad + wo, wo, bo - wo, wd);
-        update_range(o, cfg, (float)lr, net->params + bo, grad + bo, bo, nb, 0.0f);
+        update_range(o, cfg, (float)lr, net->params + wo, grad + wo, m, wo, bo - wo, wd);
+        update_range(o, cfg, (float)lr, net->params + bo, grad + bo, m, bo, nb, 0.0f);
     }
 }

@@ -131,7 +131,7 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
     for (size_t s0 = lo; s0 < hi; s0 += BLOCK_CAP) {
         const int B = hi - s0 < BLOCK_CAP ? (int)(hi - s0) : BLOCK_CAP;
         data_gather(d, NULL, s0, B, ws.act[0], ws.ld[0], ws.y, ws.ldy, nout);
-        net_block(net, &ws, B, NULL, NULL, d->classification, &st);
+        net_block(net, &ws, B, NULL, 0, NULL, d->classification, &st);
         for (int s = 0; s < B && nconf; s++) {
             const int pred = k_argmax(ws.act[net->L] + (size_t)s * ws.ld[net->L], nout);
             acc[4 + (size_t)d->labels[s0 + s] * nout + pred] += 1;
@@ -158,20 +158,14 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
     return DESCENT_OK;
 }
 
-/* Count NaN and Inf in a buffer */
-static size_t count_nonfinite(const float *g, size_t n) {
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) bad += !isfinite(g[i]);
-    return bad;
-}
-
 /* Everything a step needs besides the network */
 typedef struct {
     const descent_data *train;
     const uint32_t *perm;
     workspace ws;
     int bcap, nout;
-    float *grad;      /* np + T_LEN floats: the float sums, then the mean    */
+    float *grad;      /* np + T_LEN floats: the float sums (reproducible: the
+                       * mean, converted from gfx)                          */
     int64_t *gfx;     /* np + T_LEN integers (reproducible mode)             */
     int *sw, *sb;     /* fixed-point exponents per layer                     */
     double comm_s;    /* seconds spent in the reduction                      */
@@ -180,6 +174,7 @@ typedef struct {
 
 typedef struct {
     double loss, correct, count;
+    float divide;     /* what the optimizer divides the gradient by (1/m)    */
     int stop;         /* some rank was asked to stop                         */
 } step_result;
 
@@ -189,32 +184,34 @@ static int step_float(stepper *sp, const descent_net *net, size_t first, size_t 
     float *g = sp->grad;
     size_t lo, hi;
     share(mk, comm_rank(), comm_size(), &lo, &hi);
-    memset(g, 0, sizeof(float) * (np + T_LEN));
+    /* the first block overwrites the sums, later ones add to them; an empty
+     * slice contributes zeros */
+    if (hi == lo) memset(g, 0, sizeof(float) * np);
     block_stats st = {0};
     for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
         const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
         data_gather(sp->train, sp->perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0],
                     sp->ws.y, sp->ws.ldy, sp->nout);
-        net_block(net, &sp->ws, B, g, NULL, sp->train->classification, &st);
+        net_block(net, &sp->ws, B, g, b0 > lo, NULL, sp->train->classification, &st);
     }
+    /* non-finite losses and gradient sums were counted as they were stored */
     g[np + T_LOSS] = (float)st.loss;
     g[np + T_COUNT] = (float)(hi - lo);
     g[np + T_CORRECT] = (float)st.correct;
-    g[np + T_NONFINITE] = (float)(st.nonfinite + (double)count_nonfinite(g, np));
+    g[np + T_NONFINITE] = (float)st.nonfinite;
     g[np + T_RANGE] = 0.0f;
     g[np + T_STOP] = (float)sp->stop;
     const double t0 = comm_wtime();
     if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
-        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%g values)",
-                         (double)g[np + T_NONFINITE]);
-    /* the 1/m rule: divide the global sum by the global batch once */
+        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");
+    /* the 1/m rule: the optimizer divides the global sum by the global batch */
     const float mg = g[np + T_COUNT];
-    for (size_t i = 0; i < np; i++) g[i] /= mg;
     out->loss = g[np + T_LOSS];
     out->correct = g[np + T_CORRECT];
     out->count = mg;
+    out->divide = mg;
     out->stop = g[np + T_STOP] != 0.0f;
     return DESCENT_OK;
 }
@@ -241,7 +238,7 @@ static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t 
             const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
             data_gather(sp->train, sp->perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0],
                         sp->ws.y, sp->ws.ldy, sp->nout);
-            net_block(net, &sp->ws, B, NULL, &fx, sp->train->classification, &st);
+            net_block(net, &sp->ws, B, NULL, 0, &fx, sp->train->classification, &st);
         }
         g[np + T_LOSS] = st.loss_fx;
         g[np + T_COUNT] = (int64_t)(hi - lo);
@@ -285,6 +282,7 @@ static int step_repro(stepper *sp, const descent_net *net, size_t first, size_t 
     out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)g[np + T_CORRECT];
     out->count = mg;
+    out->divide = 1.0f; /* k_fx_to_float divided by m */
     out->stop = g[np + T_STOP] != 0;
     return DESCENT_OK;
 }
@@ -421,7 +419,7 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
         for (long k = resumed ? first_k : 0; k < steps_per_epoch; k++) {
             sp.stop = cb && cb->should_stop && cb->should_stop(cb->user);
             const size_t first = (size_t)k * m, mk = n - first < m ? n - first : m;
-            step_result r = {0, 0, 0, 0};
+            step_result r = {0, 0, 0, 1.0f, 0};
             rc = cfg->reproducible ? step_repro(&sp, net, first, mk, &r, err)
                                    : step_float(&sp, net, first, mk, &r, err);
             step++;
@@ -439,7 +437,7 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
             double lr = cfg->lr;
             if (cfg->schedule == DESCENT_LR_COSINE) /* alpha at the first step, ~0 at the last */
                 lr *= 0.5 * (1.0 + cos(M_PI * (double)(step - 1) / (double)total_steps));
-            optimizer_step(&opt, cfg, lr, net, sp.grad);
+            optimizer_step(&opt, cfg, lr, net, sp.grad, r.divide);
             loss_sum += r.loss;
             correct += r.correct;
             if (cb && cb->on_step) cb->on_step(step, r.loss / r.count, cb->user);

@@ -1,7 +1,10 @@
 /* The blocked, vectorised kernels against naive double-precision loops, over
- * shapes that exercise every full tile and every edge path; and the
+ * shapes that exercise every full tile and every edge path (weight gradients
+ * both added to and overwriting what the buffer held, and a NaN/Inf in them
+ * counted); and the
  * position-independence that reproducibility rests on: a sample's outputs do
  * not depend on where in the block it sits. */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -41,7 +44,10 @@ int main(void) {
                 memcpy(db0, db, sizeof(float) * OUT);
 
                 k_dense_forward(out, ldo, inp, ldi, w, b, B, IN, OUT, act);
-                k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT);
+                const int add = cases % 2;
+                long nonfinite = 0;
+                k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT, add, &nonfinite);
+                CHECK(nonfinite == 0, "finite weight gradients counted as non-finite (%ld)", nonfinite);
                 k_dense_backward_input(dinp, ldi, dout, ldo, w, inp, ldi, B, IN, OUT,
                                        DESCENT_ACT_SIGMOID);
                 double worst = 0;
@@ -58,16 +64,17 @@ int main(void) {
                 CHECK(worst < 1e-5, "forward B=%d IN=%d OUT=%d: error %g", B, IN, OUT, worst);
                 worst = 0;
                 for (int j = 0; j < OUT; j++) {
-                    double sb = db0[j];
+                    double sb = add ? db0[j] : 0.0;
                     for (int s = 0; s < B; s++) sb += dout[s * ldo + j];
                     worst = fmax(worst, rel_diff(db[j], sb, 1.0));
                     for (int k = 0; k < IN; k++) {
-                        double sw = dw0[j * IN + k];
+                        double sw = add ? dw0[j * IN + k] : 0.0;
                         for (int s = 0; s < B; s++) sw += (double)dout[s * ldo + j] * inp[s * ldi + k];
                         worst = fmax(worst, rel_diff(dw[j * IN + k], sw, 1.0));
                     }
                 }
-                CHECK(worst < 1e-5, "backward weights B=%d IN=%d OUT=%d: error %g", B, IN, OUT, worst);
+                CHECK(worst < 1e-5, "backward weights (add %d) B=%d IN=%d OUT=%d: error %g", add, B,
+                      IN, OUT, worst);
                 worst = 0;
                 for (int s = 0; s < B; s++)
                     for (int k = 0; k < IN; k++) {
@@ -91,6 +98,11 @@ int main(void) {
                           "backward input of sample %d alone differs (B=%d IN=%d OUT=%d)", s, B, IN,
                           OUT);
                 }
+                /* an Inf among the inputs makes a gradient non-finite: counted */
+                inp[(B - 1) * ldi + IN - 1] = INFINITY;
+                nonfinite = 0;
+                k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT, add, &nonfinite);
+                CHECK(nonfinite > 0, "an Inf gradient was not counted (B=%d IN=%d OUT=%d)", B, IN, OUT);
                 aligned_free(inp); aligned_free(w); aligned_free(b); aligned_free(out);
                 aligned_free(dout); aligned_free(dw); aligned_free(db); aligned_free(dinp);
                 free(dw0); free(db0);

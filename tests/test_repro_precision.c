@@ -77,14 +77,14 @@ int main(void) {
     /* float path */
     float *gf = aligned_calloc(np, sizeof(float));
     block_stats st = {0};
-    net_block(net, &ws, B, gf, NULL, 1, &st);
+    net_block(net, &ws, B, gf, 1, NULL, 1, &st);
     for (size_t i = 0; i < np; i++) gf[i] /= (float)B;
     /* fixed-point path: chunks of 16, scale 2^30 for every tensor */
     int64_t *g64 = aligned_calloc(np, sizeof(int64_t));
     int sw[3] = {30, 30, 30}, sb[3] = {30, 30, 30};
     fx_grad fx = {g64, sw, sb, 16, 0x1p50, 0, 0};
     block_stats st2 = {0};
-    net_block(net, &ws, B, NULL, &fx, 1, &st2);
+    net_block(net, &ws, B, NULL, 0, &fx, 1, &st2);
     CHECK(fx.range == 0 && fx.nonfinite == 0, "fixed point out of range: %ld, %ld", fx.range,
           fx.nonfinite);
     float *gx = aligned_calloc(np, sizeof(float));
