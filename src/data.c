@@ -103,6 +103,9 @@ int descent_data_check(const descent_data *d, const descent_net *net, descent_er
 void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B, float *x,
                  int ldx, float *y, int ldy, int nout) {
     const size_t nin = (size_t)d->n_in;
+    /* samples are independent: split across the step's threads (the other
+     * threads would otherwise wait for this serial loop) */
+#pragma omp parallel for schedule(static) if (B * nin >= 16384)
     for (int s = 0; s < B; s++) {
         const size_t i = idx ? idx[s] : first + (size_t)s;
         float *xs = x + (size_t)s * ldx;

@@ -2,7 +2,8 @@
  * kernels.c - the layer kernels: dense forward, the two halves of dense
  * backward, softmax and the costs. Blocks of samples are sample-major
  * (B x width, row stride ld), W is OUT x IN row-major as in the derivation.
- * OpenMP lives here and nowhere else; no MPI here.
+ * OpenMP lives here and in two elementwise loops (the batch gather in
+ * data.c, the optimizer's update in optim.c); no MPI here.
  *
  * Determinism: every output element is produced by exactly one thread with a
  * fixed sequence of operations that does not depend on the thread count, on
@@ -30,6 +31,7 @@
 #define VL 4
 #endif
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int vi __attribute__((vector_size(VL * sizeof(int))));
 
 static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
 static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
@@ -38,6 +40,14 @@ static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
 static inline vf vbcast(float s) {
     return s - (vf){0}; /* s - (+0) == s exactly, for every s */
 }
+/* The value in a register: stops GCC from folding a load into each FMA that
+ * uses it (it re-read every weight vector FS times from memory, making the
+ * forward tile load-bound). Changes no value. */
+static inline vf vreg(vf v) {
+    __asm__("" : "+v"(v));
+    return v;
+}
+
 /* Fused multiply-add, explicitly: the build uses -ffp-contract=off so the
  * compiler never fuses on one code path and not on another; the kernels say
  * where a fused operation happens, identically on every path. Without
@@ -109,8 +119,13 @@ static inline float act_deriv(float a, descent_act act) {
  * which is contiguous in both operands. Register tile: FS samples x FJ
  * outputs of vector accumulators. Per element: lanes accumulate k = lane
  * (mod VL) in order, a fixed horizontal sum, the scalar tail, + b, act. */
+#if VL == 16 /* 32 vector registers: 16 accumulators + 8 operands */
+#define FS 4
+#define FJ 4
+#else /* 16 registers: 9 accumulators + 6 operands */
 #define FS 3
 #define FJ 3
+#endif
 
 static inline float dot_one(const float *x, const float *w, int IN, int kv) {
     vf acc = vbcast(0.0f);
@@ -133,6 +148,41 @@ static inline void my_tiles(int ntiles, int *t0, int *t1) {
     *t1 = (int)((long)ntiles * (tid + 1) / nth);
 }
 
+/* sums[i][j] = vhsum(acc[i][j]) for a whole tile. With AVX-512 and 4 x 4
+ * tiles, the 16 sums are formed together by shuffles (15 vector adds
+ * instead of 16 separate reductions), each in exactly vhsum's order:
+ *  1. per accumulator u, a(u) = (q0 + q2) + (q1 + q3) over its 4-lane
+ *     quarters; T_j holds a(acc[0..3][j]) in its four 128-bit lanes;
+ *  2. per 128-bit lane (a0 + a2) + (a1 + a3) across T_0..T_3, which leaves
+ *     vhsum(acc[i][j]) in lane 4i + j. */
+#if VL == 16 && FS == 4 && FJ == 4
+static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+    __m512 t[4];
+    for (int j = 0; j < 4; j++) {
+        const __m512 u0 = (__m512)acc[0][j], u1 = (__m512)acc[1][j];
+        const __m512 u2 = (__m512)acc[2][j], u3 = (__m512)acc[3][j];
+        const __m512 s01 = _mm512_add_ps(_mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 2, 3, 2)));
+        const __m512 s23 = _mm512_add_ps(_mm512_shuffle_f32x4(u2, u3, _MM_SHUFFLE(1, 0, 1, 0)),
+                                         _mm512_shuffle_f32x4(u2, u3, _MM_SHUFFLE(3, 2, 3, 2)));
+        t[j] = _mm512_add_ps(_mm512_shuffle_f32x4(s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                             _mm512_shuffle_f32x4(s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+    }
+    const __m512 w01 = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512 w23 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(3, 1, 3, 1)));
+    _mm512_storeu_ps(&sums[0][0], r);
+}
+#else
+static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+    for (int i = 0; i < FS; i++)
+        for (int j = 0; j < FJ; j++) sums[i][j] = vhsum(acc[i][j]);
+}
+#endif
+
 /* out[s][j] for one full tile of FS samples x FJ outputs */
 static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, const float *w,
                                 const float *b, int IN, int kv, int s, int j0, descent_act act) {
@@ -142,14 +192,45 @@ static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, 
         for (int j = 0; j < FJ; j++) acc[i][j] = vbcast(0.0f);
     for (int k = 0; k < kv; k += VL) {
         vf x[FS], wv[FJ];
-        for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
-        for (int j = 0; j < FJ; j++) wv[j] = vload(w0 + (size_t)j * IN + k);
+        for (int i = 0; i < FS; i++) x[i] = vreg(vload(inp + (size_t)(s + i) * ldi + k));
+        for (int j = 0; j < FJ; j++) wv[j] = vreg(vload(w0 + (size_t)j * IN + k));
         for (int i = 0; i < FS; i++)
             for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
     }
+    float sums[FS][FJ];
+    tile_hsums(acc, sums);
     for (int i = 0; i < FS; i++) {
         const float *xi = inp + (size_t)(s + i) * ldi;
         for (int j = 0; j < FJ; j++) {
+            const float *wj = w0 + (size_t)j * IN;
+            float h = sums[i][j];
+            for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
+            out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
+        }
+    }
+}
+
+/* The same for FS samples x jn < FJ outputs (the last, partial tile of a
+ * layer such as 10 outputs): FS * jn independent chains instead of one
+ * latency-bound dot product per element, with the same per-element
+ * arithmetic. */
+static void forward_part(float *out, int ldo, const float *inp, int ldi, const float *w,
+                         const float *b, int IN, int kv, int s, int j0, int jn, descent_act act) {
+    const float *w0 = w + (size_t)j0 * IN;
+    vf acc[FS][FJ - 1];
+    for (int i = 0; i < FS; i++)
+        for (int j = 0; j < jn; j++) acc[i][j] = vbcast(0.0f);
+    for (int k = 0; k < kv; k += VL) {
+        vf x[FS];
+        for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
+        for (int j = 0; j < jn; j++) {
+            const vf wv = vload(w0 + (size_t)j * IN + k);
+            for (int i = 0; i < FS; i++) acc[i][j] = vfma(x[i], wv, acc[i][j]);
+        }
+    }
+    for (int i = 0; i < FS; i++) {
+        const float *xi = inp + (size_t)(s + i) * ldi;
+        for (int j = 0; j < jn; j++) {
             const float *wj = w0 + (size_t)j * IN;
             float h = vhsum(acc[i][j]);
             for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
@@ -183,11 +264,14 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                     forward_tile(out, ldo, inp, ldi, w, b, IN, kv, s, j0, act);
             }
         }
-        /* edges, one element at a time with the same arithmetic: the samples
-         * left over, and every sample of a partial output tile */
+        /* edges with the same arithmetic: a partial output tile by sample
+         * tiles, then the samples left over one element at a time */
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * FJ, jn = OUT - j0 < FJ ? OUT - j0 : FJ;
-            for (int s = jn == FJ ? bfull : 0; s < B; s++)
+            if (jn < FJ)
+                for (int s = 0; s < bfull; s += FS)
+                    forward_part(out, ldo, inp, ldi, w, b, IN, kv, s, j0, jn, act);
+            for (int s = bfull; s < B; s++)
                 for (int j = j0; j < j0 + jn; j++)
                     out[(size_t)s * ldo + j] = act_apply(
                         dot_one(inp + (size_t)s * ldi, w + (size_t)j * IN, IN, kv) + b[j], act);
@@ -212,8 +296,8 @@ typedef struct {
     int add;               /* floats: add to f (1) or overwrite it (0)      */
     double scale, limit;   /* fixed point: 2^s, and the largest |value|     */
     long nonfinite, range; /* values that were NaN/Inf or out of range     */
-    vf probe;              /* floats: sum of value * 0, NaN once any value
-                            * stored was NaN or Inf                         */
+    vi bad;                /* floats: lanes set once a value stored was NaN
+                            * or Inf (all exponent bits set)                */
 } sink;
 
 static inline vf sink_load(const sink *k, size_t i) {
@@ -234,7 +318,6 @@ static inline void fx_add(sink *k, size_t i, float v) {
     k->fx[i] += q - 0x4338000000000000LL;
 }
 
-typedef int vi __attribute__((vector_size(VL * sizeof(int))));
 typedef double vd __attribute__((vector_size(VL * sizeof(double))));
 typedef long long vq __attribute__((vector_size(VL * sizeof(long long))));
 
@@ -265,10 +348,13 @@ static inline int tile_in_range(const sink *k, const vf *v, int n) {
     return p == 0.0f && (double)m * k->scale < k->limit;
 }
 
+/* lanes of v that are NaN or Inf: all exponent bits set */
+static inline vi nonfinite_lanes(vf v) { return ((vi)v & 0x7f800000) == 0x7f800000; }
+
 static inline void sink_store(sink *k, size_t i, vf v) {
     if (!k->fx) {
         vstore(k->f + i, v);
-        k->probe = vfma(v, vbcast(0.0f), k->probe);
+        k->bad |= nonfinite_lanes(v);
         return;
     }
     if (tile_in_range(k, &v, 1)) { fx_add_vec(k, i, v); return; }
@@ -278,7 +364,7 @@ static inline void sink_store(sink *k, size_t i, vf v) {
 static inline void sink_store1(sink *k, size_t i, float v) {
     if (!k->fx) {
         k->f[i] = v;
-        k->probe[0] = sfma(v, 0.0f, k->probe[0]);
+        if (!isfinite(v)) k->bad[0] = -1;
     } else {
         fx_add(k, i, v);
     }
@@ -289,45 +375,68 @@ static inline float sink_load1(const sink *k, size_t i) {
 }
 
 /* floats: 1 when a value stored through k was NaN or Inf */
-static inline long sink_probe(const sink *k) {
+static inline long sink_bad(const sink *k) {
     for (int t = 0; t < VL; t++)
-        if (k->probe[t] != k->probe[t]) return 1;
+        if (k->bad[t]) return 1;
     return 0;
 }
+
+/* One full tile of dw, WJ rows x NV vectors of columns from k, over all B
+ * samples. A separate function, not inlined: inside the large OpenMP body
+ * GCC kept an accumulator in memory (a store-to-load chain per sample) or
+ * folded the input loads into every FMA, at up to 25% of the kernel's
+ * speed. */
+#define DW_TILE(NAME, NV)                                                                   \
+    static inline void NAME(sink *dw, const float *dout, int ldd,       \
+                                               const float *inp, int ldi, int B, int IN,   \
+                                               int j0, int k) {                            \
+        vf acc[WJ][NV];                                                                     \
+        for (int r = 0; r < WJ; r++)                                                        \
+            for (int v = 0; v < NV; v++)                                                    \
+                acc[r][v] = sink_load(dw, (size_t)(j0 + r) * IN + k + v * VL);              \
+        for (int s = 0; s < B; s++) {                                                       \
+            const float *xs = inp + (size_t)s * ldi + k;                                    \
+            const float *ds = dout + (size_t)s * ldd + j0;                                  \
+            vf x[NV];                                                                       \
+            for (int v = 0; v < NV; v++) x[v] = vload(xs + v * VL);                         \
+            for (int r = 0; r < WJ; r++) {                                                  \
+                const vf d = vbcast(ds[r]);                                                 \
+                for (int v = 0; v < NV; v++) acc[r][v] = vfma(d, x[v], acc[r][v]);          \
+            }                                                                               \
+        }                                                                                   \
+        vf t[WJ * NV];                                                                      \
+        for (int r = 0; r < WJ; r++)                                                        \
+            for (int v = 0; v < NV; v++) t[r * NV + v] = acc[r][v];                         \
+        if (dw->fx && tile_in_range(dw, t, WJ * NV)) {                                      \
+            for (int r = 0; r < WJ; r++)                                                    \
+                for (int v = 0; v < NV; v++)                                                \
+                    fx_add_vec(dw, (size_t)(j0 + r) * IN + k + v * VL, t[r * NV + v]);      \
+        } else if (!dw->fx) { /* floats: the NaN/Inf flags gathered once per tile */  \
+            vi bad = {0};                                                                   \
+            for (int r = 0; r < WJ; r++)                                                    \
+                for (int v = 0; v < NV; v++) {                                              \
+                    vstore(dw->f + (size_t)(j0 + r) * IN + k + v * VL, t[r * NV + v]);      \
+                    bad |= nonfinite_lanes(t[r * NV + v]);                                  \
+                }                                                                           \
+            dw->bad |= bad;                                                                 \
+        } else {                                                                            \
+            for (int r = 0; r < WJ; r++)                                                    \
+                for (int v = 0; v < NV; v++)                                                \
+                    sink_store(dw, (size_t)(j0 + r) * IN + k + v * VL, t[r * NV + v]);      \
+        }                                                                                   \
+    }
+DW_TILE(dw_tile2, 2)
+/* a last single vector of columns (784 = 24 x 32 + 16 with AVX-512): WJ
+ * independent chains, not one latency-bound chain per row */
+DW_TILE(dw_tile1, 1)
 
 /* Rows j0..j0+jn of dw, columns kb..ke (IN: the row length of dw). */
 static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int ldi, int B, int IN,
                     int j0, int jn, int kb, int ke) {
     int k = kb;
     if (jn == WJ) {
-        for (; k + 2 * VL <= ke; k += 2 * VL) {
-            vf acc[WJ][2];
-            for (int r = 0; r < WJ; r++) {
-                acc[r][0] = sink_load(dw, (size_t)(j0 + r) * IN + k);
-                acc[r][1] = sink_load(dw, (size_t)(j0 + r) * IN + k + VL);
-            }
-            for (int s = 0; s < B; s++) {
-                const float *xs = inp + (size_t)s * ldi + k;
-                const float *ds = dout + (size_t)s * ldd + j0;
-                vf x0 = vload(xs), x1 = vload(xs + VL);
-                for (int r = 0; r < WJ; r++) {
-                    vf d = vbcast(ds[r]);
-                    acc[r][0] = vfma(d, x0, acc[r][0]);
-                    acc[r][1] = vfma(d, x1, acc[r][1]);
-                }
-            }
-            if (dw->fx && tile_in_range(dw, &acc[0][0], 2 * WJ)) {
-                for (int r = 0; r < WJ; r++) {
-                    fx_add_vec(dw, (size_t)(j0 + r) * IN + k, acc[r][0]);
-                    fx_add_vec(dw, (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
-                }
-            } else {
-                for (int r = 0; r < WJ; r++) {
-                    sink_store(dw, (size_t)(j0 + r) * IN + k, acc[r][0]);
-                    sink_store(dw, (size_t)(j0 + r) * IN + k + VL, acc[r][1]);
-                }
-            }
-        }
+        for (; k + 2 * VL <= ke; k += 2 * VL) dw_tile2(dw, dout, ldd, inp, ldi, B, IN, j0, k);
+        for (; k + VL <= ke; k += VL) dw_tile1(dw, dout, ldd, inp, ldi, B, IN, j0, k);
     }
     for (int r = 0; r < jn; r++) {
         const size_t row = (size_t)(j0 + r) * IN;
@@ -378,14 +487,20 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
         int t0, t1;
         my_tiles(ntj, &t0, &t1);
         sink sw = *w, sb = *b;
-        sw.probe = sb.probe = vbcast(0.0f);
-        for (int tj = t0; tj < t1; tj++) {
-            const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
-            for (int j = j0; j < j0 + jn; j++) {
-                float a = sink_load1(&sb, (size_t)j);
-                for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
-                sink_store1(&sb, (size_t)j, a);
-            }
+        sw.bad = sb.bad = (vi){0};
+        /* bias sums of this thread's rows: vectors over j, each lane summing
+         * its samples in order, exactly as the scalar tail does */
+        const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
+        int j = jb;
+        for (; j + VL <= je; j += VL) {
+            vf a = sink_load(&sb, (size_t)j);
+            for (int s = 0; s < B; s++) a += vload(dout + (size_t)s * ldd + j);
+            sink_store(&sb, (size_t)j, a);
+        }
+        for (; j < je; j++) {
+            float a = sink_load1(&sb, (size_t)j);
+            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
+            sink_store1(&sb, (size_t)j, a);
         }
         for (int kb = 0; kb < IN; kb += KC) {
             const int ke = IN - kb < KC ? IN : kb + KC;
@@ -394,7 +509,7 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
                 dw_rows(&sw, dout, ldd, inp, ldi, B, IN, j0, jn, kb, ke);
             }
         }
-        nf += sw.nonfinite + sb.nonfinite + (sw.fx ? 0 : sink_probe(&sw) + sink_probe(&sb));
+        nf += sw.nonfinite + sb.nonfinite + (sw.fx ? 0 : sink_bad(&sw) + sink_bad(&sb));
         rg += sw.range + sb.range;
     }
     if (nonfinite) *nonfinite += nf;
@@ -440,6 +555,16 @@ static inline void deriv_scale(float *o, const float *a, int n, descent_act act)
     for (int i = 0; i < n; i++) o[i] *= act_deriv(a[i], act);
 }
 
+/* act_deriv for a vector, lane by lane the same operations */
+static inline vf act_deriv_v(vf a, descent_act act) {
+    switch (act) {
+    case DESCENT_ACT_SIGMOID: return a * (1.0f - a);
+    case DESCENT_ACT_TANH: return 1.0f - a * a;
+    case DESCENT_ACT_RELU: return (vf)((vi)vbcast(1.0f) & (a > 0.0f));
+    default: return vbcast(1.0f);
+    }
+}
+
 void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
                             const float *w, const float *a, int lda, int B,
                             int IN, int OUT, descent_act act) {
@@ -465,9 +590,9 @@ void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
             }
             for (int r = 0; r < IS; r++) {
                 float *o = dinp + (size_t)(s0 + r) * ldo + k0;
-                vstore(o, acc[r][0]);
-                vstore(o + VL, acc[r][1]);
-                deriv_scale(o, a + (size_t)(s0 + r) * lda + k0, 2 * VL, act);
+                const float *ar = a + (size_t)(s0 + r) * lda + k0;
+                vstore(o, acc[r][0] * act_deriv_v(vload(ar), act));
+                vstore(o + VL, acc[r][1] * act_deriv_v(vload(ar + VL), act));
             }
         } else {
             /* an edge tile: one sample at a time, vectors over k where they fit */

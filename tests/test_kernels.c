@@ -48,8 +48,8 @@ int main(void) {
                 long nonfinite = 0;
                 k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT, add, &nonfinite);
                 CHECK(nonfinite == 0, "finite weight gradients counted as non-finite (%ld)", nonfinite);
-                k_dense_backward_input(dinp, ldi, dout, ldo, w, inp, ldi, B, IN, OUT,
-                                       DESCENT_ACT_SIGMOID);
+                const descent_act dact = acts[(cases + 1) % 4]; /* sigma' of the input layer */
+                k_dense_backward_input(dinp, ldi, dout, ldo, w, inp, ldi, B, IN, OUT, dact);
                 double worst = 0;
                 for (int s = 0; s < B; s++)
                     for (int j = 0; j < OUT; j++) {
@@ -81,7 +81,11 @@ int main(void) {
                         double h = 0;
                         for (int j = 0; j < OUT; j++) h += (double)dout[s * ldo + j] * w[j * IN + k];
                         const double a = inp[s * ldi + k];
-                        worst = fmax(worst, rel_diff(dinp[s * ldi + k], h * a * (1 - a), 1.0));
+                        const double dz = dact == DESCENT_ACT_SIGMOID ? a * (1 - a)
+                                          : dact == DESCENT_ACT_TANH  ? 1 - a * a
+                                          : dact == DESCENT_ACT_RELU  ? (a > 0 ? 1 : 0)
+                                                                      : 1;
+                        worst = fmax(worst, rel_diff(dinp[s * ldi + k], h * dz, 1.0));
                     }
                 CHECK(worst < 1e-5, "backward input B=%d IN=%d OUT=%d: error %g", B, IN, OUT, worst);
 
@@ -93,7 +97,7 @@ int main(void) {
                     CHECK(memcmp(one, out + s * ldo, sizeof(float) * OUT) == 0,
                           "forward of sample %d alone differs (B=%d IN=%d OUT=%d)", s, B, IN, OUT);
                     k_dense_backward_input(done, ldi, dout + s * ldo, ldo, w, inp + s * ldi, ldi, 1,
-                                           IN, OUT, DESCENT_ACT_SIGMOID);
+                                           IN, OUT, dact);
                     CHECK(memcmp(done, dinp + s * ldi, sizeof(float) * IN) == 0,
                           "backward input of sample %d alone differs (B=%d IN=%d OUT=%d)", s, B, IN,
                           OUT);
