@@ -44,7 +44,9 @@ static inline vf vbcast(float s) {
  * uses it (it re-read every weight vector FS times from memory, making the
  * forward tile load-bound). Changes no value. */
 static inline vf vreg(vf v) {
+#if defined(__x86_64__) || defined(__i386__)
     __asm__("" : "+v"(v));
+#endif
     return v;
 }
 
