@@ -10,7 +10,8 @@
 #  - PyTorch CPU (Debian's python3-torch): 1 core, its best 2-core settings,
 #    DistributedDataParallel/gloo 2 processes x 1 thread;
 #  - the ceiling: the step's 8 matrix products through OpenBLAS cblas_sgemm
-#    on 1 and 2 threads.
+#    on 1 and 2 threads;
+#  - descent's layer kernels alone (build/kernel_bench), 1 and 2 threads.
 # Peers and ceiling run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the
 # machine sets them and with both unset. Writes bench-results/raw.csv,
 # bench-results/summary.csv and prints the table.
@@ -103,3 +104,31 @@ for rep in $(seq 1 "$REPS"); do
 done
 rm -f "$OUT/m.csv" "$OUT/stats.txt"
 $PY scripts/bench/summarize.py "$RAW" "$OUT/summary.csv"
+
+# The layer kernels alone (scripts/bench/kernels.c): best call of 2000, data
+# in cache, 1 and 2 threads; where the step's time goes without the rest of
+# training (gather, cost, update, reduction, thread hand-offs).
+cmake --build build --target kernel_bench >/dev/null
+for b in 64 256; do
+  for t in 1 2; do
+    OMP_NUM_THREADS=$t OMP_PROC_BIND=close OMP_PLACES=cores build/kernel_bench $b 2000 \
+      >"$OUT/kernels-b$b-t$t.csv"
+  done
+done
+$PY - "$OUT" <<'PY'
+import csv, sys
+out = sys.argv[1]
+cols = [(64, 1), (64, 2), (256, 1), (256, 2)]
+rows, rate = {}, {}
+for b, t in cols:
+    for r in csv.reader(open(f"{out}/kernels-b{b}-t{t}.csv")):
+        if r[0] == "kernel":
+            continue
+        key = (r[0], r[1], r[2], r[3])
+        rows.setdefault(key, {})[(b, t)] = r[6]
+print("\nkernels alone (GFLOP/s of the best of 2000 calls, data in cache):")
+print(f"{'kernel':16} {'layer':>5} {'in x out':>10}" + "".join(f"  b{b:<3} {t}T" for b, t in cols))
+for (k, l, i, o), v in rows.items():
+    io = f"{i}x{o}" if k != "step" else ""
+    print(f"{k:16} {l:>5} {io:>10}" + "".join(f"  {v[c]:>7}" for c in cols))
+PY

@@ -111,6 +111,10 @@ void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B
         float *xs = x + (size_t)s * ldx;
         if (d->x8) {
             const uint8_t *src = d->x8 + i * nin;
+            if (idx && s + 2 < B) { /* a shuffled batch: fetch a later sample's bytes early */
+                const uint8_t *later = d->x8 + (size_t)idx[s + 2] * nin;
+                for (size_t o = 0; o < nin; o += 64) __builtin_prefetch(later + o);
+            }
             for (size_t k = 0; k < nin; k++) xs[k] = (float)src[k] / 255.0f;
         } else {
             memcpy(xs, d->xf + i * nin, nin * sizeof(float));

@@ -158,7 +158,8 @@ static inline void my_tiles(int ntiles, int *t0, int *t1) {
  *  2. per 128-bit lane (a0 + a2) + (a1 + a3) across T_0..T_3, which leaves
  *     vhsum(acc[i][j]) in lane 4i + j. */
 #if VL == 16 && FS == 4 && FJ == 4
-static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+#define TILE_HSUM_VECTOR 1
+static inline __m512 tile_hsum_vec(vf acc[FS][FJ]) {
     __m512 t[4];
     for (int j = 0; j < 4; j++) {
         const __m512 u0 = (__m512)acc[0][j], u1 = (__m512)acc[1][j];
@@ -174,9 +175,11 @@ static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
                                      _mm512_shuffle_ps(t[0], t[1], _MM_SHUFFLE(3, 2, 3, 2)));
     const __m512 w23 = _mm512_add_ps(_mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(1, 0, 1, 0)),
                                      _mm512_shuffle_ps(t[2], t[3], _MM_SHUFFLE(3, 2, 3, 2)));
-    const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(2, 0, 2, 0)),
-                                   _mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(3, 1, 3, 1)));
-    _mm512_storeu_ps(&sums[0][0], r);
+    return _mm512_add_ps(_mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+    _mm512_storeu_ps(&sums[0][0], tile_hsum_vec(acc));
 }
 #else
 static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
@@ -199,6 +202,19 @@ static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, 
         for (int i = 0; i < FS; i++)
             for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
     }
+#ifdef TILE_HSUM_VECTOR
+    if (kv == IN && (act == DESCENT_ACT_RELU || act == DESCENT_ACT_IDENTITY)) {
+        /* the epilogue as vectors, the same operations per element: + b,
+         * then relu as (z > 0 ? z : +0); lanes 4i..4i+3 are sample s + i */
+        vf z = (vf)tile_hsum_vec(acc) + (vf)_mm512_broadcast_f32x4(_mm_loadu_ps(b + j0));
+        if (act == DESCENT_ACT_RELU) z = (vf)((vi)z & (z > 0.0f));
+        _mm_storeu_ps(out + (size_t)s * ldo + j0, _mm512_extractf32x4_ps((__m512)z, 0));
+        _mm_storeu_ps(out + (size_t)(s + 1) * ldo + j0, _mm512_extractf32x4_ps((__m512)z, 1));
+        _mm_storeu_ps(out + (size_t)(s + 2) * ldo + j0, _mm512_extractf32x4_ps((__m512)z, 2));
+        _mm_storeu_ps(out + (size_t)(s + 3) * ldo + j0, _mm512_extractf32x4_ps((__m512)z, 3));
+        return;
+    }
+#endif
     float sums[FS][FJ];
     tile_hsums(acc, sums);
     for (int i = 0; i < FS; i++) {
