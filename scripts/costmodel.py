@@ -4,7 +4,7 @@
   step(P) = compute(P) + allreduce(P)
   compute(P) = (a + b * ceil(m / P)) * max(1, P / cores)   # a: per-step work every
                                                             # rank repeats (update,
-                                                            # reduction tail);        
+                                                            # reduction tail);
                                                             # b: per sample; oversubscribed
                                                             # ranks share the cores
   allreduce(P) = 2 (P - 1) alpha + 2 (P - 1) / P * bytes * beta   # ring all-reduce
