@@ -400,14 +400,14 @@ static inline long sink_bad(const sink *k) {
 }
 
 /* One full tile of dw, WJ rows x NV vectors of columns from k, over all B
- * samples. A separate function, not inlined: inside the large OpenMP body
- * GCC kept an accumulator in memory (a store-to-load chain per sample) or
- * folded the input loads into every FMA, at up to 25% of the kernel's
- * speed. */
+ * samples, with its accumulators in registers: GCC had kept one of them in
+ * memory through the sample loop (a store-to-load chain per sample) while
+ * their address was taken for the range check, so the check reads a copy,
+ * and the NaN/Inf flags of a float tile are gathered once per tile (as a
+ * read-modify-write of the sink per vector they cost up to 15%). */
 #define DW_TILE(NAME, NV)                                                                   \
-    static inline void NAME(sink *dw, const float *dout, int ldd,       \
-                                               const float *inp, int ldi, int B, int IN,   \
-                                               int j0, int k) {                            \
+    static inline void NAME(sink *dw, const float *dout, int ldd, const float *inp,         \
+                            int ldi, int B, int IN, int j0, int k) {                        \
         vf acc[WJ][NV];                                                                     \
         for (int r = 0; r < WJ; r++)                                                        \
             for (int v = 0; v < NV; v++)                                                    \
@@ -429,7 +429,7 @@ static inline long sink_bad(const sink *k) {
             for (int r = 0; r < WJ; r++)                                                    \
                 for (int v = 0; v < NV; v++)                                                \
                     fx_add_vec(dw, (size_t)(j0 + r) * IN + k + v * VL, t[r * NV + v]);      \
-        } else if (!dw->fx) { /* floats: the NaN/Inf flags gathered once per tile */  \
+        } else if (!dw->fx) { /* floats: the NaN/Inf flags gathered once per tile */    \
             vi bad = {0};                                                                   \
             for (int r = 0; r < WJ; r++)                                                    \
                 for (int v = 0; v < NV; v++) {                                              \

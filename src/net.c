@@ -262,5 +262,7 @@ int descent_net_gradient(const descent_net *net, const float *x, const float *y,
     for (size_t i = 0; i < net->n_params; i++) grad[i] /= m;
     *loss = st.loss / (double)count;
     workspace_free(&ws);
-    return st.nonfinite > 0 ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient") : DESCENT_OK;
+    return st.nonfinite > 0
+               ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient")
+               : DESCENT_OK;
 }
