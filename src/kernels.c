@@ -188,6 +188,22 @@ static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
 }
 #endif
 
+/* out[s + i][j0 + j] = act(sums[i][j] + the scalar tail over k >= kv +
+ * b[j0 + j]) for FS samples x jn outputs: the per-element end of a tile */
+static inline void tile_epilogue(float *out, int ldo, const float *inp, int ldi, const float *w0,
+                                 const float *b, int IN, int kv, int s, int j0, int jn,
+                                 float sums[FS][FJ], descent_act act) {
+    for (int i = 0; i < FS; i++) {
+        const float *xi = inp + (size_t)(s + i) * ldi;
+        for (int j = 0; j < jn; j++) {
+            const float *wj = w0 + (size_t)j * IN;
+            float h = sums[i][j];
+            for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
+            out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
+        }
+    }
+}
+
 /* out[s][j] for one full tile of FS samples x FJ outputs */
 static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, const float *w,
                                 const float *b, int IN, int kv, int s, int j0, descent_act act) {
@@ -217,15 +233,7 @@ static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, 
 #endif
     float sums[FS][FJ];
     tile_hsums(acc, sums);
-    for (int i = 0; i < FS; i++) {
-        const float *xi = inp + (size_t)(s + i) * ldi;
-        for (int j = 0; j < FJ; j++) {
-            const float *wj = w0 + (size_t)j * IN;
-            float h = sums[i][j];
-            for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
-            out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
-        }
-    }
+    tile_epilogue(out, ldo, inp, ldi, w0, b, IN, kv, s, j0, FJ, sums, act);
 }
 
 /* The same for FS samples x jn < FJ outputs (the last, partial tile of a
@@ -246,15 +254,10 @@ static void forward_part(float *out, int ldo, const float *inp, int ldi, const f
             for (int i = 0; i < FS; i++) acc[i][j] = vfma(x[i], wv, acc[i][j]);
         }
     }
-    for (int i = 0; i < FS; i++) {
-        const float *xi = inp + (size_t)(s + i) * ldi;
-        for (int j = 0; j < jn; j++) {
-            const float *wj = w0 + (size_t)j * IN;
-            float h = vhsum(acc[i][j]);
-            for (int k = kv; k < IN; k++) h = sfma(xi[k], wj[k], h);
-            out[(size_t)(s + i) * ldo + j0 + j] = act_apply(h + b[j0 + j], act);
-        }
-    }
+    float sums[FS][FJ];
+    for (int i = 0; i < FS; i++)
+        for (int j = 0; j < jn; j++) sums[i][j] = vhsum(acc[i][j]);
+    tile_epilogue(out, ldo, inp, ldi, w0, b, IN, kv, s, j0, jn, sums, act);
 }
 
 /* Samples per pass: a block of SB input rows stays in cache while a thread

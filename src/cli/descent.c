@@ -77,36 +77,33 @@ static void usage_error(const char *fmt, ...) {
     leave(2);
 }
 
+/* Every rank leaves with the agreed status; rank `who` prints msg. After a
+ * failed collective nothing can be agreed any more: the job is aborted. */
+static void end_agreed(int status, int who, const char *msg) {
+    if (status == DESCENT_E_COMM) {
+        fprintf(stderr, "%s: rank %d: %s; aborting all ranks\n", g_cmd, g_rank, msg);
+        descent_mpi_abort(1);
+    }
+    if (who == g_rank) {
+        if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, msg);
+        else fprintf(stderr, "%s: %s\n", g_cmd, msg);
+    }
+    leave(exit_code_for(status));
+}
+
 /* Agree on a status across ranks; if any failed, the lowest failing rank
  * prints its message and every rank exits with the same code. */
 static void check(int rc, const descent_error *err) {
     int who = -1;
     const int agreed = descent_mpi_agree(rc, &who);
     if (agreed == DESCENT_OK) return;
-    if (agreed == DESCENT_E_COMM) { /* no collective can be trusted now: end the job */
-        fprintf(stderr, "%s: rank %d: MPI communication failed; aborting all ranks\n", g_cmd, g_rank);
-        descent_mpi_abort(1);
-    }
-    if (who == g_rank) {
-        if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, err->msg);
-        else fprintf(stderr, "%s: %s\n", g_cmd, err->msg);
-    }
-    leave(exit_code_for(agreed));
+    end_agreed(agreed, who, agreed == DESCENT_E_COMM ? "MPI communication failed" : err->msg);
 }
 
 /* For errors the library already agreed on (descent_train, descent_evaluate):
  * err->rank says where it happened; that rank prints. */
 static void check_agreed(int rc, const descent_error *err) {
-    if (rc == DESCENT_OK) return;
-    if (rc == DESCENT_E_COMM) { /* no collective can be trusted now: end the job */
-        fprintf(stderr, "%s: rank %d: %s; aborting all ranks\n", g_cmd, g_rank, err->msg);
-        descent_mpi_abort(1);
-    }
-    if (err->rank == g_rank) {
-        if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, err->msg);
-        else fprintf(stderr, "%s: %s\n", g_cmd, err->msg);
-    }
-    leave(exit_code_for(rc));
+    if (rc != DESCENT_OK) end_agreed(rc, err->rank, err->msg);
 }
 
 static int cli_error(descent_error *err, int code, const char *fmt, ...) {
@@ -315,7 +312,7 @@ static void help_train(void) {
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
            "                        16-sample chunks (a rank's slice is whole chunks);\n"
-           "                        about 15-40%% slower\n"
+           "                        about 40%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
            "  --quiet               no per-epoch lines\n"
            "  --stats               at the end, one line per rank on stderr: peak RSS and\n"
