@@ -11,7 +11,10 @@
  * process killed at any moment leaves the previous checkpoint intact.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "checkpoint.h"
+
+#include "binio.h"
+#include "net.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,14 +1,16 @@
 /*
- * comm_mpi.c - the only file that includes <mpi.h>. Behind a handful of
- * functions: init, rank and size, sum-reduce a buffer in place, agree on an
- * error, abort, host names. Without descent_mpi_init (a library user who
- * never asked for MPI) every function acts as a single process.
+ * comm_mpi.c - the communication layer over MPI (comm.h), and the public
+ * descent_mpi_* functions; the only file that includes <mpi.h>. Behind a
+ * handful of functions: init, rank and size, sum-reduce a buffer in place,
+ * agree on an error, abort, host names. Without descent_mpi_init (a library
+ * user who never asked for MPI) every function acts as a single process.
+ * A build without MPI uses comm_serial.c instead.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "base.h"
+#include "comm.h"
 
 #include <limits.h>
-#include <sched.h>
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,8 @@
 
 static int g_active; /* we initialised MPI and have not finalised it */
 static int g_rank, g_size = 1;
+
+int descent_mpi_available(void) { return 1; }
 
 int descent_mpi_init(int *argc, char ***argv) {
     int inited = 0;
@@ -103,12 +107,6 @@ int comm_agree(int status, int *failed_rank) {
 
 int descent_mpi_agree(int status, int *failed_rank) { return comm_agree(status, failed_rank); }
 
-double comm_wtime(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int descent_mpi_hosts(char *buf, size_t len) {
     char name[MPI_MAX_PROCESSOR_NAME + 1] = {0};
     if (len == 0) return DESCENT_E_USAGE;
@@ -146,9 +144,7 @@ int descent_mpi_hosts(char *buf, size_t len) {
 }
 
 int descent_mpi_min_affinity(void) {
-    int cpus = omp_procs();
-    cpu_set_t set;
-    if (cpus <= 0 && sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    int cpus = local_cpus();
     if (g_active && g_size > 1)
         MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
     return cpus;

@@ -5,7 +5,10 @@
  * nothing of MPI.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "data.h"
+
+#include "base.h"
+#include "net.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,8 @@
  * Knows nothing of MPI.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "base.h"
+#include "data.h"
 
 #include <errno.h>
 #include <math.h>

@@ -5,7 +5,8 @@
  * before anything is allocated. Knows nothing of MPI.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "base.h"
+#include "data.h"
 
 #include <errno.h>
 #include <stdlib.h>

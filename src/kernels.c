@@ -15,7 +15,9 @@
  * Vectorisation uses GCC/Clang vector extensions at the widest width the
  * compiler targets (set by -march; see CMakeLists.txt), never -ffast-math.
  */
-#include "internal.h"
+#include "kernels.h"
+
+#include "activation.h"
 
 #include <math.h>
 #include <string.h>
@@ -35,8 +37,8 @@ typedef int vi __attribute__((vector_size(VL * sizeof(int))));
 
 static inline vf vload(const float *p) { vf v; memcpy(&v, p, sizeof v); return v; }
 static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
-/* One broadcast instruction. (A lane-by-lane loop here made GCC 12 build
- * AVX-512 vectors with a masked broadcast per lane: 2.5x slower training.) */
+/* s in every lane, as one broadcast instruction: built lane by lane, GCC
+ * emits a masked broadcast per lane for AVX-512, which is far slower. */
 static inline vf vbcast(float s) {
     return s - (vf){0}; /* s - (+0) == s exactly, for every s */
 }
@@ -95,25 +97,6 @@ static inline float vhsum(vf v) {
     a = (q[0] + q[2]) + (q[1] + q[3]);
 #endif
     return (a[0] + a[2]) + (a[1] + a[3]);
-}
-
-static inline float act_apply(float z, descent_act act) {
-    switch (act) {
-    case DESCENT_ACT_SIGMOID: return 1.0f / (1.0f + expf(-z));
-    case DESCENT_ACT_TANH: return tanhf(z);
-    case DESCENT_ACT_RELU: return z > 0.0f ? z : 0.0f;
-    default: return z; /* identity; softmax is applied by k_softmax/k_cost */
-    }
-}
-
-/* sigma'(z) written in terms of a = sigma(z) */
-static inline float act_deriv(float a, descent_act act) {
-    switch (act) {
-    case DESCENT_ACT_SIGMOID: return a * (1.0f - a);
-    case DESCENT_ACT_TANH: return 1.0f - a * a;
-    case DESCENT_ACT_RELU: return a > 0.0f ? 1.0f : 0.0f;
-    default: return 1.0f;
-    }
 }
 
 /* ---- forward --------------------------------------------------------------
@@ -403,11 +386,10 @@ static inline long sink_bad(const sink *k) {
 }
 
 /* One full tile of dw, WJ rows x NV vectors of columns from k, over all B
- * samples, with its accumulators in registers: GCC had kept one of them in
- * memory through the sample loop (a store-to-load chain per sample) while
- * their address was taken for the range check, so the check reads a copy,
- * and the NaN/Inf flags of a float tile are gathered once per tile (as a
- * read-modify-write of the sink per vector they cost up to 15%). */
+ * samples. The accumulators must stay in registers through the sample loop,
+ * so their address is never taken: the range check reads a copy (t). The
+ * NaN/Inf flags of a float tile are gathered once per tile, not per vector
+ * (a read-modify-write of the sink per vector costs up to 15%). */
 #define DW_TILE(NAME, NV)                                                                   \
     static inline void NAME(sink *dw, const float *dout, int ldd, const float *inp,         \
                             int ldi, int B, int IN, int j0, int k) {                        \
@@ -551,17 +533,17 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
     backward_weights(&w, &b, dout, ldd, inp, ldi, B, IN, OUT, nonfinite, range);
 }
 
-/* Reduced fixed-point sums back to floats, divided by m (the 1/m rule):
- * out[i] = (float)(g[i] * 2^-e) / m, the same operations on every rank.
- * Returns the largest |g[i]| (for the next step's scale). */
-uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e, float m) {
+/* Reduced fixed-point sums back to floats: out[i] = (float)(g[i] * 2^-e),
+ * the same operations on every rank. Returns the largest |g[i]| (for the
+ * next step's scale). */
+uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
     const double unscale = ldexp(1.0, -e); /* a power of two: exact */
     uint64_t mx = 0;
 #pragma omp parallel for schedule(static) reduction(max : mx)
     for (size_t i = 0; i < n; i++) {
         const uint64_t a = g[i] < 0 ? (uint64_t)(-(g[i] + 1)) + 1 : (uint64_t)g[i];
         mx = a > mx ? a : mx;
-        out[i] = (float)((double)g[i] * unscale) / m;
+        out[i] = (float)((double)g[i] * unscale);
     }
     return mx;
 }
@@ -576,7 +558,9 @@ static inline void deriv_scale(float *o, const float *a, int n, descent_act act)
     for (int i = 0; i < n; i++) o[i] *= act_deriv(a[i], act);
 }
 
-/* act_deriv for a vector, lane by lane the same operations */
+/* The derivative column of the activation table (activation.h) for a
+ * vector: lane by lane the same operations as act_deriv. A new activation
+ * adds its case here. */
 static inline vf act_deriv_v(vf a, descent_act act) {
     switch (act) {
     case DESCENT_ACT_SIGMOID: return a * (1.0f - a);
@@ -726,23 +710,4 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
         st->loss += loss;
         if (classification && k_argmax(as, n) == k_argmax(ys, n)) st->correct += 1.0;
     }
-}
-
-/* CPUs this process may run on, as OpenMP saw them at start-up: before
- * OMP_PROC_BIND pins the initial thread to one place (after which the
- * thread's own affinity mask shows a single CPU). */
-int omp_procs(void) {
-#ifdef _OPENMP
-    return omp_get_num_procs();
-#else
-    return 0;
-#endif
-}
-
-int descent_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
 }

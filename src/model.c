@@ -6,10 +6,11 @@
  * The same model section opens every checkpoint (checkpoint.c). Readers work
  * on the whole file in memory through a bounds-checked cursor: every size is
  * checked against what the file really holds before anything is allocated,
- * then the checksum. Writes are atomic (tmp, fsync, rename).
+ * then the checksum. Writes are atomic (binio.c).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "internal.h"
+#include "binio.h"
+#include "net.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -24,21 +25,6 @@ static const char MODEL_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'M', 'D', 'L'};
 #define MODEL_VERSION 1u
 #define MODEL_MAX_LAYERS 1024u
 #define MODEL_MAX_WIDTH (1u << 24)
-
-/* ---- writing ---------------------------------------------------------------- */
-void cw_put(crc_writer *w, const void *p, size_t n) {
-    if (w->bad || n == 0) return;
-    if (fwrite(p, 1, n, w->f) != n) w->bad = 1;
-    w->crc = crc32_buf(w->crc, p, n);
-}
-void cw_u32(crc_writer *w, uint32_t v) { cw_put(w, &v, 4); }
-void cw_u64(crc_writer *w, uint64_t v) { cw_put(w, &v, 8); }
-void cw_f64(crc_writer *w, double v) { cw_put(w, &v, 8); }
-int cw_finish(crc_writer *w) {
-    const uint32_t crc = w->crc;
-    cw_put(w, &crc, 4);
-    return w->bad ? -1 : 0;
-}
 
 void model_put(crc_writer *w, const descent_net *net) {
     cw_put(w, MODEL_MAGIC, 8);
@@ -59,70 +45,6 @@ static int write_model(FILE *f, void *ctx) {
 
 int descent_model_save(const descent_net *net, const char *path, descent_error *err) {
     return descent_write_file(path, write_model, (void *)net, err);
-}
-
-/* ---- reading ---------------------------------------------------------------- */
-int file_slurp(const char *path, uint64_t max, unsigned char **buf, size_t *size,
-               descent_error *err) {
-    *buf = NULL;
-    *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
-    }
-    const uint64_t n = (uint64_t)st.st_size;
-    if (n > max) {
-        fclose(f);
-        return set_error(err, DESCENT_E_FORMAT, "%s: %llu bytes is larger than any valid file "
-                         "(%llu)", path, (unsigned long long)n, (unsigned long long)max);
-    }
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) {
-        fclose(f);
-        return set_error(err, DESCENT_E_NOMEM, "%s: out of memory for %llu bytes", path,
-                         (unsigned long long)n);
-    }
-    const size_t got = fread(b, 1, n, f);
-    fclose(f);
-    if (got != n) {
-        free(b);
-        return set_error(err, DESCENT_E_IO, "%s: read error", path);
-    }
-    *buf = b;
-    *size = n;
-    return DESCENT_OK;
-}
-
-int rd_bytes(reader *r, void *out, size_t n, const char *what, descent_error *err) {
-    if (n > r->size - r->pos)
-        return set_error(err, DESCENT_E_FORMAT, "%s: truncated: %s at byte %zu needs %zu bytes, "
-                         "%zu left", r->path, what, r->pos, n, r->size - r->pos);
-    memcpy(out, r->buf + r->pos, n);
-    r->pos += n;
-    return DESCENT_OK;
-}
-int rd_u32(reader *r, uint32_t *v, const char *what, descent_error *err) {
-    return rd_bytes(r, v, 4, what, err);
-}
-int rd_u64(reader *r, uint64_t *v, const char *what, descent_error *err) {
-    return rd_bytes(r, v, 8, what, err);
-}
-int rd_f64(reader *r, double *v, const char *what, descent_error *err) {
-    return rd_bytes(r, v, 8, what, err);
-}
-
-int check_crc(const unsigned char *buf, size_t size, const char *path, descent_error *err) {
-    if (size < 4) return set_error(err, DESCENT_E_FORMAT, "%s: truncated: no checksum", path);
-    uint32_t stored;
-    memcpy(&stored, buf + size - 4, 4);
-    const uint32_t crc = crc32_buf(0, buf, size - 4);
-    if (crc != stored)
-        return set_error(err, DESCENT_E_FORMAT, "%s: checksum mismatch (stored %08x, computed "
-                         "%08x): the file is corrupt or truncated", path, stored, crc);
-    return DESCENT_OK;
 }
 
 int model_parse(reader *r, descent_net **out, descent_error *err) {

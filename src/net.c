@@ -2,35 +2,16 @@
  * net.c - the network: widths, activations and cost; ONE parameter buffer
  * with the layers as views into it; initialisation; the forward and backward
  * pass over a block of samples (the derivation, blocked so the per-sample
- * outer products become matrix products). No MPI here.
+ * outer products become matrix products: see docs/derivation.md).
  */
-#include "internal.h"
+#include "net.h"
+
+#include "activation.h"
+#include "base.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const act_names[DESCENT_ACT_COUNT] = {"sigmoid", "tanh", "relu", "identity",
-                                                         "softmax"};
-static const char *const cost_names[DESCENT_COST_COUNT] = {"mse", "xent"};
-
-const char *descent_act_name(descent_act a) {
-    return (unsigned)a < DESCENT_ACT_COUNT ? act_names[a] : "?";
-}
-const char *descent_cost_name(descent_cost c) {
-    return (unsigned)c < DESCENT_COST_COUNT ? cost_names[c] : "?";
-}
-int descent_act_parse(const char *name) {
-    for (int i = 0; i < DESCENT_ACT_COUNT; i++)
-        if (strcmp(name, act_names[i]) == 0) return i;
-    return -1;
-}
-int descent_cost_parse(const char *name) {
-    for (int i = 0; i < DESCENT_COST_COUNT; i++)
-        if (strcmp(name, cost_names[i]) == 0) return i;
-    if (strcmp(name, "cross-entropy") == 0) return DESCENT_COST_XENT;
-    return -1;
-}
 
 /* Largest accepted width and parameter count: far beyond any sane network,
  * small enough that size arithmetic cannot overflow. */
@@ -118,9 +99,10 @@ void descent_net_init(descent_net *net, uint64_t seed) {
     rng_seed(&r, seed, 0x1417ull);
     for (int l = 0; l < net->L; l++) {
         const double fan_in = net->sizes[l], fan_out = net->sizes[l + 1];
-        /* He uniform for relu, Xavier/Glorot uniform otherwise */
-        const double limit = net->acts[l] == DESCENT_ACT_RELU ? sqrt(6.0 / fan_in)
-                                                              : sqrt(6.0 / (fan_in + fan_out));
+        /* uniform in [-limit, limit], limit from the activation's rule */
+        const double limit = act_init_rule(net->acts[l]) == INIT_HE
+                                 ? sqrt(6.0 / fan_in)
+                                 : sqrt(6.0 / (fan_in + fan_out));
         float *w = net->params + net->w_off[l];
         const size_t nw = (size_t)net->sizes[l + 1] * (size_t)net->sizes[l];
         for (size_t i = 0; i < nw; i++) w[i] = (float)((2.0 * rng_uniform(&r) - 1.0) * limit);
@@ -216,17 +198,16 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
     }
 }
 
-/* ---- convenience entry points --------------------------------------------- */
-#define API_BLOCK 256
+/* ---- prediction from the caller's arrays ------------------------------------ */
 
 int descent_net_predict(const descent_net *net, const float *x, size_t count, float *out,
                         descent_error *err) {
     workspace ws;
-    if (workspace_init(&ws, net, API_BLOCK))
+    if (workspace_init(&ws, net, BLOCK_CAP))
         return set_error(err, DESCENT_E_NOMEM, "out of memory for the forward pass");
     const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
-    for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
-        const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
+    for (size_t s0 = 0; s0 < count; s0 += BLOCK_CAP) {
+        const int B = count - s0 < BLOCK_CAP ? (int)(count - s0) : BLOCK_CAP;
         for (int s = 0; s < B; s++)
             memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
         for (int l = 0; l < L; l++)
@@ -239,30 +220,4 @@ int descent_net_predict(const descent_net *net, const float *x, size_t count, fl
     }
     workspace_free(&ws);
     return DESCENT_OK;
-}
-
-int descent_net_gradient(const descent_net *net, const float *x, const float *y, size_t count,
-                         float *grad, double *loss, descent_error *err) {
-    if (count == 0) return set_error(err, DESCENT_E_USAGE, "gradient of an empty batch");
-    workspace ws;
-    if (workspace_init(&ws, net, API_BLOCK))
-        return set_error(err, DESCENT_E_NOMEM, "out of memory for the backward pass");
-    const int L = net->L, nin = net->sizes[0], nout = net->sizes[L];
-    block_stats st = {0};
-    for (size_t s0 = 0; s0 < count; s0 += API_BLOCK) {
-        const int B = count - s0 < API_BLOCK ? (int)(count - s0) : API_BLOCK;
-        for (int s = 0; s < B; s++) {
-            memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
-            memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
-        }
-        net_block(net, &ws, B, grad, s0 > 0, NULL, 0, &st);
-    }
-    /* the 1/m rule: the sum of per-sample gradients divided by m once */
-    const float m = (float)count;
-    for (size_t i = 0; i < net->n_params; i++) grad[i] /= m;
-    *loss = st.loss / (double)count;
-    workspace_free(&ws);
-    return st.nonfinite > 0
-               ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient")
-               : DESCENT_OK;
 }

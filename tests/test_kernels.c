@@ -7,7 +7,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "internal.h"
+#include "base.h"
+#include "kernels.h"
 #include "testutil.h"
 
 static unsigned rs = 99;

@@ -22,20 +22,35 @@ extern "C" {
 
 #define DESCENT_VERSION_STRING "0.1.0"
 
-/* ---- status codes --------------------------------------------------------- */
+/* ---- status codes ---------------------------------------------------------
+ * X(name, text): every status and the text descent_strerror gives for it. */
+#define DESCENT_STATUSES(X)                                                      \
+    X(DESCENT_OK, "success")                                                     \
+    /* an argument or option makes no sense */                                   \
+    X(DESCENT_E_USAGE, "invalid argument")                                       \
+    /* a file could not be opened, read or written */                            \
+    X(DESCENT_E_IO, "input/output error")                                        \
+    /* a file's contents are malformed or truncated */                           \
+    X(DESCENT_E_FORMAT, "malformed or truncated data")                           \
+    /* an allocation failed or a size is absurd */                               \
+    X(DESCENT_E_NOMEM, "out of memory or absurd size")                           \
+    /* a loss or gradient became NaN or Inf */                                   \
+    X(DESCENT_E_NONFINITE, "non-finite loss or gradient")                        \
+    /* shapes of data and network disagree */                                    \
+    X(DESCENT_E_MISMATCH, "data and network do not fit")                         \
+    /* ranks hold different parameters */                                        \
+    X(DESCENT_E_DESYNC, "ranks hold different parameters")                       \
+    /* another MPI rank failed */                                                \
+    X(DESCENT_E_REMOTE, "another rank failed")                                   \
+    /* stopped by a signal after a clean checkpoint */                           \
+    X(DESCENT_E_INTERRUPTED, "interrupted")                                      \
+    /* an MPI collective failed: ranks cannot agree any more; abort the job */   \
+    X(DESCENT_E_COMM, "MPI communication failed")
+
 typedef enum {
-    DESCENT_OK = 0,
-    DESCENT_E_USAGE,      /* an argument or option makes no sense            */
-    DESCENT_E_IO,         /* a file could not be opened, read or written     */
-    DESCENT_E_FORMAT,     /* a file's contents are malformed or truncated    */
-    DESCENT_E_NOMEM,      /* an allocation failed or a size is absurd        */
-    DESCENT_E_NONFINITE,  /* a loss or gradient became NaN or Inf            */
-    DESCENT_E_MISMATCH,   /* shapes of data and network disagree             */
-    DESCENT_E_DESYNC,     /* ranks hold different parameters                 */
-    DESCENT_E_REMOTE,     /* another MPI rank failed                         */
-    DESCENT_E_INTERRUPTED,/* stopped by a signal after a clean checkpoint    */
-    DESCENT_E_COMM,       /* an MPI collective failed: ranks cannot agree   */
-                          /* any more; the caller should abort the job      */
+#define DESCENT_STATUS_ENUM(name, text) name,
+    DESCENT_STATUSES(DESCENT_STATUS_ENUM)
+#undef DESCENT_STATUS_ENUM
     DESCENT_E_COUNT
 } descent_status;
 
@@ -188,13 +203,16 @@ typedef enum {
 } descent_optimizer;
 
 const char *descent_optimizer_name(descent_optimizer o);
-int descent_optimizer_parse(const char *name);
+int descent_optimizer_parse(const char *name);     /* -1: unknown name */
 
 typedef enum {
     DESCENT_LR_CONSTANT = 0, /* alpha throughout (the derivation)              */
     DESCENT_LR_COSINE,       /* alpha (1 + cos(pi t / T)) / 2 over the T steps  */
     DESCENT_LR_COUNT
 } descent_lr_schedule;
+
+const char *descent_lr_schedule_name(descent_lr_schedule s);
+int descent_lr_schedule_parse(const char *name);   /* -1: unknown name */
 
 typedef struct {
     int epochs;              /* > 0                                           */
@@ -300,8 +318,13 @@ int descent_evaluate(const descent_net *net, const descent_data *d,
                      descent_error *err);
 
 /* ---- parallel runtime ----------------------------------------------------- */
+/* 1 when the library was built with MPI (CMake DESCENT_WITH_MPI=ON), 0 for a
+ * serial build, where every descent_mpi_* function acts as one process. */
+int descent_mpi_available(void);
 /* Initialise MPI (MPI_THREAD_FUNNELED). Without it the library runs as one
- * process. Returns DESCENT_OK or DESCENT_E_IO. */
+ * process. Returns DESCENT_OK or DESCENT_E_IO; a serial build returns
+ * DESCENT_OK, or DESCENT_E_USAGE when the environment shows that it was
+ * launched as several ranks (each would train alone). */
 int descent_mpi_init(int *argc, char ***argv);
 void descent_mpi_finalize(void);
 int descent_mpi_rank(void);

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "base.h"
+#include "kernels.h"
 
 static double now(void) {
     struct timespec t;

@@ -1,0 +1,30 @@
+/*
+ * checkpoint.h - the training state behind the opaque descent_checkpoint
+ * (checkpoint.c), and writing it.
+ */
+#ifndef DESCENT_CHECKPOINT_H
+#define DESCENT_CHECKPOINT_H
+
+#include "descent/descent.h"
+
+#include <stdint.h>
+
+struct descent_checkpoint {
+    uint64_t step;           /* steps done                                   */
+    uint32_t epoch, k;       /* epoch in progress (1-based), steps done in it */
+    double epoch_loss, epoch_correct; /* its accumulators so far             */
+    descent_train_config cfg;
+    uint64_t opt_t;          /* optimizer steps                              */
+    size_t n;                /* parameters                                   */
+    float *m, *v;            /* optimizer state, NULL when unused            */
+    int L;
+    int32_t *sw, *sb;        /* fixed-point exponents (reproducible mode)    */
+};
+
+/* Write DIR/ckpt-<step>.dsc atomically and delete all but the newest keep.
+ * ck's pointers refer to the caller's live buffers. path gets the name. */
+int checkpoint_save(const char *dir, int keep, const descent_net *net,
+                    const descent_checkpoint *ck, char *path, size_t pathlen,
+                    descent_error *err);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * comm.h - the communication layer: the library's only view of the ranks.
+ * Two implementations with this one interface: comm_mpi.c (the only file
+ * that includes <mpi.h>, built with DESCENT_WITH_MPI=ON) and comm_serial.c
+ * (one process, no MPI library). Every function returns DESCENT_OK or a
+ * descent_status; without descent_mpi_init each acts as a single process.
+ */
+#ifndef DESCENT_COMM_H
+#define DESCENT_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+int comm_rank(void);
+int comm_size(void);
+/* Sum buf over all ranks, in place, on every rank. */
+int comm_sum_float(float *buf, size_t n);
+int comm_sum_double(double *buf, size_t n);
+int comm_sum_i64(int64_t *buf, size_t n);
+/* min and max of v over ranks */
+int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
+/* Every rank passes its status; returns the lowest failing rank's status
+ * (DESCENT_OK when none failed) and that rank in *failed_rank (-1 if none). */
+int comm_agree(int status, int *failed_rank);
+/* Monotonic seconds. */
+static inline double comm_wtime(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#endif

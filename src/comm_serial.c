@@ -1,0 +1,74 @@
+/*
+ * comm_serial.c - the communication layer for a build without MPI
+ * (DESCENT_WITH_MPI=OFF): one process, rank 0 of 1. Every reduction is the
+ * identity and every agreement is the local status, exactly what
+ * comm_mpi.c does for a single process, so the rest of the library is the
+ * same code in both builds.
+ */
+#define _GNU_SOURCE
+#include "base.h"
+#include "comm.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int descent_mpi_available(void) { return 0; }
+
+/* Launched as several ranks (mpirun, srun) this build would train the same
+ * model independently in every process: refuse. */
+static int launched_as_ranks(void) {
+    static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE",
+                                            "MPI_LOCALNRANKS", NULL};
+    for (int i = 0; size_vars[i]; i++) {
+        const char *v = getenv(size_vars[i]);
+        if (v && atoi(v) > 1) return 1;
+    }
+    return 0;
+}
+
+int descent_mpi_init(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    return launched_as_ranks() ? DESCENT_E_USAGE : DESCENT_OK;
+}
+
+void descent_mpi_finalize(void) {}
+int descent_mpi_rank(void) { return 0; }
+int descent_mpi_size(void) { return 1; }
+int comm_rank(void) { return 0; }
+int comm_size(void) { return 1; }
+void descent_mpi_abort(int code) { _exit(code); }
+
+int comm_sum_float(float *buf, size_t n) { (void)buf; (void)n; return DESCENT_OK; }
+int comm_sum_double(double *buf, size_t n) { (void)buf; (void)n; return DESCENT_OK; }
+int comm_sum_i64(int64_t *buf, size_t n) { (void)buf; (void)n; return DESCENT_OK; }
+
+int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
+    *mn = *mx = v;
+    return DESCENT_OK;
+}
+
+int comm_agree(int status, int *failed_rank) {
+    if (failed_rank) *failed_rank = status ? 0 : -1;
+    return status;
+}
+
+int descent_mpi_agree(int status, int *failed_rank) { return comm_agree(status, failed_rank); }
+
+int descent_mpi_hosts(char *buf, size_t len) {
+    if (len == 0) return DESCENT_E_USAGE;
+    char name[256] = {0};
+    gethostname(name, sizeof name - 1);
+    snprintf(buf, len, "%s", name);
+    return DESCENT_OK;
+}
+
+int descent_mpi_min_affinity(void) { return local_cpus(); }
+
+int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
+    if (reps < 1 || n == 0) return DESCENT_E_USAGE;
+    *median_s = *min_s = 0.0; /* one process: nothing to exchange */
+    return DESCENT_OK;
+}

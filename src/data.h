@@ -1,0 +1,36 @@
+/*
+ * data.h - the data set behind the opaque descent_data (data.c), filled by
+ * the readers (data_idx.c, data_csv.c) and read a block at a time by the
+ * step and the evaluation.
+ */
+#ifndef DESCENT_DATA_H
+#define DESCENT_DATA_H
+
+#include "descent/descent.h"
+
+#include <stdint.h>
+
+struct descent_data {
+    size_t n;              /* samples                                      */
+    int n_in;              /* features per sample                          */
+    int n_out;             /* classes (one-hot) or regression targets      */
+    int classification;    /* 1: labels[] holds class indices              */
+    uint8_t *x8;           /* n x n_in pixels (IDX), or NULL               */
+    float *xf;             /* n x n_in features (CSV), or NULL             */
+    int32_t *labels;       /* n class indices (classification)             */
+    float *targets;        /* n x n_out targets (regression)               */
+    char *path;            /* where it came from, for messages             */
+};
+
+/* A new empty set with the given shape (bytes: 1 for uint8 features, 4 for
+ * floats); NULL on overflow or no memory. */
+descent_data *data_alloc(const char *path, size_t n, int n_in, int n_out, int classification,
+                         int bytes);
+
+/* Gather samples idx[0..B) (or first..first+B when idx is NULL) into x
+ * (B x n_in, row stride ldx) scaled to floats and y (B x nout, row stride
+ * ldy): one-hot rows of width nout, or the regression targets. */
+void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B, float *x,
+                 int ldx, float *y, int ldy, int nout);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * evaluate.c - loss, accuracy and confusion matrix of a network over a data
+ * set, split across ranks (each takes a contiguous share) and summed with
+ * exact integer reductions, so the result does not depend on the layout.
+ */
+#include "base.h"
+#include "comm.h"
+#include "data.h"
+#include "net.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The integer sums: [loss_fx, out of range, correct, count, confusion...] */
+enum { E_LOSS_FX, E_RANGE, E_CORRECT, E_COUNT, E_CONFUSION };
+
+/* This rank's share of d through the network, counted into acc; returns
+ * the float loss sum (the fallback when a cost is out of fixed-point range). */
+static double evaluate_share(const descent_net *net, const descent_data *d, workspace *ws,
+                             int64_t *acc) {
+    const int nout = net->sizes[net->L];
+    size_t lo, hi;
+    share_of(d->n, comm_rank(), comm_size(), &lo, &hi);
+    block_stats st = {0};
+    for (size_t s0 = lo; s0 < hi; s0 += BLOCK_CAP) {
+        const int B = hi - s0 < BLOCK_CAP ? (int)(hi - s0) : BLOCK_CAP;
+        data_gather(d, NULL, s0, B, ws->act[0], ws->ld[0], ws->y, ws->ldy, nout);
+        net_block(net, ws, B, NULL, 0, NULL, d->classification, &st);
+        for (int s = 0; s < B && d->classification; s++) {
+            const int pred = k_argmax(ws->act[net->L] + (size_t)s * ws->ld[net->L], nout);
+            acc[E_CONFUSION + (size_t)d->labels[s0 + s] * nout + pred] += 1;
+        }
+    }
+    acc[E_LOSS_FX] = st.loss_fx;
+    acc[E_RANGE] = (int64_t)(st.range + st.nonfinite);
+    acc[E_CORRECT] = (int64_t)st.correct;
+    acc[E_COUNT] = (int64_t)(hi - lo);
+    return st.loss;
+}
+
+int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval_result *res,
+                     uint64_t *confusion, descent_error *err) {
+    memset(res, 0, sizeof *res);
+    int rc = descent_data_check(d, net, err);
+    const int nout = net->sizes[net->L];
+    const size_t nconf = d->classification ? (size_t)nout * (size_t)nout : 0;
+    int64_t *acc = calloc(E_CONFUSION + nconf, sizeof(int64_t));
+    workspace ws = {0};
+    if (!rc && (!acc || workspace_init(&ws, net, BLOCK_CAP)))
+        rc = set_error(err, DESCENT_E_NOMEM, "out of memory for evaluation");
+    int who;
+    rc = remote_error(err, comm_agree(rc, &who), who);
+    double loss = 0.0;
+    if (!rc) {
+        loss = evaluate_share(net, d, &ws, acc);
+        if (comm_sum_i64(acc, E_CONFUSION + nconf) || comm_sum_double(&loss, 1))
+            rc = set_error(err, DESCENT_E_COMM, "MPI reduction failed during evaluation");
+    }
+    if (!rc) {
+        const double count = (double)acc[E_COUNT];
+        res->count = (size_t)acc[E_COUNT];
+        if (count > 0)
+            res->loss = (acc[E_RANGE] == 0 ? ldexp((double)acc[E_LOSS_FX], -LOSS_FX_BITS) : loss) /
+                        count;
+        res->accuracy = d->classification && count > 0 ? (double)acc[E_CORRECT] / count : NAN;
+        for (size_t i = 0; i < nconf && confusion; i++)
+            confusion[i] = (uint64_t)acc[E_CONFUSION + i];
+    }
+    free(acc);
+    workspace_free(&ws);
+    return rc;
+}

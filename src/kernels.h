@@ -1,0 +1,65 @@
+/*
+ * kernels.h - the layer kernels (kernels.c): dense forward, the two halves
+ * of dense backward, softmax and the costs, on sample-major blocks (B x
+ * width, row stride ld*); W is OUT x IN row-major as in the derivation.
+ * OpenMP-parallel inside; every output element has one owner thread and a
+ * fixed sequence of operations, so results do not depend on the thread
+ * count or on a sample's position in its block.
+ */
+#ifndef DESCENT_KERNELS_H
+#define DESCENT_KERNELS_H
+
+#include "descent/descent.h"
+
+#include <stdint.h>
+
+/* out (B x OUT) = act(inp (B x IN) @ W^T + b). Softmax is NOT applied here
+ * (it needs the whole row; see k_softmax and k_cost). */
+void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
+                     const float *w, const float *b, int B, int IN, int OUT,
+                     descent_act act);
+/* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
+ * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
+ * *nonfinite (when not NULL) for each thread that stored a NaN or Inf. */
+void k_dense_backward_weights(float *dw, float *db, const float *dout,
+                              int ldd, const float *inp, int ldi, int B,
+                              int IN, int OUT, int add, long *nonfinite);
+/* Reproducible variant: the block's sums are computed in float as above
+ * (starting from zero), then each is scaled by 2^sw (2^sb for biases),
+ * rounded to an integer and ADDED to dw/db. Values whose magnitude reaches
+ * limit (<= 2^51) are skipped and counted in *range, NaN/Inf in *nonfinite. */
+void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
+                                 double limit, const float *dout, int ldd,
+                                 const float *inp, int ldi, int B, int IN,
+                                 int OUT, long *nonfinite, long *range);
+/* out[i] = (float)(g[i] * 2^-e): reduced fixed-point sums back to floats,
+ * the same operations on every rank; returns max |g[i]|. */
+uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
+/* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
+ * activation that was the layer's input (B x IN, stride lda). */
+void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
+                            const float *w, const float *a, int lda, int B,
+                            int IN, int OUT, descent_act act);
+/* Row-wise softmax in place (B x n). */
+void k_softmax(float *z, int ld, int B, int n);
+
+/* What the cost kernel counts over a block of samples */
+typedef struct {
+    double loss;      /* sum of per-sample costs                            */
+    int64_t loss_fx;  /* the same sum in fixed point, 2^-LOSS_FX_BITS units  */
+    double correct;   /* samples whose largest output is the target class  */
+    double nonfinite; /* NaN/Inf costs, and gradient sums (net_block)       */
+    double range;     /* costs too large for the fixed-point sum            */
+} block_stats;
+#define LOSS_FX_BITS 32
+/* Given the output layer's pre-softmax values (softmax layer) or activations
+ * (other layers) in a (B x n), targets y: turns a into activations (softmax),
+ * writes delta = dC0/dz (B x n) and adds the block's loss, correct count
+ * (classification) and non-finite count to st. */
+void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
+            int B, int n, descent_act act, descent_cost cost,
+            int classification, block_stats *st);
+/* Argmax of each row (first maximum). */
+int k_argmax(const float *row, int n);
+
+#endif

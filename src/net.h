@@ -1,0 +1,64 @@
+/*
+ * net.h - the network behind the opaque descent_net (net.c): widths,
+ * activations and cost, ONE parameter buffer with the layers as views into
+ * it, and the forward and backward pass over one block of samples.
+ */
+#ifndef DESCENT_NET_H
+#define DESCENT_NET_H
+
+#include "kernels.h"
+
+struct descent_net {
+    int L;                 /* weight layers                                */
+    int *sizes;            /* L+1 widths                                   */
+    descent_act *acts;     /* L activations                                */
+    descent_cost cost;
+    size_t n_params;
+    size_t *w_off, *b_off; /* offsets of W_l and b_l in params             */
+    float *params;         /* ONE buffer, 64-byte aligned                  */
+};
+
+/* Samples per block: enough for efficient kernels, small enough that the
+ * activations of a block stay in cache. A multiple of the reproducible
+ * mode's chunk (step.c). */
+#define BLOCK_CAP 256
+
+/* Offsets of the layer views for these widths; returns the parameter count. */
+size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off);
+
+/* The activations and error terms of one block of samples */
+typedef struct {
+    int bcap;              /* samples per block                             */
+    int L;
+    int *ld;               /* row stride of act[l]                          */
+    float **act;           /* act[0] input block, act[l] layer l output     */
+    float *delta[2];       /* ping-pong error terms, bcap x ldmax           */
+    int ldmax;
+    float *y;              /* targets, bcap x ld[L]                         */
+    int ldy;
+} workspace;
+
+int workspace_init(workspace *ws, const descent_net *net, int bcap);
+void workspace_free(workspace *ws);
+
+/* Where net_block puts a block's gradient sums in reproducible mode: per
+ * fixed chunk of samples, converted to 64-bit fixed point and added. */
+typedef struct {
+    int64_t *g;            /* the parameters' layout, fixed point           */
+    const int *sw, *sb;    /* value * 2^sw[l] for W_l, 2^sb[l] for b_l       */
+    int chunk;             /* samples per fixed chunk (block offsets are     */
+                           /* multiples of it)                               */
+    double limit;          /* largest |chunk sum| * 2^s accepted             */
+    long nonfinite, range; /* counts from the conversion                     */
+} fx_grad;
+
+/* Forward the block in ws->act[0] (B samples, targets in ws->y). If grad
+ * != NULL also backpropagates and writes the block's summed per-sample
+ * gradients into grad (added to its contents when add is 1, overwriting
+ * them when 0; a NaN or Inf stored there counts in st->nonfinite); if fx !=
+ * NULL instead adds each chunk's sums, in fixed point, into fx->g. The
+ * output layer's activations end in ws->act[L] either way. */
+void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
+               fx_grad *fx, int classification, block_stats *st);
+
+#endif

@@ -1,0 +1,231 @@
+/*
+ * step.c - one step of mini-batch gradient descent up to the update: global
+ * batch k is positions [first, first + mk) of the epoch's permutation; this
+ * rank takes its contiguous slice -> forward -> cost -> backward, the
+ * per-sample gradients summed into ONE buffer; one sum-reduction of
+ * [gradients | loss | count | correct | non-finite | range | stop] across
+ * ranks. The reduced count is the global m of the 1/m rule (mean_of in
+ * step.h), which the optimizer applies as it updates.
+ *
+ * Two ways to sum a step's gradients:
+ *  - float: each rank sums its samples' gradients in float, MPI sums the
+ *    ranks' floats. Same mathematics for any layout, but the rounding
+ *    depends on how the batch was split.
+ *  - reproducible: the global batch is cut into fixed chunks of REPRO_CHUNK
+ *    consecutive positions; a rank's slice is whole chunks. Each chunk's sum
+ *    (a fixed float computation) is converted to 64-bit fixed point with a
+ *    per-tensor power-of-two scale that every rank derives from the previous
+ *    step's reduced sums, and the integers are summed: exact, so threads,
+ *    ranks and MPI's reduction order cannot change a bit. A value out of the
+ *    fixed-point range is counted in the reduction; then every rank lowers
+ *    the scale and redoes the step (rare, and the same on every layout).
+ */
+#include "step.h"
+
+#include "base.h"
+#include "comm.h"
+#include "data.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPRO_CHUNK 16
+/* The reduced buffer's tail after the gradients */
+enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
+/* Reproducible mode: the largest reduced sum is placed at 2^FX_TARGET; a
+ * chunk's sum may exceed it 2^(50 - FX_TARGET) times before a redo, which
+ * lowers every scale by FX_REDO_SHIFT bits, at most FX_MAX_REDO times. */
+#define FX_TARGET 40
+#define FX_REDO_SHIFT 12
+#define FX_MAX_REDO 8
+#define FX_INITIAL_EXPONENT 30
+
+static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
+
+/* A rank's largest slice of a global batch of m: one share, or
+ * (reproducible) whole chunks. */
+static size_t largest_slice(size_t m, int P, int reproducible) {
+    if (!reproducible) return (m + (size_t)P - 1) / (size_t)P;
+    const size_t nc = (m + REPRO_CHUNK - 1) / REPRO_CHUNK;
+    return (nc + (size_t)P - 1) / (size_t)P * REPRO_CHUNK;
+}
+
+int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
+                 const descent_train_config *cfg, descent_error *err) {
+    memset(sp, 0, sizeof *sp);
+    const size_t np = net->n_params, m = cfg->batch < train->n ? cfg->batch : train->n;
+    const size_t slice = largest_slice(m, comm_size(), cfg->reproducible);
+    sp->train = train;
+    sp->reproducible = cfg->reproducible;
+    sp->nout = net->sizes[net->L];
+    sp->bcap = slice < BLOCK_CAP ? (int)(slice ? slice : 1) : BLOCK_CAP;
+    sp->grad = aligned_calloc(np + T_LEN, sizeof(float));
+    int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
+    if (ok && cfg->reproducible) {
+        sp->gfx = aligned_calloc(np + T_LEN, sizeof(int64_t));
+        sp->sw = calloc((size_t)net->L, sizeof(int));
+        sp->sb = calloc((size_t)net->L, sizeof(int));
+        ok = sp->gfx && sp->sw && sp->sb;
+        for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
+    }
+    if (ok) return DESCENT_OK;
+    stepper_free(sp);
+    return set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
+}
+
+void stepper_free(stepper *sp) {
+    aligned_free(sp->grad);
+    aligned_free(sp->gfx);
+    free(sp->sw);
+    free(sp->sb);
+    workspace_free(&sp->ws);
+    memset(sp, 0, sizeof *sp);
+}
+
+static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
+                      size_t mk, int stop, step_result *out, descent_error *err) {
+    const size_t np = net->n_params;
+    float *g = sp->grad;
+    size_t lo, hi;
+    share_of(mk, comm_rank(), comm_size(), &lo, &hi);
+    /* the first block overwrites the sums, later ones add to them; an empty
+     * slice contributes zeros */
+    if (hi == lo) memset(g, 0, sizeof(float) * np);
+    block_stats st = {0};
+    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
+        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
+        data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
+                    sp->ws.ldy, sp->nout);
+        net_block(net, &sp->ws, B, g, b0 > lo, NULL, sp->train->classification, &st);
+    }
+    /* non-finite losses and gradient sums were counted as they were stored */
+    g[np + T_LOSS] = (float)st.loss;
+    g[np + T_COUNT] = (float)(hi - lo);
+    g[np + T_CORRECT] = (float)st.correct;
+    g[np + T_NONFINITE] = (float)st.nonfinite;
+    g[np + T_RANGE] = 0.0f;
+    g[np + T_STOP] = (float)stop;
+    const double t0 = comm_wtime();
+    if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+    sp->comm_s += comm_wtime() - t0;
+    if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
+        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");
+    out->loss = g[np + T_LOSS];
+    out->correct = g[np + T_CORRECT];
+    out->m = g[np + T_COUNT];
+    out->stop = g[np + T_STOP] != 0.0f;
+    return DESCENT_OK;
+}
+
+/* Reproducible mode: this rank's chunks of the batch summed in fixed point
+ * into sp->gfx, with the tail filled in. */
+static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *perm,
+                          size_t first, size_t lo, size_t hi, double limit, int stop) {
+    const size_t np = net->n_params;
+    int64_t *g = sp->gfx;
+    memset(g, 0, sizeof(int64_t) * (np + T_LEN));
+    fx_grad fx = {g, sp->sw, sp->sb, REPRO_CHUNK, limit, 0, 0};
+    block_stats st = {0};
+    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
+        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
+        data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
+                    sp->ws.ldy, sp->nout);
+        net_block(net, &sp->ws, B, NULL, 0, &fx, sp->train->classification, &st);
+    }
+    g[np + T_LOSS] = st.loss_fx;
+    g[np + T_COUNT] = (int64_t)(hi - lo);
+    g[np + T_CORRECT] = (int64_t)st.correct;
+    g[np + T_NONFINITE] = (int64_t)st.nonfinite + fx.nonfinite;
+    g[np + T_RANGE] = fx.range + (int64_t)st.range;
+    g[np + T_STOP] = stop;
+}
+
+/* The reduced fixed-point sums back to floats in sp->grad; each tensor's
+ * next scale puts this step's largest sum at 2^FX_TARGET (identical on
+ * every rank: it depends only on the reduced sums). */
+static void fx_convert_and_rescale(stepper *sp, const descent_net *net) {
+    for (int l = 0; l < net->L; l++) {
+        const size_t wo = net->w_off[l], bo = net->b_off[l], be = bo + (size_t)net->sizes[l + 1];
+        int *ex[2] = {&sp->sw[l], &sp->sb[l]};
+        const size_t from[2] = {wo, bo}, to[2] = {bo, be};
+        for (int t = 0; t < 2; t++) {
+            const uint64_t mx =
+                k_fx_to_float(sp->grad + from[t], sp->gfx + from[t], to[t] - from[t], *ex[t]);
+            if (mx > 0) {
+                const int e = *ex[t] + FX_TARGET - floor_log2_u64(mx);
+                *ex[t] = e < -300 ? -300 : e > 300 ? 300 : e;
+            }
+        }
+    }
+}
+
+static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
+                      size_t mk, int stop, step_result *out, descent_error *err) {
+    const size_t np = net->n_params;
+    const size_t C = REPRO_CHUNK, nc = (mk + C - 1) / C;
+    /* whole chunks per rank: chunk boundaries do not depend on P */
+    size_t c0, c1;
+    share_of(nc, comm_rank(), comm_size(), &c0, &c1);
+    const size_t lo = c0 * C, hi = c1 * C < mk ? c1 * C : mk;
+    /* no chunk may exceed 2^62 / nc, so the integer sum cannot overflow */
+    const int fit = 62 - (floor_log2_u64(nc) + 1), lim_exp = fit < 50 ? fit : 50;
+    int64_t *g = sp->gfx;
+    for (int attempt = 0;; attempt++) {
+        fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop);
+        const double t0 = comm_wtime();
+        if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+        sp->comm_s += comm_wtime() - t0;
+        if (g[np + T_NONFINITE] != 0)
+            return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",
+                             (long long)g[np + T_NONFINITE]);
+        if (g[np + T_RANGE] == 0) break;
+        if (attempt == FX_MAX_REDO)
+            return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
+                             "range even after %d rescalings (%lld values); lower the learning "
+                             "rate or use --no-reproducible", FX_MAX_REDO,
+                             (long long)g[np + T_RANGE]);
+        for (int l = 0; l < net->L; l++) { /* identical on every rank */
+            sp->sw[l] -= FX_REDO_SHIFT;
+            sp->sb[l] -= FX_REDO_SHIFT;
+        }
+    }
+    fx_convert_and_rescale(sp, net);
+    out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
+    out->correct = (double)g[np + T_CORRECT];
+    out->m = (float)g[np + T_COUNT];
+    out->stop = g[np + T_STOP] != 0;
+    return DESCENT_OK;
+}
+
+int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
+             size_t mk, int stop, step_result *out, descent_error *err) {
+    return sp->reproducible ? step_repro(sp, net, perm, first, mk, stop, out, err)
+                            : step_float(sp, net, perm, first, mk, stop, out, err);
+}
+
+/* ---- the same for one batch in the caller's arrays, one process --------- */
+int descent_net_gradient(const descent_net *net, const float *x, const float *y, size_t count,
+                         float *grad, double *loss, descent_error *err) {
+    if (count == 0) return set_error(err, DESCENT_E_USAGE, "gradient of an empty batch");
+    workspace ws;
+    if (workspace_init(&ws, net, BLOCK_CAP))
+        return set_error(err, DESCENT_E_NOMEM, "out of memory for the backward pass");
+    const int nin = net->sizes[0], nout = net->sizes[net->L];
+    block_stats st = {0};
+    for (size_t s0 = 0; s0 < count; s0 += BLOCK_CAP) {
+        const int B = count - s0 < BLOCK_CAP ? (int)(count - s0) : BLOCK_CAP;
+        for (int s = 0; s < B; s++) {
+            memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
+            memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
+        }
+        net_block(net, &ws, B, grad, s0 > 0, NULL, 0, &st);
+    }
+    const float m = (float)count;
+    for (size_t i = 0; i < net->n_params; i++) grad[i] = mean_of(grad[i], m);
+    *loss = st.loss / (double)count;
+    workspace_free(&ws);
+    return st.nonfinite > 0
+               ? set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient")
+               : DESCENT_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * step.h - one step of mini-batch gradient descent up to the update
+ * (step.c): this rank's slice of the global batch -> forward -> cost ->
+ * backward, the gradient sums in float or (reproducible mode) in exact
+ * fixed point, and ONE sum-reduction of [gradients | tail] across ranks.
+ * The step owns the gradient buffer and decides the divisor of the 1/m
+ * rule; the optimizer (optim.h) applies it while updating.
+ */
+#ifndef DESCENT_STEP_H
+#define DESCENT_STEP_H
+
+#include "net.h"
+
+/* The 1/m rule, the one definition: the gradient of the mean cost is the
+ * sum of the per-sample gradients divided by the number of samples m. */
+static inline float mean_of(float sum, float m) { return sum / m; }
+
+typedef struct {
+    const descent_data *train;
+    int reproducible;
+    workspace ws;
+    int bcap, nout;
+    float *grad;      /* n_params + tail floats: the summed gradients       */
+    int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
+    int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
+    double comm_s;    /* seconds spent in the reduction since last reset    */
+} stepper;
+
+typedef struct {
+    double loss;      /* summed cost over the global batch                  */
+    double correct;   /* correctly classified samples in it                 */
+    float m;          /* samples in the global batch: the 1/m divisor       */
+    int stop;         /* some rank was asked to stop                        */
+} step_result;
+
+/* Buffers for steps of global batch cfg->batch over train. */
+int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
+                 const descent_train_config *cfg, descent_error *err);
+void stepper_free(stepper *sp);
+
+/* One step over positions [first, first + mk) of the epoch's permutation
+ * perm: leaves the global gradient SUM in sp->grad (undivided) and the
+ * batch's totals in out. stop: this rank was asked to stop (it travels in
+ * the reduction, so every rank learns it after the same step). Collective;
+ * every rank returns the same status. */
+int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
+             size_t mk, int stop, step_result *out, descent_error *err);
+
+#endif
