@@ -1,0 +1,98 @@
+/*
+ * data_options.c - the data options shared by train and eval (IDX files or
+ * a directory of them, CSV files and their layout, limits), their help
+ * text, and loading the set they name.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *const DATA_HELP =
+    "Data (IDX files may be gzip-compressed; CSV: one sample per line):\n"
+    "  --data DIR            IDX directory with train-/t10k-images-idx3-ubyte[.gz]\n"
+    "                        and -labels-idx1-ubyte[.gz] (default " DEFAULT_DATA_DIR ")\n"
+    "  --train-images F --train-labels F   IDX training set\n"
+    "  --test-images F  --test-labels F    IDX test set (also --images/--labels)\n"
+    "  --train-csv F --test-csv F          CSV sets (also --csv)\n"
+    "  --csv-header          the first line is a header\n"
+    "  --csv-label first|last  label column for classification (default first)\n"
+    "  --csv-targets K       regression: the last K columns are targets\n"
+    "  --csv-classes N       number of classes (default: largest label + 1)\n"
+    "  --limit N             use only the first N training samples\n"
+    "  --test-limit N        use only the first N test samples\n";
+
+static int label_column(const char *s) {
+    return strcmp(s, "first") == 0 ? 0 : strcmp(s, "last") == 0 ? 1 : -1;
+}
+
+void data_options_add(option_table *t, data_opts *d) {
+    memset(d, 0, sizeof *d);
+    d->limit = d->test_limit = -1;
+    opt_add(t, (option_spec){.name = "--data", .kind = OPT_STRING, .dst = &d->dir});
+    opt_add(t, (option_spec){.name = "--train-images", .kind = OPT_STRING, .dst = &d->train_images});
+    opt_add(t, (option_spec){.name = "--train-labels", .kind = OPT_STRING, .dst = &d->train_labels});
+    opt_add(t, (option_spec){.name = "--test-images", .alias = "--images", .kind = OPT_STRING,
+                             .dst = &d->test_images});
+    opt_add(t, (option_spec){.name = "--test-labels", .alias = "--labels", .kind = OPT_STRING,
+                             .dst = &d->test_labels});
+    opt_add(t, (option_spec){.name = "--train-csv", .kind = OPT_STRING, .dst = &d->train_csv});
+    opt_add(t, (option_spec){.name = "--test-csv", .alias = "--csv", .kind = OPT_STRING,
+                             .dst = &d->test_csv});
+    opt_add(t, (option_spec){.name = "--csv-header", .kind = OPT_FLAG, .dst = &d->csv_header,
+                             .lo = 1});
+    opt_add(t, (option_spec){.name = "--csv-label", .kind = OPT_CHOICE, .dst = &d->csv_label_last,
+                             .lookup = label_column, .what = "label column",
+                             .choices = "first, last"});
+    opt_add(t, (option_spec){.name = "--csv-targets", .kind = OPT_INT, .dst = &d->csv_targets,
+                             .lo = 1, .hi = 1 << 20});
+    opt_add(t, (option_spec){.name = "--csv-classes", .kind = OPT_INT, .dst = &d->csv_classes,
+                             .lo = 2, .hi = 1 << 16});
+    opt_add(t, (option_spec){.name = "--limit", .kind = OPT_INT, .dst = &d->limit, .lo = 1,
+                             .hi = INT64_MAX});
+    opt_add(t, (option_spec){.name = "--test-limit", .kind = OPT_INT, .dst = &d->test_limit,
+                             .lo = 1, .hi = INT64_MAX});
+}
+
+/* DIR/name, or DIR/name.gz when only that exists (a missing file is
+ * reported by the loader, with the .gz name) */
+static const char *idx_in_dir(char *buf, size_t len, const char *dir, const char *name) {
+    struct stat st;
+    snprintf(buf, len, "%s/%s", dir, name);
+    if (stat(buf, &st) == 0) return buf;
+    snprintf(buf, len, "%s/%s.gz", dir, name);
+    return buf;
+}
+
+descent_data *load_set(const data_opts *d, int test, int required) {
+    const char *img = test ? d->test_images : d->train_images;
+    const char *lab = test ? d->test_labels : d->train_labels;
+    const char *csv = test ? d->test_csv : d->train_csv;
+    char img_path[4096], lab_path[4096];
+    if (!img && !lab && !csv && (d->dir || required)) {
+        const char *dir = d->dir ? d->dir : DEFAULT_DATA_DIR;
+        img = idx_in_dir(img_path, sizeof img_path, dir,
+                         test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
+        lab = idx_in_dir(lab_path, sizeof lab_path, dir,
+                         test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
+    }
+    if (csv && (img || lab))
+        usage_error("give either a CSV file or IDX image and label files, not both");
+    if (!csv && !img && !lab) return NULL;
+    if (!csv && (!img || !lab))
+        usage_error("IDX data needs both an images and a labels file (%s given)",
+                    img ? "only images" : "only labels");
+    const descent_csv_options copt = {d->csv_header, (int)d->csv_targets,
+                                      d->csv_label_last ? -1 : 0, (int)d->csv_classes, 0};
+    descent_data *out = NULL;
+    descent_error err = {0};
+    const int rc = csv ? descent_data_load_csv(&out, csv, &copt, &err)
+                       : descent_data_load_idx(&out, img, lab, &err);
+    check(rc, &err);
+    const long long lim = test ? d->test_limit : d->limit;
+    if (lim > 0) descent_data_truncate(out, (size_t)lim);
+    return out;
+}

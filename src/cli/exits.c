@@ -1,0 +1,88 @@
+/*
+ * exits.c - how a command ends: exit codes for statuses, agreement between
+ * ranks before anyone exits, and the one rank that prints the message.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The command-line fuzzer (tests/fuzz/fuzz_cli.c) builds the tool with
+ * DESCENT_FUZZ_CLI: an exit returns to the harness instead of ending the
+ * process. */
+#ifdef DESCENT_FUZZ_CLI
+#include <setjmp.h>
+extern jmp_buf descent_fuzz_exit;
+#define EXIT(code) longjmp(descent_fuzz_exit, (code) + 1)
+#else
+#define EXIT(code) exit(code)
+#endif
+
+static int exit_code_for(int status) {
+    switch (status) {
+    case DESCENT_OK: return 0;
+    case DESCENT_E_USAGE:
+    case DESCENT_E_IO:
+    case DESCENT_E_FORMAT:
+    case DESCENT_E_MISMATCH:
+    case DESCENT_E_NOMEM: return 2;
+    case DESCENT_E_INTERRUPTED: return 3;
+    default: return 1;
+    }
+}
+
+void leave(int code) {
+    fflush(stdout);
+#ifndef DESCENT_FUZZ_CLI /* the harness calls main again: MPI only once */
+    descent_mpi_finalize();
+#endif
+    EXIT(code);
+}
+
+void usage_error(const char *fmt, ...) {
+    if (g_rank == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        fprintf(stderr, "%s: ", g_cmd);
+        vfprintf(stderr, fmt, ap);
+        fprintf(stderr, " (see '%s --help')\n", g_cmd);
+        va_end(ap);
+    }
+    leave(2);
+}
+
+/* Every rank leaves with the agreed status; rank `who` prints msg. After a
+ * failed collective nothing can be agreed any more: the job is aborted. */
+static void end_agreed(int status, int who, const char *msg) {
+    if (status == DESCENT_E_COMM) {
+        fprintf(stderr, "%s: rank %d: %s; aborting all ranks\n", g_cmd, g_rank, msg);
+        descent_mpi_abort(1);
+    }
+    if (who == g_rank) {
+        if (g_size > 1) fprintf(stderr, "%s: rank %d: %s\n", g_cmd, g_rank, msg);
+        else fprintf(stderr, "%s: %s\n", g_cmd, msg);
+    }
+    leave(exit_code_for(status));
+}
+
+void check(int rc, const descent_error *err) {
+    int who = -1;
+    const int agreed = descent_mpi_agree(rc, &who);
+    if (agreed == DESCENT_OK) return;
+    end_agreed(agreed, who, agreed == DESCENT_E_COMM ? "MPI communication failed" : err->msg);
+}
+
+void check_agreed(int rc, const descent_error *err) {
+    if (rc != DESCENT_OK) end_agreed(rc, err->rank, err->msg);
+}
+
+int cli_error(descent_error *err, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    err->code = code;
+    err->rank = g_rank;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}

@@ -1,0 +1,100 @@
+/*
+ * main.c - the descent command: MPI start-up when launched as ranks, and
+ * dispatch to the command named by the first argument.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The command-line fuzzer (tests/fuzz/fuzz_cli.c) calls this main as
+ * descent_main, many times in one process. */
+#ifdef DESCENT_FUZZ_CLI
+#include <setjmp.h>
+jmp_buf descent_fuzz_exit;
+#define main descent_main
+#endif
+
+const char *g_cmd = "descent";
+int g_rank = 0, g_size = 1;
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"train", cmd_train, "train a network, write the model (--out), report test accuracy"},
+    {"eval", cmd_eval, "loss, accuracy and confusion matrix of a model on a data set"},
+    {"predict", cmd_predict, "class or output vector for every input row"},
+    {"info", cmd_info, "what a model file holds"},
+    {"export", cmd_export, "write a model's weights and biases as NumPy .npy files"},
+    {"commbench", cmd_commbench, "time MPI_Allreduce on this machine (input of the cost model)"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void help_main(void) {
+    printf("descent %s - train fully connected neural networks by gradient descent,\n"
+           "on many cores (OpenMP) and many machines (MPI).\n\n"
+           "Usage: descent COMMAND [options]      (mpirun -n P descent train ... for P ranks)\n\n"
+           "Commands:\n",
+           DESCENT_VERSION_STRING);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+    printf("\n'descent COMMAND --help' describes each. 'descent --version' prints the version.\n"
+           "Exit status: 0 success, 2 bad usage or bad data, 1 other failure,\n"
+           "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint.\n");
+}
+
+/* Started by an MPI launcher (mpirun/mpiexec, srun --mpi=pmix, Hydra)? A
+ * plain `descent ...` is a job of one process: it skips MPI initialisation,
+ * which as an Open MPI singleton costs about 0.4 s of start-up, and behaves
+ * exactly as a singleton would. DESCENT_MPI=1 forces MPI, =0 skips it. */
+static int launched_by_mpi(void) {
+    const char *force = getenv("DESCENT_MPI");
+    if (force && *force) return strcmp(force, "0") != 0;
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK",
+                                       "PMI_SIZE", "MPI_LOCALNRANKS", NULL};
+    for (int i = 0; vars[i]; i++)
+        if (getenv(vars[i])) return 1;
+    return 0;
+}
+
+static int start_mpi(int *argc, char ***argv) {
+#ifdef DESCENT_FUZZ_CLI
+    (void)argc;
+    (void)argv;
+    return 0;
+#else
+    if (!launched_by_mpi()) return 0;
+    const int rc = descent_mpi_init(argc, argv);
+    if (rc == DESCENT_OK) return 0;
+    if (!descent_mpi_available())
+        fprintf(stderr, "descent: this descent was built without MPI (DESCENT_WITH_MPI=OFF) "
+                "and cannot run as several ranks; rebuild with MPI or run one process\n");
+    else
+        fprintf(stderr, "descent: MPI initialisation failed\n");
+    return 1;
+#endif
+}
+
+int main(int argc, char **argv);
+int main(int argc, char **argv) {
+    if (start_mpi(&argc, &argv)) return 1;
+    g_cmd = "descent";
+    g_rank = descent_mpi_rank();
+    g_size = descent_mpi_size();
+    if (argc < 2) { if (g_rank == 0) help_main(); leave(2); }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        if (g_rank == 0) help_main();
+        leave(0);
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        if (g_rank == 0) printf("descent %s\n", DESCENT_VERSION_STRING);
+        leave(0);
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(cmd, commands[i].name) == 0) leave(commands[i].run(argc, argv));
+    usage_error("unknown command '%s'", cmd);
+}

@@ -1,0 +1,107 @@
+/*
+ * options.c - the one option parser: every command describes its options
+ * in a table (name, kind, destination, range or lookup), and this file
+ * reads argv against it, checks each value and stores it. Messages name the
+ * option and the value.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+option_spec *opt_add(option_table *t, option_spec spec) {
+    if (t->n == OPTIONS_MAX) abort(); /* a programming error: raise OPTIONS_MAX */
+    t->spec[t->n] = spec;
+    return &t->spec[t->n++];
+}
+
+long long opt_whole(const char *opt, const char *s, long long lo, long long hi) {
+    char *end;
+    errno = 0;
+    const long long x = strtoll(s, &end, 10);
+    if (end == s || *end || errno) usage_error("option %s: '%s' is not a whole number", opt, s);
+    if (x < lo || x > hi) usage_error("option %s: %s is out of range %lld..%lld", opt, s, lo, hi);
+    return x;
+}
+
+static double opt_number(const char *opt, const char *s) {
+    char *end;
+    errno = 0;
+    const double x = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(x))
+        usage_error("option %s: '%s' is not a number", opt, s);
+    return x;
+}
+
+/* The spec whose name or alias is arg ("--name" or "--name=value"); *value
+ * points after the '=' when there is one. */
+static option_spec *find_option(option_table *t, const char *arg, const char **value) {
+    for (int i = 0; i < t->n; i++) {
+        const char *names[2] = {t->spec[i].name, t->spec[i].alias};
+        for (int k = 0; k < 2; k++) {
+            if (!names[k]) continue;
+            const size_t n = strlen(names[k]);
+            if (strncmp(arg, names[k], n) != 0) continue;
+            if (arg[n] == '\0') { *value = NULL; return &t->spec[i]; }
+            if (arg[n] == '=') { *value = arg + n + 1; return &t->spec[i]; }
+        }
+    }
+    return NULL;
+}
+
+static void store(option_spec *o, const char *v) {
+    switch (o->kind) {
+    case OPT_STRING: *(const char **)o->dst = v; break;
+    case OPT_INT: *(long long *)o->dst = opt_whole(o->name, v, o->lo, o->hi); break;
+    case OPT_NUMBER: *(double *)o->dst = opt_number(o->name, v); break;
+    case OPT_CHOICE: {
+        const int c = o->lookup(v);
+        if (c < 0) usage_error("option %s: unknown %s '%s' (%s)", o->name, o->what, v, o->choices);
+        *(int *)o->dst = c;
+        break;
+    }
+    case OPT_CUSTOM: o->custom(o->name, v, o->dst); break;
+    default: break;
+    }
+}
+
+void parse_options(option_table *t, int argc, char **argv) {
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i], *value;
+        if (strncmp(arg, "--", 2) != 0) usage_error("unexpected argument '%s'", arg);
+        option_spec *o = find_option(t, arg, &value);
+        if (!o) usage_error("unknown option '%s'", arg);
+        o->given = 1;
+        if (o->kind == OPT_HELP || o->kind == OPT_FLAG) {
+            if (value) usage_error("option %s takes no value", o->name);
+            if (o->kind == OPT_FLAG) { *(int *)o->dst = (int)o->lo; continue; }
+            if (g_rank == 0) t->help();
+            leave(0);
+        }
+        if (!value) {
+            if (i + 1 >= argc) usage_error("option %s needs a value", o->name);
+            value = argv[++i];
+        }
+        store(o, value);
+    }
+}
+
+const char *join_names(char *buf, size_t len, int count, const char *(*name)(int), int skip) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < count && used < len; i++) {
+        if (i == skip) continue;
+        const int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name(i));
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+int opt_given(const option_table *t, const char *name) {
+    for (int i = 0; i < t->n; i++)
+        if (strcmp(t->spec[i].name, name) == 0) return t->spec[i].given;
+    return 0;
+}

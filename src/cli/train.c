@@ -1,0 +1,366 @@
+/*
+ * train.c - `descent train`: options, the resume rules, the data sets, the
+ * network, then training with the report of train_report.c, the test-set
+ * evaluation and the model file.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "train_report.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The names of each choice, from the library's tables */
+static const char *act_name(int i) { return descent_act_name((descent_act)i); }
+static const char *cost_name(int i) { return descent_cost_name((descent_cost)i); }
+static const char *optimizer_name(int i) { return descent_optimizer_name((descent_optimizer)i); }
+static const char *schedule_name(int i) { return descent_lr_schedule_name((descent_lr_schedule)i); }
+static char g_acts[256], g_hidden_acts[256], g_costs[128], g_optimizers[128], g_schedules[128];
+
+static void list_choices(void) {
+    join_names(g_acts, sizeof g_acts, DESCENT_ACT_COUNT, act_name, -1);
+    join_names(g_hidden_acts, sizeof g_hidden_acts, DESCENT_ACT_COUNT, act_name,
+               DESCENT_ACT_SOFTMAX);
+    join_names(g_costs, sizeof g_costs, DESCENT_COST_COUNT, cost_name, -1);
+    join_names(g_optimizers, sizeof g_optimizers, DESCENT_OPT_COUNT, optimizer_name, -1);
+    join_names(g_schedules, sizeof g_schedules, DESCENT_LR_COUNT, schedule_name, -1);
+}
+
+
+static void help_train(void) {
+    printf("Usage: descent train [options]\n\n"
+           "Trains with classic backpropagation and mini-batch gradient descent. Under\n"
+           "mpirun every rank takes its slice of each global batch; gradients are summed\n"
+           "across ranks and divided by the global batch size.\n\n"
+           "Network:\n"
+           "  --layers N0,N1,...,NL  widths, input first (default: inputs,128,outputs)\n"
+           "  --activation A        hidden layers (default sigmoid), one of:\n"
+           "                        %s\n"
+           "  --output A            output layer (default sigmoid), one of:\n"
+           "                        %s\n"
+           "  --activations A1,...  one per layer (overrides the two above)\n"
+           "  --cost C              mse (default: C0 = sum (a-y)^2) or xent (softmax only)\n"
+           "Optimisation:\n"
+           "  --epochs N            passes over the training set (default 10)\n"
+           "  --batch M             global mini-batch; >= the training set size gives\n"
+           "                        full-batch gradient descent (default 64)\n"
+           "  --lr X                learning rate alpha (default 0.1)\n"
+           "  --lr-schedule S       constant (default) or cosine: alpha (1+cos(pi t/T))/2\n"
+           "  --optimizer O         gd (default), momentum, adam\n"
+           "  --momentum X          momentum coefficient (default 0.9)\n"
+           "  --beta1 X --beta2 X --adam-eps X   Adam (0.9, 0.999, 1e-8)\n"
+           "  --weight-decay X      L2 weight decay on the weights (default 0)\n"
+           "  --seed N              initialisation and data order (default 1)\n"
+           "  --val-fraction F      hold out the last fraction F of the training set\n"
+           "Output:\n"
+           "  --out FILE            write the trained model (atomically)\n"
+           "  --metrics FILE        one CSV row per epoch\n"
+           "  --sync-check N        compare parameter checksums across ranks every N steps\n"
+           "  --reproducible        bit-identical results for any number of ranks and\n"
+           "                        threads: exact fixed-point gradient sums over fixed\n"
+           "                        16-sample chunks (a rank's slice is whole chunks);\n"
+           "                        about 40%% slower\n"
+           "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
+           "  --quiet               no per-epoch lines\n"
+           "  --stats               at the end, one line per rank on stderr: peak RSS and\n"
+           "                        the Unix time the first step finished\n"
+           "Checkpoints (full state: model, optimizer, position, hyper-parameters):\n"
+           "  --checkpoint-dir DIR  write DIR/ckpt-<step>.dsc atomically\n"
+           "  --checkpoint-every N  every N steps, or Ne for every N epochs\n"
+           "  --keep-checkpoints K  keep the newest K (default 3)\n"
+           "  --resume PATH         continue from a checkpoint file, or the newest in a\n"
+           "                        directory; --epochs may extend the run\n"
+           "SIGTERM, SIGINT or SIGUSR1 finish the current step, write a checkpoint (with\n"
+           "--checkpoint-dir) and exit with status 3.\n\n%s",
+           g_hidden_acts, g_acts, DATA_HELP);
+}
+
+/* Everything `descent train` reads from its command line */
+typedef struct {
+    option_table table;
+    data_opts data;
+    descent_train_config cfg;
+    const char *layers, *acts, *out, *metrics, *resume;
+    int hidden, output, cost, schedule, optimizer, quiet, stats;
+    long long epochs, batch, seed, sync_check, keep;
+    double val_fraction;
+} train_opts;
+
+static int act_lookup(const char *s) { return descent_act_parse(s); }
+static int cost_lookup(const char *s) { return descent_cost_parse(s); }
+static int optimizer_lookup(const char *s) { return descent_optimizer_parse(s); }
+static int schedule_lookup(const char *s) { return descent_lr_schedule_parse(s); }
+
+/* --checkpoint-every N (steps) or Ne (epochs) */
+static void checkpoint_every(const char *opt, const char *v, void *dst) {
+    descent_train_config *cfg = dst;
+    const size_t len = strlen(v);
+    if (len > 1 && v[len - 1] == 'e') {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
+        cfg->checkpoint_epochs = (int)opt_whole(opt, buf, 1, 1000000);
+    } else {
+        cfg->checkpoint_steps = (long)opt_whole(opt, v, 1, INT64_MAX);
+    }
+}
+
+static void fraction(const char *opt, const char *v, void *dst) {
+    char *end;
+    errno = 0;
+    const double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x > 0 && x < 1))
+        usage_error("option %s: %s is not in (0,1)", opt, v);
+    *(double *)dst = x;
+}
+
+static void add_network_options(option_table *t, train_opts *o) {
+    opt_add(t, (option_spec){.name = "--layers", .kind = OPT_STRING, .dst = &o->layers});
+    opt_add(t, (option_spec){.name = "--activation", .kind = OPT_CHOICE, .dst = &o->hidden,
+                             .lookup = act_lookup, .what = "activation",
+                             .choices = g_acts});
+    opt_add(t, (option_spec){.name = "--output", .kind = OPT_CHOICE, .dst = &o->output,
+                             .lookup = act_lookup, .what = "activation",
+                             .choices = g_acts});
+    opt_add(t, (option_spec){.name = "--activations", .kind = OPT_STRING, .dst = &o->acts});
+    opt_add(t, (option_spec){.name = "--cost", .kind = OPT_CHOICE, .dst = &o->cost,
+                             .lookup = cost_lookup, .what = "cost", .choices = g_costs});
+}
+
+static void add_optimisation_options(option_table *t, train_opts *o) {
+    descent_train_config *c = &o->cfg;
+    opt_add(t, (option_spec){.name = "--epochs", .kind = OPT_INT, .dst = &o->epochs, .lo = 1,
+                             .hi = 1000000});
+    opt_add(t, (option_spec){.name = "--batch", .kind = OPT_INT, .dst = &o->batch, .lo = 1,
+                             .hi = 1 << 24});
+    opt_add(t, (option_spec){.name = "--lr", .kind = OPT_NUMBER, .dst = &c->lr});
+    opt_add(t, (option_spec){.name = "--lr-schedule", .kind = OPT_CHOICE, .dst = &o->schedule,
+                             .lookup = schedule_lookup, .what = "schedule",
+                             .choices = g_schedules});
+    opt_add(t, (option_spec){.name = "--optimizer", .kind = OPT_CHOICE, .dst = &o->optimizer,
+                             .lookup = optimizer_lookup, .what = "optimizer",
+                             .choices = g_optimizers});
+    opt_add(t, (option_spec){.name = "--momentum", .kind = OPT_NUMBER, .dst = &c->momentum});
+    opt_add(t, (option_spec){.name = "--beta1", .kind = OPT_NUMBER, .dst = &c->beta1});
+    opt_add(t, (option_spec){.name = "--beta2", .kind = OPT_NUMBER, .dst = &c->beta2});
+    opt_add(t, (option_spec){.name = "--adam-eps", .kind = OPT_NUMBER, .dst = &c->eps});
+    opt_add(t, (option_spec){.name = "--weight-decay", .kind = OPT_NUMBER, .dst = &c->weight_decay});
+    opt_add(t, (option_spec){.name = "--seed", .kind = OPT_INT, .dst = &o->seed, .lo = 0,
+                             .hi = INT64_MAX});
+    opt_add(t, (option_spec){.name = "--val-fraction", .kind = OPT_CUSTOM, .dst = &o->val_fraction,
+                             .custom = fraction});
+    opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,
+                             .lo = 1});
+    opt_add(t, (option_spec){.name = "--no-reproducible", .kind = OPT_FLAG,
+                             .dst = &c->reproducible, .lo = 0});
+}
+
+static void add_output_options(option_table *t, train_opts *o) {
+    descent_train_config *c = &o->cfg;
+    opt_add(t, (option_spec){.name = "--out", .kind = OPT_STRING, .dst = &o->out});
+    opt_add(t, (option_spec){.name = "--metrics", .kind = OPT_STRING, .dst = &o->metrics});
+    opt_add(t, (option_spec){.name = "--sync-check", .kind = OPT_INT, .dst = &o->sync_check,
+                             .lo = 0, .hi = 1 << 30});
+    opt_add(t, (option_spec){.name = "--quiet", .kind = OPT_FLAG, .dst = &o->quiet, .lo = 1});
+    opt_add(t, (option_spec){.name = "--stats", .kind = OPT_FLAG, .dst = &o->stats, .lo = 1});
+    opt_add(t, (option_spec){.name = "--checkpoint-dir", .kind = OPT_STRING,
+                             .dst = &c->checkpoint_dir});
+    opt_add(t, (option_spec){.name = "--checkpoint-every", .kind = OPT_CUSTOM, .dst = c,
+                             .custom = checkpoint_every});
+    opt_add(t, (option_spec){.name = "--keep-checkpoints", .kind = OPT_INT, .dst = &o->keep,
+                             .lo = 1, .hi = 1000000});
+    opt_add(t, (option_spec){.name = "--resume", .kind = OPT_STRING, .dst = &o->resume});
+}
+
+static void parse_train_options(train_opts *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    descent_train_config_default(&o->cfg);
+    o->table.help = help_train;
+    o->epochs = o->cfg.epochs;
+    o->batch = (long long)o->cfg.batch;
+    o->seed = (long long)o->cfg.seed;
+    o->keep = o->cfg.checkpoint_keep;
+    o->schedule = o->cfg.schedule;
+    o->optimizer = o->cfg.optimizer;
+    o->hidden = o->output = DESCENT_ACT_SIGMOID;
+    o->cost = DESCENT_COST_MSE;
+    opt_add(&o->table, (option_spec){.name = "--help", .kind = OPT_HELP});
+    data_options_add(&o->table, &o->data);
+    add_network_options(&o->table, o);
+    add_optimisation_options(&o->table, o);
+    add_output_options(&o->table, o);
+    parse_options(&o->table, argc, argv);
+    o->cfg.epochs = (int)o->epochs;
+    o->cfg.batch = (size_t)o->batch;
+    o->cfg.seed = (uint64_t)o->seed;
+    o->cfg.sync_check = (int)o->sync_check;
+    o->cfg.checkpoint_keep = (int)o->keep;
+    o->cfg.schedule = (descent_lr_schedule)o->schedule;
+    o->cfg.optimizer = (descent_optimizer)o->optimizer;
+}
+
+/* --resume continues the checkpoint's training exactly: it brings the
+ * network and the mathematics, so options that would change them are
+ * refused. */
+static void check_resume_options(const train_opts *o) {
+    static const char *const network[] = {"--layers", "--activation", "--output",
+                                          "--activations", "--cost", NULL};
+    static const char *const fixed[] = {"--batch", "--lr", "--lr-schedule", "--optimizer",
+                                        "--momentum", "--beta1", "--beta2", "--adam-eps",
+                                        "--weight-decay", "--seed", "--reproducible",
+                                        "--no-reproducible", NULL};
+    for (int i = 0; network[i]; i++)
+        if (opt_given(&o->table, network[i]))
+            usage_error("--resume takes the network from the checkpoint; drop --layers, "
+                        "--activation(s), --output and --cost");
+    for (int i = 0; fixed[i]; i++)
+        if (opt_given(&o->table, fixed[i]))
+            usage_error("--resume continues the checkpoint's training exactly; %s cannot change",
+                        fixed[i]);
+}
+
+/* The checkpoint's network, configuration and state; this run keeps its own
+ * epochs (when given), sync check and checkpoint settings. */
+static descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
+    descent_error err = {0};
+    descent_train_config saved;
+    descent_net *net = NULL;
+    char file[4096];
+    check(descent_checkpoint_load(o->resume, &net, &saved, ck, file, sizeof file, &err), &err);
+    saved.epochs = opt_given(&o->table, "--epochs") ? o->cfg.epochs : saved.epochs;
+    saved.sync_check = o->cfg.sync_check;
+    saved.checkpoint_dir = o->cfg.checkpoint_dir;
+    saved.checkpoint_steps = o->cfg.checkpoint_steps;
+    saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
+    saved.checkpoint_keep = o->cfg.checkpoint_keep;
+    o->cfg = saved;
+    if (g_rank == 0 && !o->quiet)
+        printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),
+               descent_checkpoint_step(*ck));
+    return net;
+}
+
+/* --layers "784,256,10" into widths; returns the number of weight layers */
+static int parse_widths(const char *s, int *sizes, int max) {
+    int n = 0;
+    const char *p = s;
+    for (;;) {
+        char *end;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > (1 << 24))
+            usage_error("option --layers: '%s' is not a list of positive widths", s);
+        if (n == max) usage_error("option --layers: more than %d entries", max);
+        sizes[n++] = (int)v;
+        if (*end == '\0') break;
+        if (*end != ',') usage_error("option --layers: '%s' is not a comma-separated list", s);
+        p = end + 1;
+    }
+    if (n < 2) usage_error("option --layers: need at least an input and an output width");
+    return n - 1;
+}
+
+/* --activations "relu,relu,softmax": exactly one per layer */
+static void parse_activation_list(const char *list, descent_act *acts, int L) {
+    char *copy = strdup(list), *save = NULL;
+    int n = 0;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (n == L)
+            usage_error("option --activations: %s names more than the %d layers", list, L);
+        const int a = descent_act_parse(t);
+        if (a < 0)
+            usage_error("option --activations: unknown activation '%s' (%s)", t, g_acts);
+        acts[n++] = (descent_act)a;
+    }
+    free(copy);
+    if (n != L) usage_error("option --activations: %d given for %d layers", n, L);
+}
+
+#define MAX_LAYERS 1024
+
+/* The network the options describe (default: inputs,128,outputs), with
+ * initial weights from the seed. */
+static descent_net *build_network(const train_opts *o, const descent_data *train) {
+    int sizes[MAX_LAYERS + 1], L = 2;
+    descent_act acts[MAX_LAYERS];
+    if (o->layers) L = parse_widths(o->layers, sizes, MAX_LAYERS + 1);
+    else {
+        sizes[0] = descent_data_features(train);
+        sizes[1] = 128;
+        sizes[2] = descent_data_outputs(train);
+    }
+    if (o->acts) parse_activation_list(o->acts, acts, L);
+    else
+        for (int l = 0; l < L; l++) acts[l] = l == L - 1 ? o->output : o->hidden;
+    descent_net *net = NULL;
+    descent_error err = {0};
+    check(descent_net_create(&net, L, sizes, acts, (descent_cost)o->cost, &err), &err);
+    descent_net_init(net, o->cfg.seed);
+    return net;
+}
+
+/* Train with the report; the metrics file becomes final only on success. */
+static void run_training(const train_opts *o, descent_net *net, const descent_data *train,
+                         const descent_data *val, descent_checkpoint *ck, train_ui *ui) {
+    descent_error err = {0};
+    check(metrics_open(ui, o->metrics, &err), &err);
+    const descent_callbacks cb = train_callbacks(ui);
+    install_stop_signals();
+    int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
+    metrics_close(ui, rc != DESCENT_OK);
+    check_agreed(rc, &err);
+    check(metrics_publish(ui, o->metrics, &err), &err);
+}
+
+static void report_test(descent_net *net, const descent_data *test) {
+    descent_eval_result res;
+    descent_error err = {0};
+    check_agreed(descent_evaluate(net, test, &res, NULL, &err), &err);
+    if (g_rank != 0) return;
+    if (descent_data_is_classification(test))
+        printf("test accuracy: %.4f  (loss %.5f, %zu samples)\n", res.accuracy, res.loss,
+               res.count);
+    else
+        printf("test loss: %.6f  (%zu samples)\n", res.loss, res.count);
+}
+
+int cmd_train(int argc, char **argv) {
+    g_cmd = "descent train";
+    list_choices();
+    train_opts o;
+    parse_train_options(&o, argc, argv);
+    if (o.resume) check_resume_options(&o);
+    descent_error err = {0};
+    check(descent_train_config_check(&o.cfg, &err), &err);
+    descent_checkpoint *ck = NULL;
+    descent_net *net = o.resume ? load_resume(&o, &ck) : NULL;
+
+    descent_data *train = load_set(&o.data, 0, 1);
+    descent_data *test = load_set(&o.data, 1, 0);
+    if (!test && !o.data.train_images && !o.data.train_csv) test = load_set(&o.data, 1, 1);
+    descent_data *val = NULL;
+    if (o.val_fraction > 0) check(descent_data_split(train, o.val_fraction, &val, &err), &err);
+    if (!net) net = build_network(&o, train);
+    int rc = descent_data_check(train, net, &err);
+    if (!rc && test) rc = descent_data_check(test, net, &err);
+    check(rc, &err);
+
+    print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
+                 test ? descent_data_count(test) : 0, o.quiet);
+    warn_if_threads_share_cpus();
+    train_ui ui = {.quiet = o.quiet, .tty = isatty(2), .total_epochs = o.cfg.epochs};
+    run_training(&o, net, train, val, ck, &ui);
+    descent_checkpoint_free(ck);
+    if (test) report_test(net, test);
+    if (o.out && g_rank == 0) rc = descent_model_save(net, o.out, &err);
+    check(rc, &err);
+    if (o.stats) print_stats(&ui);
+    descent_net_free(net);
+    descent_data_free(train);
+    descent_data_free(test);
+    descent_data_free(val);
+    return 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * train_report.c - what `descent train` shows and records while it runs:
+ * the start-up banner, the affinity warning, the progress bar, one line per
+ * epoch, the metrics file (FILE.partial until training succeeds), the
+ * per-rank --stats line, and the signals that ask training to stop.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "train_report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- signals: SIGTERM, SIGINT and SIGUSR1 ask training to stop after the
+ * current step, write a checkpoint and exit with status 3 ---- */
+static volatile sig_atomic_t g_stop_signal;
+static void on_signal(int sig) { g_stop_signal = sig; }
+static int should_stop(void *user) {
+    (void)user;
+    return g_stop_signal != 0;
+}
+
+void install_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* ---- start-up ---- */
+void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
+                  size_t n_val, size_t n_test, int quiet) {
+    const int threads = descent_threads(), L = descent_net_layers(net);
+    char hosts[1024];
+    descent_mpi_hosts(hosts, sizeof hosts); /* collective: every rank */
+    if (g_rank != 0 || quiet) return;
+    printf("descent %s: %d rank%s x %d thread%s on %s\n", DESCENT_VERSION_STRING, g_size,
+           g_size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", hosts);
+    printf("network ");
+    for (int l = 0; l <= L; l++) printf("%s%d", l ? "-" : "", descent_net_size(net, l));
+    printf(" (");
+    for (int l = 0; l < L; l++) printf("%s%s", l ? "," : "", descent_act_name(descent_net_act(net, l)));
+    printf("; cost %s), %zu parameters; %s lr %g%s, batch %zu, %d epochs, seed %llu, %s\n",
+           descent_cost_name(descent_net_cost(net)), descent_net_num_params(net),
+           descent_optimizer_name(cfg->optimizer), cfg->lr,
+           cfg->schedule == DESCENT_LR_COSINE ? " (cosine)" : "", cfg->batch, cfg->epochs,
+           (unsigned long long)cfg->seed, cfg->reproducible ? "reproducible" : "float sums");
+    printf("data: %zu training, %zu validation, %zu test samples\n", n_train, n_val, n_test);
+    fflush(stdout);
+}
+
+void warn_if_threads_share_cpus(void) {
+    const int threads = descent_threads(), min_cpus = descent_mpi_min_affinity();
+    if (g_rank == 0 && min_cpus > 0 && min_cpus < threads)
+        fprintf(stderr, "%s: warning: a rank may run on only %d CPU%s but uses %d OpenMP threads; "
+                "its threads share %s. With Open MPI use '--map-by slot:PE=%d --bind-to core' "
+                "(or '--bind-to none') and OMP_PLACES=cores OMP_PROC_BIND=close\n",
+                g_cmd, min_cpus, min_cpus == 1 ? "" : "s", threads,
+                min_cpus == 1 ? "one core" : "those CPUs", threads);
+}
+
+/* ---- while training: the callbacks ---- */
+static double unix_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void on_step(long step, double loss, void *user) {
+    train_ui *ui = user;
+    (void)step;
+    (void)loss;
+    if (ui->first_step == 0.0) ui->first_step = unix_now();
+}
+
+static void on_progress(int epoch, long step, long steps, void *user) {
+    train_ui *ui = user;
+    if (g_rank != 0 || !ui->tty || ui->quiet) return;
+    const int width = 30, done = (int)(width * step / steps);
+    fprintf(stderr, "\repoch %d/%d [", epoch, ui->total_epochs);
+    for (int i = 0; i < width; i++) fputc(i < done ? '#' : '.', stderr);
+    fprintf(stderr, "] %3d%%", (int)(100 * step / steps));
+    if (step == steps) fprintf(stderr, "\r%*s\r", width + 30, "");
+    fflush(stderr);
+}
+
+static void fmt_acc(char *buf, size_t n, double x) {
+    if (isnan(x)) snprintf(buf, n, "-");
+    else snprintf(buf, n, "%.4f", x);
+}
+
+static int on_epoch(const descent_epoch_stats *st, void *user) {
+    train_ui *ui = user;
+    if (g_rank != 0) return 0;
+    char ta[16], va[16];
+    fmt_acc(ta, sizeof ta, st->train_accuracy);
+    fmt_acc(va, sizeof va, st->has_val ? st->val.accuracy : NAN);
+    const double share = st->seconds > 0 ? 100.0 * st->comm_seconds / st->seconds : 0.0;
+    if (!ui->quiet) {
+        printf("epoch %3d/%d  loss %.5f  train-acc %s", st->epoch, ui->total_epochs,
+               st->train_loss, ta);
+        if (st->has_val) printf("  val-loss %.5f  val-acc %s", st->val.loss, va);
+        printf("  %8.0f samples/s  %6.2f s  (compute %.2f s, comm %.2f s = %.1f%%)\n",
+               st->samples_per_sec, st->seconds, st->compute_seconds, st->comm_seconds, share);
+        fflush(stdout);
+    }
+    if (ui->metrics) {
+        fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g\n", st->epoch,
+                st->train_loss, st->train_accuracy, st->has_val ? st->val.loss : NAN,
+                st->has_val ? st->val.accuracy : NAN, st->samples_per_sec, st->seconds,
+                st->compute_seconds, st->comm_seconds);
+        fflush(ui->metrics);
+    }
+    return 0;
+}
+
+descent_callbacks train_callbacks(train_ui *ui) {
+    return (descent_callbacks){on_epoch, on_step, on_progress, should_stop, ui};
+}
+
+/* ---- the metrics file ---- */
+int metrics_open(train_ui *ui, const char *path, descent_error *err) {
+    ui->metrics = NULL;
+    if (!path || g_rank != 0) return DESCENT_OK;
+    snprintf(ui->metrics_tmp, sizeof ui->metrics_tmp, "%s.partial", path);
+    ui->metrics = fopen(ui->metrics_tmp, "w");
+    if (!ui->metrics)
+        return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", ui->metrics_tmp,
+                         strerror(errno));
+    fprintf(ui->metrics, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
+            "samples_per_s,seconds,compute_seconds,comm_seconds\n");
+    return DESCENT_OK;
+}
+
+void metrics_close(train_ui *ui, int failed) {
+    if (!ui->metrics) return;
+    fclose(ui->metrics);
+    if (failed) remove(ui->metrics_tmp);
+}
+
+int metrics_publish(const train_ui *ui, const char *path, descent_error *err) {
+    if (!ui->metrics || rename(ui->metrics_tmp, path) == 0) return DESCENT_OK;
+    return cli_error(err, DESCENT_E_IO, "%s: cannot rename into place: %s", path, strerror(errno));
+}
+
+/* ---- the end ---- */
+void print_stats(const train_ui *ui) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    fprintf(stderr, "stats: rank %d peak_rss_mb %.1f first_step_unix %.6f\n", g_rank,
+            (double)ru.ru_maxrss / 1024.0, ui->first_step);
+}

@@ -1,0 +1,37 @@
+/*
+ * train_report.h - what `descent train` shows and records while it runs
+ * (train_report.c).
+ */
+#ifndef DESCENT_TRAIN_REPORT_H
+#define DESCENT_TRAIN_REPORT_H
+
+#include "cli.h"
+
+#include <stdio.h>
+
+typedef struct {
+    FILE *metrics;          /* rank 0 with --metrics: FILE.partial         */
+    char metrics_tmp[4096];
+    int quiet, tty, total_epochs;
+    double first_step;      /* wall-clock (Unix) time the first step ended */
+} train_ui;
+
+/* SIGTERM, SIGINT, SIGUSR1: stop after the current step (should_stop). */
+void install_stop_signals(void);
+/* Rank 0 prints what will run, where, on what (unless quiet). Collective. */
+void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
+                  size_t n_val, size_t n_test, int quiet);
+/* A warning when a rank's threads outnumber the CPUs it may run on.
+ * Collective. */
+void warn_if_threads_share_cpus(void);
+/* The library's callbacks: progress bar, epoch lines, metrics rows, stop. */
+descent_callbacks train_callbacks(train_ui *ui);
+/* The metrics file: created as FILE.partial (rank 0), closed (removed when
+ * training failed), renamed to FILE when it succeeded. */
+int metrics_open(train_ui *ui, const char *path, descent_error *err);
+void metrics_close(train_ui *ui, int failed);
+int metrics_publish(const train_ui *ui, const char *path, descent_error *err);
+/* --stats: one line per rank on stderr. */
+void print_stats(const train_ui *ui);
+
+#endif
