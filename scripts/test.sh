@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Install, build and run every test: the CTest suite (core, MPI, a real
-# SLURM), then the same suite under AddressSanitizer + UBSan with the
+# SLURM), the build without MPI (DESCENT_WITH_MPI=OFF, in build-serial/) and
+# its core tests, then the suite under AddressSanitizer + UBSan with the
 # single-process tests under valgrind (scripts/sanitize.sh), then each
 # libFuzzer harness for FUZZ_SECONDS (scripts/fuzz.sh). The exit code is the
-# verdict. QUICK=1 runs the CTest suite alone.
+# verdict. QUICK=1 stops after the two CTest suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh slurm check
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure --timeout 900
+echo "== the build without MPI"
+# MPI is never looked for (nor its headers on the include path): the build a
+# machine without Open MPI gets
+cmake -S . -B build-serial -DCMAKE_BUILD_TYPE=Release -DDESCENT_WITH_MPI=OFF >/dev/null
+cmake --build build-serial -j "$(nproc)"
+ctest --test-dir build-serial --output-on-failure --timeout 900
 [ -n "${QUICK:-}" ] && exit 0
 bash scripts/sanitize.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh
