@@ -8,18 +8,20 @@
 
 #define DIR "/usr/share/datasets/fashion-mnist/"
 
-int main(void) {
-    if (access(DIR "train-images-idx3-ubyte.gz", R_OK) != 0) {
-        printf("skipped: " DIR " is not installed (apt-get install dataset-fashion-mnist)\n");
-        return TEST_SKIP;
-    }
+static void subset_reaches_accuracy(void) {
+    if (access(DIR "train-images-idx3-ubyte.gz", R_OK) != 0)
+        SKIP_SCENARIO(DIR " is not installed (apt-get install dataset-fashion-mnist)");
     descent_data *train = NULL, *test = NULL;
     descent_error err;
     CHECK(descent_data_load_idx(&train, DIR "train-images-idx3-ubyte.gz",
                                 DIR "train-labels-idx1-ubyte.gz", &err) == 0, "%s", err.msg);
     CHECK(descent_data_load_idx(&test, DIR "t10k-images-idx3-ubyte.gz",
                                 DIR "t10k-labels-idx1-ubyte.gz", &err) == 0, "%s", err.msg);
-    if (!train || !test) TEST_EXIT();
+    if (!train || !test) {
+        descent_data_free(train);
+        descent_data_free(test);
+        return;
+    }
     CHECK(descent_data_count(train) == 60000 && descent_data_features(train) == 784 &&
               descent_data_outputs(train) == 10, "shape of the training set");
     CHECK(descent_data_count(test) == 10000, "test count");
@@ -43,5 +45,9 @@ int main(void) {
     descent_net_free(net);
     descent_data_free(train);
     descent_data_free(test);
-    TEST_EXIT();
+}
+
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {SCENARIO(subset_reaches_accuracy)};
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }

@@ -21,72 +21,86 @@ static double cost_of(const descent_net *net, const float *x, const float *y, in
     return c / m;
 }
 
-int main(void) {
-    const int sizes[4] = {5, 6, 4, 3};
-    const int m = 7, nin = 5, nout = 3;
-    float x[7 * 5], y[7 * 3];
+/* The batch: m samples of nin features, one-hot targets */
+enum { M = 7, NIN = 5, NOUT = 3 };
+static float g_x[M * NIN], g_y[M * NOUT];
+
+static void make_batch(void) {
     unsigned seed = 12345;
-    for (int i = 0; i < m * nin; i++) {
+    for (int i = 0; i < M * NIN; i++) {
         seed = seed * 1103515245u + 12345u;
-        x[i] = (float)((seed >> 8) % 2000) / 1000.0f - 1.0f;
+        g_x[i] = (float)((seed >> 8) % 2000) / 1000.0f - 1.0f;
     }
-    for (int s = 0; s < m; s++)
-        for (int j = 0; j < nout; j++) y[s * nout + j] = (j == s % nout) ? 1.0f : 0.0f;
-    const descent_act hid[4] = {DESCENT_ACT_SIGMOID, DESCENT_ACT_TANH, DESCENT_ACT_RELU,
-                                DESCENT_ACT_IDENTITY};
-    const descent_act outs[5] = {DESCENT_ACT_SIGMOID, DESCENT_ACT_TANH, DESCENT_ACT_RELU,
-                                 DESCENT_ACT_IDENTITY, DESCENT_ACT_SOFTMAX};
+    for (int s = 0; s < M; s++)
+        for (int j = 0; j < NOUT; j++) g_y[s * NOUT + j] = (j == s % NOUT) ? 1.0f : 0.0f;
+}
+
+/* One network 5-6-4-3 (hidden, hidden, out; cost): backpropagation's loss
+ * against the forward pass, and every parameter's gradient against a
+ * central difference. */
+static void check_combination(descent_act hidden, descent_act out, descent_cost cost,
+                              uint64_t seed) {
+    static const int sizes[4] = {NIN, 6, 4, NOUT};
+    const char *hn = descent_act_name(hidden), *on = descent_act_name(out),
+               *cn = descent_cost_name(cost);
+    descent_act acts[3] = {hidden, hidden, out};
+    descent_net *net = NULL;
+    descent_error err;
+    int rc = descent_net_create(&net, 3, sizes, acts, cost, &err);
+    CHECK(rc == 0, "create: %s", err.msg);
+    if (rc) return;
+    descent_net_init(net, seed);
+    /* relu at the output: keep outputs positive so the check sees a gradient */
+    if (out == DESCENT_ACT_RELU)
+        for (int j = 0; j < NOUT; j++) descent_net_biases(net, 2)[j] = 0.5f;
+    const size_t np = descent_net_num_params(net);
+    float *g = malloc(np * sizeof(float));
+    double loss = 0;
+    rc = descent_net_gradient(net, g_x, g_y, (size_t)M, g, &loss, &err);
+    CHECK(rc == 0, "gradient: %s", err.msg);
+    const double c0 = cost_of(net, g_x, g_y, M, NOUT);
+    CHECK(rel_diff(loss, c0, 1e-6) < 1e-5, "%s/%s/%s: loss %g vs forward %g", hn, on, cn, loss, c0);
+    float *p = descent_net_params(net);
+    double worst = 0, gmax = 0;
+    size_t worst_i = 0;
+    for (size_t i = 0; i < np; i++) {
+        const float keep = p[i];
+        const float hstep = 3e-3f * fmaxf(1.0f, fabsf(keep));
+        p[i] = keep + hstep;
+        const double up = cost_of(net, g_x, g_y, M, NOUT);
+        p[i] = keep - hstep;
+        const double down = cost_of(net, g_x, g_y, M, NOUT);
+        p[i] = keep;
+        const double num = (up - down) / (2.0 * ((double)(keep + hstep) - keep));
+        const double e = fabs(num - g[i]) / fmax(fabs(num) + fabs(g[i]), 1e-2);
+        if (e > worst) { worst = e; worst_i = i; }
+        gmax = fmax(gmax, fabs(g[i]));
+    }
+    CHECK(worst < 2e-2, "%s/%s/%s: worst relative error %.3g at parameter %zu", hn, on, cn, worst,
+          worst_i);
+    CHECK(gmax > 1e-3, "%s/%s/%s: gradient is trivially zero (max %g)", hn, on, cn, gmax);
+    free(g);
+    descent_net_free(net);
+}
+
+/* Every hidden activation with every output activation and cost that fit */
+static void every_activation_and_cost(void) {
+    make_batch();
     int combos = 0;
-    for (int h = 0; h < 4; h++)
-        for (int o = 0; o < 5; o++)
-            for (int c = 0; c < 2; c++) {
-                if (c == DESCENT_COST_XENT && outs[o] != DESCENT_ACT_SOFTMAX) continue;
-                descent_act acts[3] = {hid[h], hid[h], outs[o]};
-                descent_net *net = NULL;
-                descent_error err;
-                int rc = descent_net_create(&net, 3, sizes, acts, (descent_cost)c, &err);
-                CHECK(rc == 0, "create: %s", err.msg);
-                if (rc) continue;
-                descent_net_init(net, 7 + (uint64_t)combos);
-                /* relu at the output: keep outputs positive so the check sees a gradient */
-                if (outs[o] == DESCENT_ACT_RELU)
-                    for (int j = 0; j < nout; j++) descent_net_biases(net, 2)[j] = 0.5f;
-                const size_t np = descent_net_num_params(net);
-                float *g = malloc(np * sizeof(float));
-                double loss = 0;
-                rc = descent_net_gradient(net, x, y, (size_t)m, g, &loss, &err);
-                CHECK(rc == 0, "gradient: %s", err.msg);
-                const double c0 = cost_of(net, x, y, m, nout);
-                CHECK(rel_diff(loss, c0, 1e-6) < 1e-5, "%s/%s/%s: loss %g vs forward %g",
-                      descent_act_name(hid[h]), descent_act_name(outs[o]),
-                      descent_cost_name((descent_cost)c), loss, c0);
-                float *p = descent_net_params(net);
-                double worst = 0, gmax = 0;
-                size_t worst_i = 0;
-                for (size_t i = 0; i < np; i++) {
-                    const float keep = p[i];
-                    const float hstep = 3e-3f * fmaxf(1.0f, fabsf(keep));
-                    p[i] = keep + hstep;
-                    const double up = cost_of(net, x, y, m, nout);
-                    p[i] = keep - hstep;
-                    const double down = cost_of(net, x, y, m, nout);
-                    p[i] = keep;
-                    const double num = (up - down) / (2.0 * ((double)(keep + hstep) - keep));
-                    const double e = fabs(num - g[i]) / fmax(fabs(num) + fabs(g[i]), 1e-2);
-                    if (e > worst) { worst = e; worst_i = i; }
-                    gmax = fmax(gmax, fabs(g[i]));
-                }
-                CHECK(worst < 2e-2, "%s/%s/%s: worst relative error %.3g at parameter %zu",
-                      descent_act_name(hid[h]), descent_act_name(outs[o]),
-                      descent_cost_name((descent_cost)c), worst, worst_i);
-                CHECK(gmax > 1e-3, "%s/%s/%s: gradient is trivially zero (max %g)",
-                      descent_act_name(hid[h]), descent_act_name(outs[o]),
-                      descent_cost_name((descent_cost)c), gmax);
-                free(g);
-                descent_net_free(net);
+    for (int h = 0; h < DESCENT_ACT_COUNT; h++)
+        for (int o = 0; o < DESCENT_ACT_COUNT; o++)
+            for (int c = 0; c < DESCENT_COST_COUNT; c++) {
+                if (h == DESCENT_ACT_SOFTMAX) continue; /* output layer only */
+                if (c == DESCENT_COST_XENT && o != DESCENT_ACT_SOFTMAX) continue;
+                check_combination((descent_act)h, (descent_act)o, (descent_cost)c,
+                                  7 + (uint64_t)combos);
                 combos++;
             }
-    CHECK(combos == 24, "ran %d combinations, expected 24", combos);
+    CHECK(combos == 4 * 5 + 4, "ran %d combinations, expected 24", combos);
     printf("gradient check: %d activation x cost combinations\n", combos);
-    TEST_EXIT();
+}
+
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {SCENARIO(every_activation_and_cost)};
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }

@@ -1,9 +1,8 @@
 /* The blocked, vectorised kernels against naive double-precision loops, over
  * shapes that exercise every full tile and every edge path (weight gradients
  * both added to and overwriting what the buffer held, and a NaN/Inf in them
- * counted); and the
- * position-independence that reproducibility rests on: a sample's outputs do
- * not depend on where in the block it sits. */
+ * counted); and the position-independence that reproducibility rests on: a
+ * sample's outputs do not depend on where in the block it sits. */
 #include <math.h>
 #include <string.h>
 
@@ -17,102 +16,165 @@ static float frand(void) {
     return (float)((rs >> 9) & 0xffff) / 32768.0f - 1.0f;
 }
 
-int main(void) {
-    const int Bs[] = {1, 2, 3, 5, 6, 7, 13, 40};
-    const int INs[] = {1, 3, 8, 17, 33, 70};
-    const int OUTs[] = {1, 2, 3, 6, 7, 10, 19};
-    const descent_act acts[] = {DESCENT_ACT_IDENTITY, DESCENT_ACT_SIGMOID, DESCENT_ACT_RELU,
-                                DESCENT_ACT_TANH};
-    int cases = 0;
+static const int Bs[] = {1, 2, 3, 5, 6, 7, 13, 40};
+static const int INs[] = {1, 3, 8, 17, 33, 70};
+static const int OUTs[] = {1, 2, 3, 6, 7, 10, 19};
+static const descent_act acts[] = {DESCENT_ACT_IDENTITY, DESCENT_ACT_SIGMOID, DESCENT_ACT_RELU,
+                                   DESCENT_ACT_TANH};
+
+/* One shape with random inputs, and what the kernels made of them */
+typedef struct {
+    int B, IN, OUT, ldi, ldo, add;
+    descent_act act, dact; /* the layer's activation, and its input's (sigma') */
+    float *inp, *w, *b, *out, *dout, *dw, *db, *dinp;
+    float *dw0, *db0;      /* dw and db before the backward pass             */
+    long nonfinite;        /* counted by the backward pass                   */
+} kcase;
+
+static void kcase_make(kcase *c, int index, int B, int IN, int OUT) {
+    rs = 99u + (unsigned)index;
+    c->B = B, c->IN = IN, c->OUT = OUT;
+    c->act = acts[index % 4];
+    c->dact = acts[(index + 1) % 4];
+    c->add = index % 2;
+    c->ldi = round_up_int(IN, 16), c->ldo = round_up_int(OUT, 16);
+    c->inp = aligned_calloc((size_t)B * c->ldi, 4), c->w = aligned_calloc((size_t)OUT * IN, 4);
+    c->b = aligned_calloc(OUT, 4), c->out = aligned_calloc((size_t)B * c->ldo, 4);
+    c->dout = aligned_calloc((size_t)B * c->ldo, 4), c->dw = aligned_calloc((size_t)OUT * IN, 4);
+    c->db = aligned_calloc(OUT, 4), c->dinp = aligned_calloc((size_t)B * c->ldi, 4);
+    c->dw0 = malloc(sizeof(float) * OUT * IN), c->db0 = malloc(sizeof(float) * OUT);
+    for (int s = 0; s < B; s++)
+        for (int k = 0; k < IN; k++) c->inp[s * c->ldi + k] = frand();
+    for (int i = 0; i < OUT * IN; i++) { c->w[i] = frand(); c->dw[i] = frand(); }
+    for (int j = 0; j < OUT; j++) { c->b[j] = frand(); c->db[j] = frand(); }
+    for (int s = 0; s < B; s++)
+        for (int j = 0; j < OUT; j++) c->dout[s * c->ldo + j] = frand();
+    memcpy(c->dw0, c->dw, sizeof(float) * OUT * IN);
+    memcpy(c->db0, c->db, sizeof(float) * OUT);
+    k_dense_forward(c->out, c->ldo, c->inp, c->ldi, c->w, c->b, B, IN, OUT, c->act);
+    c->nonfinite = 0;
+    k_dense_backward_weights(c->dw, c->db, c->dout, c->ldo, c->inp, c->ldi, B, IN, OUT, c->add,
+                             &c->nonfinite);
+    k_dense_backward_input(c->dinp, c->ldi, c->dout, c->ldo, c->w, c->inp, c->ldi, B, IN, OUT,
+                           c->dact);
+}
+
+static void kcase_free(kcase *c) {
+    aligned_free(c->inp); aligned_free(c->w); aligned_free(c->b); aligned_free(c->out);
+    aligned_free(c->dout); aligned_free(c->dw); aligned_free(c->db); aligned_free(c->dinp);
+    free(c->dw0); free(c->db0);
+}
+
+/* Every shape of the grid through check; returns the number of shapes. */
+static int for_each_shape(void (*check)(kcase *c)) {
+    int index = 0;
     for (size_t bi = 0; bi < sizeof Bs / sizeof *Bs; bi++)
         for (size_t ii = 0; ii < sizeof INs / sizeof *INs; ii++)
             for (size_t oi = 0; oi < sizeof OUTs / sizeof *OUTs; oi++) {
-                const int B = Bs[bi], IN = INs[ii], OUT = OUTs[oi];
-                const descent_act act = acts[cases % 4];
-                const int ldi = round_up_int(IN, 16), ldo = round_up_int(OUT, 16);
-                float *inp = aligned_calloc((size_t)B * ldi, 4), *w = aligned_calloc((size_t)OUT * IN, 4);
-                float *b = aligned_calloc(OUT, 4), *out = aligned_calloc((size_t)B * ldo, 4);
-                float *dout = aligned_calloc((size_t)B * ldo, 4), *dw = aligned_calloc((size_t)OUT * IN, 4);
-                float *db = aligned_calloc(OUT, 4), *dinp = aligned_calloc((size_t)B * ldi, 4);
-                for (int s = 0; s < B; s++)
-                    for (int k = 0; k < IN; k++) inp[s * ldi + k] = frand();
-                for (int i = 0; i < OUT * IN; i++) { w[i] = frand(); dw[i] = frand(); }
-                for (int j = 0; j < OUT; j++) { b[j] = frand(); db[j] = frand(); }
-                for (int s = 0; s < B; s++)
-                    for (int j = 0; j < OUT; j++) dout[s * ldo + j] = frand();
-                float *dw0 = malloc(sizeof(float) * OUT * IN), *db0 = malloc(sizeof(float) * OUT);
-                memcpy(dw0, dw, sizeof(float) * OUT * IN);
-                memcpy(db0, db, sizeof(float) * OUT);
-
-                k_dense_forward(out, ldo, inp, ldi, w, b, B, IN, OUT, act);
-                const int add = cases % 2;
-                long nonfinite = 0;
-                k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT, add, &nonfinite);
-                CHECK(nonfinite == 0, "finite weight gradients counted as non-finite (%ld)", nonfinite);
-                const descent_act dact = acts[(cases + 1) % 4]; /* sigma' of the input layer */
-                k_dense_backward_input(dinp, ldi, dout, ldo, w, inp, ldi, B, IN, OUT, dact);
-                double worst = 0;
-                for (int s = 0; s < B; s++)
-                    for (int j = 0; j < OUT; j++) {
-                        double z = b[j];
-                        for (int k = 0; k < IN; k++) z += (double)inp[s * ldi + k] * w[j * IN + k];
-                        double a = act == DESCENT_ACT_SIGMOID ? 1 / (1 + exp(-z))
-                                   : act == DESCENT_ACT_RELU  ? (z > 0 ? z : 0)
-                                   : act == DESCENT_ACT_TANH  ? tanh(z)
-                                                              : z;
-                        worst = fmax(worst, rel_diff(out[s * ldo + j], a, 1.0));
-                    }
-                CHECK(worst < 1e-5, "forward B=%d IN=%d OUT=%d: error %g", B, IN, OUT, worst);
-                worst = 0;
-                for (int j = 0; j < OUT; j++) {
-                    double sb = add ? db0[j] : 0.0;
-                    for (int s = 0; s < B; s++) sb += dout[s * ldo + j];
-                    worst = fmax(worst, rel_diff(db[j], sb, 1.0));
-                    for (int k = 0; k < IN; k++) {
-                        double sw = add ? dw0[j * IN + k] : 0.0;
-                        for (int s = 0; s < B; s++) sw += (double)dout[s * ldo + j] * inp[s * ldi + k];
-                        worst = fmax(worst, rel_diff(dw[j * IN + k], sw, 1.0));
-                    }
-                }
-                CHECK(worst < 1e-5, "backward weights (add %d) B=%d IN=%d OUT=%d: error %g", add, B,
-                      IN, OUT, worst);
-                worst = 0;
-                for (int s = 0; s < B; s++)
-                    for (int k = 0; k < IN; k++) {
-                        double h = 0;
-                        for (int j = 0; j < OUT; j++) h += (double)dout[s * ldo + j] * w[j * IN + k];
-                        const double a = inp[s * ldi + k];
-                        const double dz = dact == DESCENT_ACT_SIGMOID ? a * (1 - a)
-                                          : dact == DESCENT_ACT_TANH  ? 1 - a * a
-                                          : dact == DESCENT_ACT_RELU  ? (a > 0 ? 1 : 0)
-                                                                      : 1;
-                        worst = fmax(worst, rel_diff(dinp[s * ldi + k], h * dz, 1.0));
-                    }
-                CHECK(worst < 1e-5, "backward input B=%d IN=%d OUT=%d: error %g", B, IN, OUT, worst);
-
-                /* position independence: sample s computed alone gives the same bits */
-                for (int s = 0; s < B; s++) {
-                    float one[128], done[128];
-                    memset(one, 0, sizeof one);
-                    k_dense_forward(one, ldo, inp + s * ldi, ldi, w, b, 1, IN, OUT, act);
-                    CHECK(memcmp(one, out + s * ldo, sizeof(float) * OUT) == 0,
-                          "forward of sample %d alone differs (B=%d IN=%d OUT=%d)", s, B, IN, OUT);
-                    k_dense_backward_input(done, ldi, dout + s * ldo, ldo, w, inp + s * ldi, ldi, 1,
-                                           IN, OUT, dact);
-                    CHECK(memcmp(done, dinp + s * ldi, sizeof(float) * IN) == 0,
-                          "backward input of sample %d alone differs (B=%d IN=%d OUT=%d)", s, B, IN,
-                          OUT);
-                }
-                /* an Inf among the inputs makes a gradient non-finite: counted */
-                inp[(B - 1) * ldi + IN - 1] = INFINITY;
-                nonfinite = 0;
-                k_dense_backward_weights(dw, db, dout, ldo, inp, ldi, B, IN, OUT, add, &nonfinite);
-                CHECK(nonfinite > 0, "an Inf gradient was not counted (B=%d IN=%d OUT=%d)", B, IN, OUT);
-                aligned_free(inp); aligned_free(w); aligned_free(b); aligned_free(out);
-                aligned_free(dout); aligned_free(dw); aligned_free(db); aligned_free(dinp);
-                free(dw0); free(db0);
-                cases++;
+                kcase c;
+                kcase_make(&c, index++, Bs[bi], INs[ii], OUTs[oi]);
+                check(&c);
+                kcase_free(&c);
             }
-    printf("kernels: %d shapes\n", cases);
-    TEST_EXIT();
+    return index;
+}
+
+static double act_ref(double z, descent_act act) {
+    return act == DESCENT_ACT_SIGMOID ? 1 / (1 + exp(-z))
+           : act == DESCENT_ACT_RELU  ? (z > 0 ? z : 0)
+           : act == DESCENT_ACT_TANH  ? tanh(z)
+                                      : z;
+}
+
+static double deriv_ref(double a, descent_act act) {
+    return act == DESCENT_ACT_SIGMOID ? a * (1 - a)
+           : act == DESCENT_ACT_TANH  ? 1 - a * a
+           : act == DESCENT_ACT_RELU  ? (a > 0 ? 1 : 0)
+                                      : 1;
+}
+
+static void check_forward(kcase *c) {
+    double worst = 0;
+    for (int s = 0; s < c->B; s++)
+        for (int j = 0; j < c->OUT; j++) {
+            double z = c->b[j];
+            for (int k = 0; k < c->IN; k++) z += (double)c->inp[s * c->ldi + k] * c->w[j * c->IN + k];
+            worst = fmax(worst, rel_diff(c->out[s * c->ldo + j], act_ref(z, c->act), 1.0));
+        }
+    CHECK(worst < 1e-5, "forward B=%d IN=%d OUT=%d: error %g", c->B, c->IN, c->OUT, worst);
+}
+
+static void check_weight_gradients(kcase *c) {
+    CHECK(c->nonfinite == 0, "finite weight gradients counted as non-finite (%ld)", c->nonfinite);
+    double worst = 0;
+    for (int j = 0; j < c->OUT; j++) {
+        double sb = c->add ? c->db0[j] : 0.0;
+        for (int s = 0; s < c->B; s++) sb += c->dout[s * c->ldo + j];
+        worst = fmax(worst, rel_diff(c->db[j], sb, 1.0));
+        for (int k = 0; k < c->IN; k++) {
+            double sw = c->add ? c->dw0[j * c->IN + k] : 0.0;
+            for (int s = 0; s < c->B; s++)
+                sw += (double)c->dout[s * c->ldo + j] * c->inp[s * c->ldi + k];
+            worst = fmax(worst, rel_diff(c->dw[j * c->IN + k], sw, 1.0));
+        }
+    }
+    CHECK(worst < 1e-5, "backward weights (add %d) B=%d IN=%d OUT=%d: error %g", c->add, c->B,
+          c->IN, c->OUT, worst);
+}
+
+static void check_input_deltas(kcase *c) {
+    double worst = 0;
+    for (int s = 0; s < c->B; s++)
+        for (int k = 0; k < c->IN; k++) {
+            double h = 0;
+            for (int j = 0; j < c->OUT; j++) h += (double)c->dout[s * c->ldo + j] * c->w[j * c->IN + k];
+            const double want = h * deriv_ref(c->inp[s * c->ldi + k], c->dact);
+            worst = fmax(worst, rel_diff(c->dinp[s * c->ldi + k], want, 1.0));
+        }
+    CHECK(worst < 1e-5, "backward input B=%d IN=%d OUT=%d: error %g", c->B, c->IN, c->OUT, worst);
+}
+
+/* sample s computed alone gives the same bits as inside its block */
+static void check_position_independence(kcase *c) {
+    for (int s = 0; s < c->B; s++) {
+        float one[128], done[128];
+        memset(one, 0, sizeof one);
+        k_dense_forward(one, c->ldo, c->inp + s * c->ldi, c->ldi, c->w, c->b, 1, c->IN, c->OUT,
+                        c->act);
+        CHECK(memcmp(one, c->out + s * c->ldo, sizeof(float) * c->OUT) == 0,
+              "forward of sample %d alone differs (B=%d IN=%d OUT=%d)", s, c->B, c->IN, c->OUT);
+        k_dense_backward_input(done, c->ldi, c->dout + s * c->ldo, c->ldo, c->w,
+                               c->inp + s * c->ldi, c->ldi, 1, c->IN, c->OUT, c->dact);
+        CHECK(memcmp(done, c->dinp + s * c->ldi, sizeof(float) * c->IN) == 0,
+              "backward input of sample %d alone differs (B=%d IN=%d OUT=%d)", s, c->B, c->IN,
+              c->OUT);
+    }
+}
+
+/* an Inf among the inputs makes a weight gradient non-finite: counted */
+static void check_nonfinite_counted(kcase *c) {
+    c->inp[(c->B - 1) * c->ldi + c->IN - 1] = INFINITY;
+    long nonfinite = 0;
+    k_dense_backward_weights(c->dw, c->db, c->dout, c->ldo, c->inp, c->ldi, c->B, c->IN, c->OUT,
+                             c->add, &nonfinite);
+    CHECK(nonfinite > 0, "an Inf gradient was not counted (B=%d IN=%d OUT=%d)", c->B, c->IN,
+          c->OUT);
+}
+
+static void forward_matches_reference(void) {
+    const int shapes = for_each_shape(check_forward);
+    CHECK(shapes == 336, "%d shapes, expected 336", shapes);
+}
+static void weight_gradients_match_reference(void) { for_each_shape(check_weight_gradients); }
+static void input_deltas_match_reference(void) { for_each_shape(check_input_deltas); }
+static void sample_alone_gives_same_bits(void) { for_each_shape(check_position_independence); }
+static void nonfinite_gradient_counted(void) { for_each_shape(check_nonfinite_counted); }
+
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {
+        SCENARIO(forward_matches_reference),     SCENARIO(weight_gradients_match_reference),
+        SCENARIO(input_deltas_match_reference),  SCENARIO(sample_alone_gives_same_bits),
+        SCENARIO(nonfinite_gradient_counted),
+    };
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }

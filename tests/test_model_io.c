@@ -30,83 +30,139 @@ static void expect_refused(const char *path, const char *what, const char *needl
     CHECK(strstr(err.msg, needle) != NULL, "%s: message lacks '%s': %s", what, needle, err.msg);
 }
 
-int main(void) {
-    const int sizes[4] = {7, 5, 4, 3};
-    const descent_act acts[3] = {DESCENT_ACT_RELU, DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
-    descent_net *net, *back;
-    descent_error err;
-    CHECK(descent_net_create(&net, 3, sizes, acts, DESCENT_COST_XENT, &err) == 0, "%s", err.msg);
-    descent_net_init(net, 42);
-    char dir[] = "/tmp/descent_model_XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
-    char a[256], b[256], bad[256];
-    snprintf(a, sizeof a, "%s/a.dsc", dir);
-    snprintf(b, sizeof b, "%s/b.dsc", dir);
-    snprintf(bad, sizeof bad, "%s/bad.dsc", dir);
-    CHECK(descent_model_save(net, a, &err) == 0, "save: %s", err.msg);
-    CHECK(descent_model_load(&back, a, &err) == 0, "load: %s", err.msg);
-    CHECK(descent_net_layers(back) == 3, "layers");
-    for (int i = 0; i <= 3; i++) CHECK(descent_net_size(back, i) == sizes[i], "size %d", i);
-    for (int i = 0; i < 3; i++) CHECK(descent_net_act(back, i) == acts[i], "act %d", i);
-    CHECK(descent_net_cost(back) == DESCENT_COST_XENT, "cost");
-    const size_t np = descent_net_num_params(net);
-    CHECK(np == descent_net_num_params(back) &&
-              memcmp(descent_net_params(net), descent_net_params(back), np * 4) == 0,
-          "parameters differ after the round trip");
-    CHECK(descent_model_save(back, b, &err) == 0, "save again: %s", err.msg);
-    unsigned char fa[4096], fb[4096], tmp[4096];
-    const long na = slurp(a, fa, sizeof fa), nb = slurp(b, fb, sizeof fb);
-    CHECK(na > 0 && na == nb && memcmp(fa, fb, (size_t)na) == 0, "files differ after a round trip");
-    CHECK(na == 16 + 4 * 4 + 4 * 3 + 4 + 8 + 4 * (long)np + 4, "file size %ld", na);
+/* A saved 7-5-4-3 model, its bytes, and a scratch directory */
+static const int SIZES[4] = {7, 5, 4, 3};
+static const descent_act ACTS[3] = {DESCENT_ACT_RELU, DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
+typedef struct {
+    descent_net *net;
+    char dir[32], path[256], bad[256];
+    unsigned char bytes[4096];
+    long size;
+} saved_model;
 
-    /* every single-bit flip anywhere in the file is refused */
+static int save_model(saved_model *m) {
+    descent_error err;
+    memset(m, 0, sizeof *m);
+    snprintf(m->dir, sizeof m->dir, "/tmp/descent_model_XXXXXX");
+    CHECK(mkdtemp(m->dir) != NULL, "mkdtemp");
+    snprintf(m->path, sizeof m->path, "%s/a.dsc", m->dir);
+    snprintf(m->bad, sizeof m->bad, "%s/bad.dsc", m->dir);
+    CHECK(descent_net_create(&m->net, 3, SIZES, ACTS, DESCENT_COST_XENT, &err) == 0, "%s", err.msg);
+    if (!m->net) return -1;
+    descent_net_init(m->net, 42);
+    CHECK(descent_model_save(m->net, m->path, &err) == 0, "save: %s", err.msg);
+    m->size = slurp(m->path, m->bytes, sizeof m->bytes);
+    CHECK(m->size > 0, "the saved file cannot be read");
+    return m->size > 0 ? 0 : -1;
+}
+
+static void remove_model(saved_model *m) {
+    descent_net_free(m->net);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", m->dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
+/* shapes, parameters and the file itself survive a save and load */
+static void round_trip_is_bit_exact(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    descent_net *back = NULL;
+    descent_error err;
+    char b[300];
+    snprintf(b, sizeof b, "%s/b.dsc", m.dir);
+    CHECK(descent_model_load(&back, m.path, &err) == 0, "load: %s", err.msg);
+    if (back) {
+        CHECK(descent_net_layers(back) == 3, "layers");
+        for (int i = 0; i <= 3; i++) CHECK(descent_net_size(back, i) == SIZES[i], "size %d", i);
+        for (int i = 0; i < 3; i++) CHECK(descent_net_act(back, i) == ACTS[i], "act %d", i);
+        CHECK(descent_net_cost(back) == DESCENT_COST_XENT, "cost");
+        const size_t np = descent_net_num_params(m.net);
+        CHECK(np == descent_net_num_params(back) &&
+                  memcmp(descent_net_params(m.net), descent_net_params(back), np * 4) == 0,
+              "parameters differ after the round trip");
+        CHECK(descent_model_save(back, b, &err) == 0, "save again: %s", err.msg);
+        unsigned char fb[4096];
+        const long nb = slurp(b, fb, sizeof fb);
+        CHECK(m.size == nb && memcmp(m.bytes, fb, (size_t)nb) == 0, "files differ after a round trip");
+        CHECK(m.size == 16 + 4 * 4 + 4 * 3 + 4 + 8 + 4 * (long)np + 4, "file size %ld", m.size);
+    }
+    descent_net_free(back);
+    remove_model(&m);
+}
+
+/* every single-bit flip anywhere in the file is refused */
+static void every_bit_flip_refused(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    unsigned char tmp[4096];
+    descent_error err;
     int accepted = 0;
-    for (long i = 0; i < na; i++) {
-        memcpy(tmp, fa, (size_t)na);
+    for (long i = 0; i < m.size; i++) {
+        memcpy(tmp, m.bytes, (size_t)m.size);
         tmp[i] ^= (unsigned char)(1u << (i % 8));
-        spit(bad, tmp, na);
+        spit(m.bad, tmp, m.size);
         descent_net *x = NULL;
-        if (descent_model_load(&x, bad, &err) == 0) { accepted++; descent_net_free(x); }
+        if (descent_model_load(&x, m.bad, &err) == 0) { accepted++; descent_net_free(x); }
     }
     CHECK(accepted == 0, "%d bit flips were accepted", accepted);
-    memcpy(tmp, fa, (size_t)na);
-    tmp[na / 2] ^= 0x10;
-    spit(bad, tmp, na);
-    expect_refused(bad, "bit flip in the parameters", "checksum");
-    for (long cut = 0; cut < na; cut += 7) {
-        spit(bad, fa, cut);
-        descent_net *x = NULL;
-        CHECK(descent_model_load(&x, bad, &err) != 0, "truncated to %ld bytes was accepted", cut);
-    }
-    spit(bad, fa, na - 3);
-    expect_refused(bad, "truncated", "truncated");
-    memcpy(tmp, fa, (size_t)na);
-    tmp[na] = 0;
-    spit(bad, tmp, na + 1);
-    expect_refused(bad, "trailing byte", "trailing");
-    spit(bad, (const unsigned char *)"GIF89a not a model at all, sorry", 32);
-    expect_refused(bad, "foreign file", "magic");
-    /* an absurd layer count is refused before any allocation */
-    memcpy(tmp, fa, (size_t)na);
-    tmp[12] = 0xff; tmp[13] = 0xff; tmp[14] = 0xff; tmp[15] = 0x7f;
-    spit(bad, tmp, na);
-    expect_refused(bad, "absurd layer count", "layer count");
-    expect_refused("/nonexistent/model.dsc", "missing file", "cannot open");
+    memcpy(tmp, m.bytes, (size_t)m.size);
+    tmp[m.size / 2] ^= 0x10;
+    spit(m.bad, tmp, m.size);
+    expect_refused(m.bad, "bit flip in the parameters", "checksum");
+    remove_model(&m);
+}
 
-    /* export: the npy files exist with the right sizes */
-    CHECK(descent_model_export_npy(net, dir, &err) == 0, "export: %s", err.msg);
+/* truncated, padded, foreign, absurd and missing files: refused, named */
+static void malformed_files_refused(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    unsigned char tmp[4096];
+    descent_error err;
+    for (long cut = 0; cut < m.size; cut += 7) {
+        spit(m.bad, m.bytes, cut);
+        descent_net *x = NULL;
+        CHECK(descent_model_load(&x, m.bad, &err) != 0, "truncated to %ld bytes was accepted", cut);
+    }
+    spit(m.bad, m.bytes, m.size - 3);
+    expect_refused(m.bad, "truncated", "truncated");
+    memcpy(tmp, m.bytes, (size_t)m.size);
+    tmp[m.size] = 0;
+    spit(m.bad, tmp, m.size + 1);
+    expect_refused(m.bad, "trailing byte", "trailing");
+    spit(m.bad, (const unsigned char *)"GIF89a not a model at all, sorry", 32);
+    expect_refused(m.bad, "foreign file", "magic");
+    /* an absurd layer count is refused before any allocation */
+    memcpy(tmp, m.bytes, (size_t)m.size);
+    tmp[12] = 0xff; tmp[13] = 0xff; tmp[14] = 0xff; tmp[15] = 0x7f;
+    spit(m.bad, tmp, m.size);
+    expect_refused(m.bad, "absurd layer count", "layer count");
+    expect_refused("/nonexistent/model.dsc", "missing file", "cannot open");
+    remove_model(&m);
+}
+
+/* export: the npy files exist with the right sizes and bytes */
+static void export_writes_npy(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    descent_error err;
+    CHECK(descent_model_export_npy(m.net, m.dir, &err) == 0, "export: %s", err.msg);
     char p[300];
-    snprintf(p, sizeof p, "%s/W1.npy", dir);
+    snprintf(p, sizeof p, "%s/W1.npy", m.dir);
     unsigned char npy[4096];
     const long nn = slurp(p, npy, sizeof npy);
     CHECK(nn == 128 + 5 * 7 * 4, "W1.npy has %ld bytes", nn);
     CHECK(nn > 10 && memcmp(npy, "\x93NUMPY", 6) == 0, "npy magic");
-    CHECK(nn > 128 && memcmp(npy + 128, descent_net_weights(net, 0), 35 * 4) == 0, "W1 data");
+    CHECK(nn > 128 && memcmp(npy + 128, descent_net_weights(m.net, 0), 35 * 4) == 0, "W1 data");
+    remove_model(&m);
+}
 
-    descent_net_free(net);
-    descent_net_free(back);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "cleanup");
-    TEST_EXIT();
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {
+        SCENARIO(round_trip_is_bit_exact),
+        SCENARIO(every_bit_flip_refused),
+        SCENARIO(malformed_files_refused),
+        SCENARIO(export_writes_npy),
+    };
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }

@@ -2,7 +2,7 @@
  * with P ranks and OMP_NUM_THREADS=T:
  *   test_mpi_equiv OUT            write per-step losses and final parameters
  *   test_mpi_equiv OUT REF        ... and compare them with REF (one process)
- * Two problems: 10 samples with global batch 7 (neither divides by 3 or 4,
+ * Named problems: 10 samples with global batch 7 (neither divides by 3 or 4,
  * so some ranks get empty slices), and a 3-layer network on 200 samples.
  * Every rank also writes its parameters; rank 0 checks they are identical
  * byte for byte on all ranks. Tolerance against one process: per-step loss
@@ -57,6 +57,7 @@ static descent_data *make_data(const char *dir, int n, int rank) {
 }
 
 typedef struct {
+    const char *name;
     int n, batch, epochs, L;
     int sizes[4];
     descent_act acts[3];
@@ -66,100 +67,125 @@ typedef struct {
     int reproducible; /* 1: must match one process bit for bit */
 } problem;
 
+static const problem problems[] = {
+    {"sigmoid_gd_uneven_slices", 10, 7, 20, 2, {5, 4, 3, 0},
+     {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID}, DESCENT_COST_MSE, DESCENT_OPT_GD, 2.0, 0},
+    {"adam_three_layers", 200, 32, 3, 3, {5, 33, 17, 3},
+     {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
+     DESCENT_OPT_ADAM, 0.01, 0},
+    {"reproducible_adam", 200, 50, 3, 3, {5, 33, 17, 3},
+     {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
+     DESCENT_OPT_ADAM, 0.01, 1},
+};
+#define N_PROBLEMS (int)(sizeof problems / sizeof problems[0])
+
+static int g_rank, g_size;
+static char g_dir[512];
+
+/* Train pb on every rank; the per-step losses in tr. */
+static descent_net *train_problem(const problem *pb, trace *tr) {
+    descent_data *d = make_data(g_dir, pb->n, g_rank);
+    descent_net *net = NULL;
+    descent_error err;
+    CHECK(descent_net_create(&net, pb->L, pb->sizes, pb->acts, pb->cost, &err) == 0, "%s",
+          err.msg);
+    descent_net_init(net, 5);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = pb->epochs;
+    cfg.batch = (size_t)pb->batch;
+    cfg.lr = pb->lr;
+    cfg.optimizer = pb->opt;
+    cfg.sync_check = 1; /* the library compares checksums every step */
+    cfg.reproducible = pb->reproducible;
+    descent_callbacks cb = {NULL, on_step, NULL, NULL, tr};
+    const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
+    CHECK(rc == 0, "train on %d ranks: %s", g_size, err.msg);
+    descent_data_free(d);
+    return net;
+}
+
+/* Every rank writes its parameters; rank 0 compares them byte for byte. */
+static void check_ranks_agree(int pi, const float *p, size_t np) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/params_%d_rank%d.bin", g_dir, pi, g_rank);
+    FILE *fm = fopen(path, "wb");
+    fwrite(p, sizeof(float), np, fm);
+    fclose(fm);
+    descent_mpi_agree(DESCENT_OK, NULL);
+    if (g_rank != 0) return;
+    float *other = malloc(np * sizeof(float));
+    for (int r = 1; r < g_size; r++) {
+        snprintf(path, sizeof path, "%s/params_%d_rank%d.bin", g_dir, pi, r);
+        FILE *f = fopen(path, "rb");
+        const size_t got = f ? fread(other, sizeof(float), np, f) : 0;
+        if (f) fclose(f);
+        CHECK(got == np && memcmp(other, p, np * sizeof(float)) == 0,
+              "rank %d holds different parameters than rank 0", r);
+    }
+    free(other);
+}
+
+/* Rank 0: the losses and parameters against one process's (the next record
+ * of the reference file): within 2e-5, or exactly in reproducible mode. */
+static void compare_with_reference(FILE *fr, const problem *pb, const trace *tr, const float *p,
+                                   size_t np) {
+    long rn = -1;
+    double rl[MAX_STEPS];
+    float *rp = malloc(np * sizeof(float));
+    CHECK(fread(&rn, sizeof rn, 1, fr) == 1 && rn == tr->n, "%ld steps, reference %ld", tr->n, rn);
+    if (rn == tr->n && fread(rl, sizeof(double), (size_t)rn, fr) == (size_t)rn &&
+        fread(rp, sizeof(float), np, fr) == np) {
+        double wl = 0, wp = 0;
+        for (long i = 0; i < rn; i++) wl = fmax(wl, rel_diff(tr->loss[i], rl[i], 1e-3));
+        for (size_t i = 0; i < np; i++) wp = fmax(wp, rel_diff(p[i], rp[i], 1e-3));
+        printf("%s, %d ranks: %ld steps, max relative difference from one process: losses %.3g, "
+               "parameters %.3g\n", pb->name, g_size, rn, wl, wp);
+        const double tol = pb->reproducible ? 0.0 : 2e-5;
+        CHECK(wl <= tol, "losses differ from one process by %.3g", wl);
+        CHECK(wp <= tol, "parameters differ from one process by %.3g", wp);
+        CHECK(tr->loss[rn - 1] < tr->loss[0], "loss did not fall");
+    } else {
+        CHECK(0, "reference file is short");
+    }
+    free(rp);
+}
+
+/* One problem: train, ranks agree, record (and compare) on rank 0. */
+static void run_problem(int pi, FILE *fo, FILE *fr) {
+    const problem *pb = &problems[pi];
+    t_scenario = pb->name;
+    trace tr = {0, {0}};
+    descent_net *net = train_problem(pb, &tr);
+    if (!net) return;
+    const size_t np = descent_net_num_params(net);
+    const float *p = descent_net_params(net);
+    check_ranks_agree(pi, p, np);
+    if (fo) {
+        fwrite(&tr.n, sizeof tr.n, 1, fo);
+        fwrite(tr.loss, sizeof(double), (size_t)tr.n, fo);
+        fwrite(p, sizeof(float), np, fo);
+        if (fr) compare_with_reference(fr, pb, &tr, p, np);
+    }
+    descent_net_free(net);
+}
+
 int main(int argc, char **argv) {
     if (descent_mpi_init(&argc, &argv)) return 1;
     if (argc < 2) { fprintf(stderr, "usage: test_mpi_equiv OUT [REF]\n"); return 2; }
-    const int rank = descent_mpi_rank(), P = descent_mpi_size();
+    g_rank = descent_mpi_rank(), g_size = descent_mpi_size();
     const char *out = argv[1], *ref = argc > 2 ? argv[2] : NULL;
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s.d", out);
-    if (rank == 0) {
+    snprintf(g_dir, sizeof g_dir, "%s.d", out);
+    if (g_rank == 0) {
         char cmd[600];
-        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s'", g_dir);
         if (system(cmd) != 0) return 1;
     }
-    const problem probs[3] = {
-        {10, 7, 20, 2, {5, 4, 3, 0}, {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID}, DESCENT_COST_MSE,
-         DESCENT_OPT_GD, 2.0, 0},
-        {200, 32, 3, 3, {5, 33, 17, 3}, {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX},
-         DESCENT_COST_XENT, DESCENT_OPT_ADAM, 0.01, 0},
-        {200, 50, 3, 3, {5, 33, 17, 3}, {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX},
-         DESCENT_COST_XENT, DESCENT_OPT_ADAM, 0.01, 1},
-    };
-    FILE *fo = rank == 0 ? fopen(out, "wb") : NULL;
-    FILE *fr = rank == 0 && ref ? fopen(ref, "rb") : NULL;
-    CHECK(rank != 0 || fo, "cannot write %s", out);
-    CHECK(rank != 0 || !ref || fr, "cannot read reference %s", ref);
-    for (int pi = 0; pi < 3; pi++) {
-        const problem *pb = &probs[pi];
-        descent_data *d = make_data(dir, pb->n, rank);
-        descent_net *net;
-        descent_error err;
-        CHECK(descent_net_create(&net, pb->L, pb->sizes, pb->acts, pb->cost, &err) == 0, "%s",
-              err.msg);
-        descent_net_init(net, 5);
-        descent_train_config cfg;
-        descent_train_config_default(&cfg);
-        cfg.epochs = pb->epochs;
-        cfg.batch = (size_t)pb->batch;
-        cfg.lr = pb->lr;
-        cfg.optimizer = pb->opt;
-        cfg.sync_check = 1; /* the library compares checksums every step */
-        cfg.reproducible = pb->reproducible;
-        trace tr = {0, {0}};
-        descent_callbacks cb = {NULL, on_step, NULL, NULL, &tr};
-        const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
-        CHECK(rc == 0, "problem %d: train on %d ranks: %s", pi, P, err.msg);
-        const size_t np = descent_net_num_params(net);
-        const float *p = descent_net_params(net);
-        /* every rank's parameters, compared byte for byte by rank 0 */
-        char mine[600];
-        snprintf(mine, sizeof mine, "%s/params_%d_rank%d.bin", dir, pi, rank);
-        FILE *fm = fopen(mine, "wb");
-        fwrite(p, sizeof(float), np, fm);
-        fclose(fm);
-        descent_mpi_agree(DESCENT_OK, NULL);
-        if (rank == 0) {
-            float *other = malloc(np * sizeof(float));
-            for (int r = 1; r < P; r++) {
-                snprintf(mine, sizeof mine, "%s/params_%d_rank%d.bin", dir, pi, r);
-                FILE *f = fopen(mine, "rb");
-                const size_t got = f ? fread(other, sizeof(float), np, f) : 0;
-                if (f) fclose(f);
-                CHECK(got == np && memcmp(other, p, np * sizeof(float)) == 0,
-                      "problem %d: rank %d holds different parameters than rank 0", pi, r);
-            }
-            free(other);
-            fwrite(&tr.n, sizeof tr.n, 1, fo);
-            fwrite(tr.loss, sizeof(double), (size_t)tr.n, fo);
-            fwrite(p, sizeof(float), np, fo);
-            if (fr) {
-                long rn = -1;
-                double rl[MAX_STEPS];
-                float *rp = malloc(np * sizeof(float));
-                CHECK(fread(&rn, sizeof rn, 1, fr) == 1 && rn == tr.n, "problem %d: %ld steps, "
-                      "reference %ld", pi, tr.n, rn);
-                if (rn == tr.n && fread(rl, sizeof(double), (size_t)rn, fr) == (size_t)rn &&
-                    fread(rp, sizeof(float), np, fr) == np) {
-                    double wl = 0, wp = 0;
-                    for (long i = 0; i < rn; i++) wl = fmax(wl, rel_diff(tr.loss[i], rl[i], 1e-3));
-                    for (size_t i = 0; i < np; i++) wp = fmax(wp, rel_diff(p[i], rp[i], 1e-3));
-                    printf("problem %d, %d ranks: %ld steps, max relative difference from one "
-                           "process: losses %.3g, parameters %.3g\n", pi, P, rn, wl, wp);
-                    const double tol = pb->reproducible ? 0.0 : 2e-5;
-                    CHECK(wl <= tol, "problem %d: losses differ from one process by %.3g", pi, wl);
-                    CHECK(wp <= tol, "problem %d: parameters differ from one process by %.3g", pi,
-                          wp);
-                    CHECK(tr.loss[rn - 1] < tr.loss[0], "problem %d: loss did not fall", pi);
-                } else {
-                    CHECK(0, "problem %d: reference file is short", pi);
-                }
-                free(rp);
-            }
-        }
-        descent_net_free(net);
-        descent_data_free(d);
-    }
+    FILE *fo = g_rank == 0 ? fopen(out, "wb") : NULL;
+    FILE *fr = g_rank == 0 && ref ? fopen(ref, "rb") : NULL;
+    CHECK(g_rank != 0 || fo, "cannot write %s", out);
+    CHECK(g_rank != 0 || !ref || fr, "cannot read reference %s", ref);
+    for (int pi = 0; pi < N_PROBLEMS; pi++) run_problem(pi, fo, fr);
     if (fo) fclose(fo);
     if (fr) fclose(fr);
     /* the verdict must reach every rank's exit code */

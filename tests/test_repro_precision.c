@@ -56,7 +56,7 @@ static void reference(const descent_net *net, const float *x, const int *lab, do
     for (size_t i = 0; i < net->n_params; i++) g[i] /= B;
 }
 
-int main(void) {
+static void fixed_point_as_accurate_as_float(void) {
     const descent_act acts[3] = {DESCENT_ACT_RELU, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX};
     descent_net *net;
     descent_error err;
@@ -113,5 +113,9 @@ int main(void) {
     workspace_free(&ws);
     aligned_free(gf); aligned_free(gx); aligned_free(g64); free(ref);
     descent_net_free(net);
-    TEST_EXIT();
+}
+
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {SCENARIO(fixed_point_as_accurate_as_float)};
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }

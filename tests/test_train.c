@@ -105,17 +105,26 @@ static float *train_blobs(int threads, descent_optimizer opt, size_t *np_out) {
     return p;
 }
 
-int main(void) {
-    double acc = train_xor(DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID, DESCENT_COST_MSE,
-                           DESCENT_OPT_GD, 4.0, 4000);
+static void xor_sigmoid_mse_gd(void) {
+    const double acc = train_xor(DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID, DESCENT_COST_MSE,
+                                 DESCENT_OPT_GD, 4.0, 4000);
     CHECK(acc == 1.0, "XOR with the derivation's sigmoid/squared-error network: accuracy %g", acc);
-    acc = train_xor(DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT, DESCENT_OPT_MOMENTUM,
-                    0.1, 500);
-    CHECK(acc == 1.0, "XOR tanh/softmax/xent momentum: accuracy %g", acc);
-    acc = train_xor(DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT, DESCENT_OPT_ADAM,
-                    0.05, 500);
-    CHECK(acc == 1.0, "XOR relu/softmax/xent adam: accuracy %g", acc);
+}
 
+static void xor_tanh_softmax_momentum(void) {
+    const double acc = train_xor(DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT,
+                                 DESCENT_OPT_MOMENTUM, 0.1, 500);
+    CHECK(acc == 1.0, "XOR tanh/softmax/xent momentum: accuracy %g", acc);
+}
+
+static void xor_relu_softmax_adam(void) {
+    const double acc = train_xor(DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT,
+                                 DESCENT_OPT_ADAM, 0.05, 500);
+    CHECK(acc == 1.0, "XOR relu/softmax/xent adam: accuracy %g", acc);
+}
+
+/* every optimizer, with weight decay: 1 and 2 threads give the same bits */
+static void threads_do_not_change_parameters(void) {
     for (int o = 0; o < DESCENT_OPT_COUNT; o++) {
         size_t n1, n2;
         float *p1 = train_blobs(1, (descent_optimizer)o, &n1);
@@ -127,8 +136,9 @@ int main(void) {
         free(p1);
         free(p2);
     }
+}
 
-    /* configuration checks */
+static void bad_configuration_refused(void) {
     descent_train_config cfg;
     descent_error err;
     descent_train_config_default(&cfg);
@@ -140,8 +150,11 @@ int main(void) {
     descent_train_config_default(&cfg);
     cfg.epochs = 0;
     CHECK(descent_train_config_check(&cfg, &err) == DESCENT_E_USAGE, "zero epochs");
-    /* nonsense networks */
+}
+
+static void nonsense_network_refused(void) {
     descent_net *net = NULL;
+    descent_error err;
     const int sizes[3] = {2, 3, 2};
     descent_act bad1[2] = {DESCENT_ACT_SOFTMAX, DESCENT_ACT_SOFTMAX};
     CHECK(descent_net_create(&net, 2, sizes, bad1, DESCENT_COST_XENT, &err) == DESCENT_E_USAGE &&
@@ -153,5 +166,34 @@ int main(void) {
     CHECK(descent_net_create(&net, 2, zero, bad2, DESCENT_COST_MSE, &err) == DESCENT_E_USAGE,
           "zero width");
     CHECK(net == NULL, "failed create leaves no network");
-    TEST_EXIT();
+}
+
+/* every name in the tables parses back to its value */
+static void names_round_trip(void) {
+    for (int i = 0; i < DESCENT_ACT_COUNT; i++)
+        CHECK(descent_act_parse(descent_act_name((descent_act)i)) == i, "activation %d", i);
+    for (int i = 0; i < DESCENT_COST_COUNT; i++)
+        CHECK(descent_cost_parse(descent_cost_name((descent_cost)i)) == i, "cost %d", i);
+    for (int i = 0; i < DESCENT_OPT_COUNT; i++)
+        CHECK(descent_optimizer_parse(descent_optimizer_name((descent_optimizer)i)) == i,
+              "optimizer %d", i);
+    for (int i = 0; i < DESCENT_LR_COUNT; i++)
+        CHECK(descent_lr_schedule_parse(descent_lr_schedule_name((descent_lr_schedule)i)) == i,
+              "schedule %d", i);
+    for (int i = 0; i < DESCENT_E_COUNT; i++)
+        CHECK(strcmp(descent_strerror(i), "unknown error") != 0, "status %d has no text", i);
+    CHECK(descent_act_parse("swish") == -1, "an unknown activation parses");
+}
+
+int main(int argc, char **argv) {
+    static const scenario scenarios[] = {
+        SCENARIO(xor_sigmoid_mse_gd),
+        SCENARIO(xor_tanh_softmax_momentum),
+        SCENARIO(xor_relu_softmax_adam),
+        SCENARIO(threads_do_not_change_parameters),
+        SCENARIO(bad_configuration_refused),
+        SCENARIO(nonsense_network_refused),
+        SCENARIO(names_round_trip),
+    };
+    return RUN_SCENARIOS(argc, argv, scenarios);
 }
