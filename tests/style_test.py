@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The structure the README promises, checked: no function in src/ longer
 than 100 lines (signature to closing brace), <mpi.h> included by exactly one
-file (src/comm_mpi.c), and the README and docs/ naming nothing outside the
-repository: every repository path they quote exists, and none points above
-the repository's root.
-Usage: style_test.py REPO_ROOT"""
-import glob, os, re, sys
+file (src/comm_mpi.c), no circle among the library's files (from the symbols
+each object file defines and uses), and the README and docs/ naming nothing
+outside the repository: every repository path they quote exists, and none
+points above the repository's root.
+Usage: style_test.py REPO_ROOT [LIBRARY_OBJECT_FILES...]"""
+import glob, os, re, subprocess, sys
 
 LIMIT = 100
 root = sys.argv[1]
@@ -64,6 +65,54 @@ for path in glob.glob(os.path.join(root, 'src', '**', '*.[ch]'), recursive=True)
 if includes_mpi != ['src/comm_mpi.c']:
     failures.append(f'<mpi.h> must be included by src/comm_mpi.c alone, found in: {includes_mpi}')
 
+def symbols(obj):
+    """(defined, undefined) global symbols of an object file, from nm."""
+    out = subprocess.run(['nm', obj], capture_output=True, text=True, check=True).stdout
+    defined, used = set(), set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] in 'TDBR':
+            defined.add(parts[2])
+        elif len(parts) == 2 and parts[0] == 'U':
+            used.add(parts[1])
+    return defined, used
+
+
+def find_circle(graph):
+    """A list of files that depend on each other in a circle, or None."""
+    state = {}
+    def visit(v, path):
+        state[v] = 'open'
+        path.append(v)
+        for w in graph[v]:
+            if state.get(w) == 'open':
+                return path[path.index(w):] + [w]
+            if w not in state:
+                found = visit(w, path)
+                if found:
+                    return found
+        path.pop()
+        state[v] = 'done'
+        return None
+    for v in sorted(graph):
+        if v not in state:
+            found = visit(v, [])
+            if found:
+                return found
+    return None
+
+
+objects = sys.argv[2:]
+if objects:
+    name = lambda o: os.path.basename(o).split('.')[0]
+    table = {name(o): symbols(o) for o in objects}
+    owner = {s: f for f, (defined, _) in table.items() for s in defined}
+    graph = {f: sorted({owner[s] for s in used if s in owner and owner[s] != f})
+             for f, (_, used) in table.items()}
+    circle = find_circle(graph)
+    if circle:
+        failures.append('files depend on each other in a circle: ' + ' -> '.join(circle))
+
 docs = [os.path.join(root, 'README.md')] + sorted(glob.glob(os.path.join(root, 'docs', '*.md')))
 path_like = re.compile(r'^(?:\./)?((?:src|include|scripts|tests|docs|examples|\.ci)/[\w./*-]+)$')
 for doc in docs:
@@ -79,5 +128,6 @@ for doc in docs:
 
 for f in failures:
     print('FAIL:', f)
-print(f'style: {count} functions in {len(sources)} files; {len(failures)} problem(s)')
+print(f'style: {count} functions in {len(sources)} files, {len(objects)} object files; '
+      f'{len(failures)} problem(s)')
 sys.exit(1 if failures else 0)
