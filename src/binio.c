@@ -1,21 +1,16 @@
 /*
  * binio.c - binary files: a writer that keeps a running crc32 (zlib's), a
  * bounds-checked reader over a file held in memory (every read names the
- * file, the byte and what was expected), whole-file reads, and atomic
- * writes: a temporary file, fsync, rename over the final name, fsync of the
- * directory, so a process killed at any moment leaves the old file or the
- * new one, never a torn one.
+ * file, the byte and what was expected) and whole-file reads. Writing a
+ * file atomically is atomic_file.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "binio.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 /* ---- checksums ------------------------------------------------------------ */
@@ -106,41 +101,5 @@ int check_crc(const unsigned char *buf, size_t size, const char *path, descent_e
     if (crc != stored)
         return set_error(err, DESCENT_E_FORMAT, "%s: checksum mismatch (stored %08x, computed "
                          "%08x): the file is corrupt or truncated", path, stored, crc);
-    return DESCENT_OK;
-}
-
-/* ---- atomic writes -------------------------------------------------------- */
-int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx), void *ctx,
-                       descent_error *err) {
-    const size_t len = strlen(path);
-    char *tmp = malloc(len + 32);
-    if (!tmp) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, len + 32, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        set_error(err, DESCENT_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return DESCENT_E_IO;
-    }
-    int bad = writer(f, ctx) != 0;
-    bad |= fflush(f) != 0;
-    bad |= fsync(fileno(f)) != 0;
-    const int saved = errno;
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        const int e = bad ? saved : errno;
-        unlink(tmp);
-        set_error(err, DESCENT_E_IO, "%s: cannot write: %s", path, strerror(e));
-        free(tmp);
-        return DESCENT_E_IO;
-    }
-    /* make the rename itself durable */
-    char *dircopy = strdup(path);
-    if (dircopy) {
-        int dfd = open(dirname(dircopy), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) { fsync(dfd); close(dfd); }
-        free(dircopy);
-    }
-    free(tmp);
     return DESCENT_OK;
 }

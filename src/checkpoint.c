@@ -13,11 +13,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "checkpoint.h"
 
+#include "atomic_file.h"
 #include "binio.h"
 #include "net.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,6 +125,7 @@ int checkpoint_save(const char *dir, int keep, const descent_net *net,
     } else if (!S_ISDIR(st.st_mode)) {
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
     }
+    remove_stale_temps(dir, CKPT_PREFIX);
     snprintf(path, pathlen, "%s/" CKPT_PREFIX "%012llu" CKPT_SUFFIX, dir,
              (unsigned long long)ck->step);
     ckpt_ctx c = {net, ck};
@@ -207,6 +210,10 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
         *dst = aligned_calloc(k->n, sizeof(float));
         if (!*dst) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
         rd_bytes(r, *dst, k->n * sizeof(float), "optimizer state", err);
+        for (size_t i = 0; i < k->n; i++)
+            if (!isfinite((*dst)[i]))
+                return set_error(err, DESCENT_E_FORMAT, "%s: optimizer state %s[%zu] is not "
+                                 "finite", r->path, t == 0 ? "m" : "v", i);
     }
     rc = rd_u32(r, &L, "scale count", err);
     if (rc) return rc;

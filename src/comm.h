@@ -18,6 +18,8 @@ int comm_size(void);
 int comm_sum_float(float *buf, size_t n);
 int comm_sum_double(double *buf, size_t n);
 int comm_sum_i64(int64_t *buf, size_t n);
+/* every rank's k values, rank after rank, into all (size() * k) */
+int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 /* Every rank passes its status; returns the lowest failing rank's status

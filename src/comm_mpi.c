@@ -78,6 +78,15 @@ int comm_sum_i64(int64_t *buf, size_t n) {
     return sum_inplace(buf, n, MPI_INT64_T, sizeof(int64_t));
 }
 
+int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all) {
+    if (!g_active || g_size == 1) {
+        memcpy(all, mine, k * sizeof *all);
+        return DESCENT_OK;
+    }
+    return MPI_Allgather(mine, (int)k, MPI_UINT64_T, all, (int)k, MPI_UINT64_T,
+                         MPI_COMM_WORLD) == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
+}
+
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     *mn = *mx = v;
     if (!g_active || g_size == 1) return DESCENT_OK;

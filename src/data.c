@@ -36,8 +36,16 @@ descent_data *data_alloc(const char *path, size_t n, int n_in, int n_out, int cl
     return d;
 }
 
+int data_set_label_source(descent_data *d, const char *label_path, descent_error *err) {
+    free(d->label_path);
+    d->label_path = strdup(label_path);
+    return d->label_path ? DESCENT_OK
+                         : set_error(err, DESCENT_E_NOMEM, "%s: out of memory", label_path);
+}
+
 void descent_data_free(descent_data *d) {
     if (!d) return;
+    free(d->label_path);
     aligned_free(d->x8);
     aligned_free(d->xf);
     aligned_free(d->labels);
@@ -68,7 +76,11 @@ int descent_data_split(descent_data *d, double fraction, descent_data **val, des
     const size_t first = d->n - nv;
     descent_data *v = data_alloc(d->path, nv, d->n_in, d->n_out, d->classification,
                                  d->x8 ? 1 : 4);
-    if (!v) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory for the split", d->path);
+    if (!v || (d->label_path && data_set_label_source(v, d->label_path, err))) {
+        descent_data_free(v);
+        return set_error(err, DESCENT_E_NOMEM, "%s: out of memory for the split", d->path);
+    }
+    v->first_record = d->first_record + first;
     const size_t nin = (size_t)d->n_in;
     if (d->x8) memcpy(v->x8, d->x8 + first * nin, nv * nin);
     else memcpy(v->xf, d->xf + first * nin, nv * nin * sizeof(float));
@@ -94,7 +106,8 @@ int descent_data_check(const descent_data *d, const descent_net *net, descent_er
             if (d->labels[i] < 0 || d->labels[i] >= nout)
                 return set_error(err, DESCENT_E_MISMATCH,
                                  "%s: record %zu: label %d is out of range 0..%d for a %d-unit "
-                                 "output layer", d->path, i + 1, (int)d->labels[i], nout - 1, nout);
+                                 "output layer", d->label_path ? d->label_path : d->path,
+                                 d->first_record + i + 1, (int)d->labels[i], nout - 1, nout);
     } else if (d->n_out != nout) {
         return set_error(err, DESCENT_E_MISMATCH,
                          "%s: samples have %d targets but the network has %d outputs", d->path,

@@ -20,12 +20,18 @@ struct descent_data {
     int32_t *labels;       /* n class indices (classification)             */
     float *targets;        /* n x n_out targets (regression)               */
     char *path;            /* where it came from, for messages             */
+    char *label_path;      /* where the labels came from (NULL: path)      */
+    size_t first_record;   /* record number of sample 0, minus 1 (a split) */
 };
 
 /* A new empty set with the given shape (bytes: 1 for uint8 features, 4 for
  * floats); NULL on overflow or no memory. */
 descent_data *data_alloc(const char *path, size_t n, int n_in, int n_out, int classification,
                          int bytes);
+
+/* The labels came from another file than the features (IDX): messages
+ * about labels name it. */
+int data_set_label_source(descent_data *d, const char *label_path, descent_error *err);
 
 /* Gather samples idx[0..B) (or first..first+B when idx is NULL) into x
  * (B x n_in, row stride ldx) scaled to floats and y (B x nout, row stride

@@ -76,6 +76,29 @@ static long parse_row(char *line, const char *path, size_t lineno, fvec *out,
     return col;
 }
 
+/* Control bytes are refused wherever they are: a tab is a space, a line may
+ * end in \n or \r\n, anything else below 0x20 (NUL included) or 0x7f is
+ * an error naming the line and column. */
+static int check_control_bytes(const char *line, size_t len, const char *path, size_t lineno,
+                               descent_error *err) {
+    long col = 1;
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char c = (unsigned char)line[i];
+        if (c == ',') col++;
+        if ((c >= 0x20 && c != 0x7f) || c == '\t') continue;
+        if (c == '\n' && i + 1 == len) continue;
+        if (c == '\r' && (i + 1 == len || (i + 2 == len && line[i + 1] == '\n'))) continue;
+        return set_error(err, DESCENT_E_FORMAT, "%s: line %zu, column %ld: control byte 0x%02x "
+                         "(byte %zu of the line)", path, lineno, col, c, i + 1);
+    }
+    return DESCENT_OK;
+}
+
+/* A UTF-8 byte-order mark may open the file (some editors write one) */
+static size_t bom_length(const char *line, size_t len) {
+    return len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 static int blank(const char *s) {
     for (; *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
@@ -103,13 +126,12 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
     ssize_t len;
     while ((len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
+        const size_t skip = lineno == 1 ? bom_length(line, (size_t)len) : 0;
+        char *text = line + skip;
+        if ((rc = check_control_bytes(text, (size_t)len - skip, path, lineno, err))) break;
         if (lineno == 1 && opt->header) continue;
-        if (blank(line)) continue;
-        if ((size_t)len != strlen(line)) {
-            rc = set_error(err, DESCENT_E_FORMAT, "%s: line %zu: contains a NUL byte", path, lineno);
-            break;
-        }
-        const long c = parse_row(line, path, lineno, &all, err);
+        if (blank(text)) continue;
+        const long c = parse_row(text, path, lineno, &all, err);
         if (c < 0) { rc = err ? err->code : DESCENT_E_FORMAT; break; }
         if (ncol < 0) ncol = c;
         else if (c != ncol) {

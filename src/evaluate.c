@@ -5,6 +5,7 @@
  */
 #include "base.h"
 #include "comm.h"
+#include "consistency.h"
 #include "data.h"
 #include "net.h"
 
@@ -51,6 +52,7 @@ int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval
         rc = set_error(err, DESCENT_E_NOMEM, "out of memory for evaluation");
     int who;
     rc = remote_error(err, comm_agree(rc, &who), who);
+    if (!rc) rc = ranks_same_data(d, "evaluation", err);
     double loss = 0.0;
     if (!rc) {
         loss = evaluate_share(net, d, &ws, acc);

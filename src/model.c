@@ -9,13 +9,16 @@
  * then the checksum. Writes are atomic (binio.c).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "atomic_file.h"
 #include "binio.h"
 #include "net.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "model files are written with the host's float layout: little-endian hosts only"
@@ -45,6 +48,28 @@ static int write_model(FILE *f, void *ctx) {
 
 int descent_model_save(const descent_net *net, const char *path, descent_error *err) {
     return descent_write_file(path, write_model, (void *)net, err);
+}
+
+/* A model whose parameters hold a NaN or an Inf computes nothing useful:
+ * refuse it, naming the first such parameter. */
+static int check_finite_params(const descent_net *net, const char *path, descent_error *err) {
+    for (int l = 0; l < net->L; l++) {
+        const size_t nw = net->b_off[l] - net->w_off[l], nb = (size_t)net->sizes[l + 1];
+        const float *w = net->params + net->w_off[l], *b = net->params + net->b_off[l];
+        for (size_t i = 0; i < nw + nb; i++) {
+            const float v = i < nw ? w[i] : b[i - nw];
+            if (isfinite(v)) continue;
+            const size_t in = (size_t)net->sizes[l];
+            if (i < nw)
+                return set_error(err, DESCENT_E_FORMAT, "%s: layer %d weight [%zu][%zu] is %s: "
+                                 "the model holds non-finite parameters", path, l + 1, i / in,
+                                 i % in, isnan(v) ? "NaN" : "Inf");
+            return set_error(err, DESCENT_E_FORMAT, "%s: layer %d bias [%zu] is %s: the model "
+                             "holds non-finite parameters", path, l + 1, i - nw,
+                             isnan(v) ? "NaN" : "Inf");
+        }
+    }
+    return DESCENT_OK;
 }
 
 int model_parse(reader *r, descent_net **out, descent_error *err) {
@@ -102,6 +127,11 @@ int model_parse(reader *r, descent_net **out, descent_error *err) {
     rc = descent_net_create(&net, (int)L, sizes, acts, (descent_cost)cost, &why);
     if (rc) return set_error(err, DESCENT_E_FORMAT, "%s: %s", r->path, why.msg);
     rd_bytes(r, net->params, 4 * np, "parameters", err);
+    rc = check_finite_params(net, r->path, err);
+    if (rc) {
+        descent_net_free(net);
+        return rc;
+    }
     *out = net;
     return DESCENT_OK;
 }
@@ -154,20 +184,28 @@ static int write_npy(FILE *f, void *ctx) {
     return fwrite(c->data, sizeof(float), n, f) == n ? 0 : -1;
 }
 
+/* All of W1.npy, b1.npy, ... or none: every file is written to its
+ * temporary first; only when all are complete are they renamed into place. */
 int descent_model_export_npy(const descent_net *net, const char *dir, descent_error *err) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
-    char path[4096];
-    for (int l = 0; l < net->L; l++) {
-        npy_ctx w = {net->params + net->w_off[l], net->sizes[l + 1], net->sizes[l]};
-        npy_ctx b = {net->params + net->b_off[l], net->sizes[l + 1], 0};
-        snprintf(path, sizeof path, "%s/W%d.npy", dir, l + 1);
-        int rc = descent_write_file(path, write_npy, &w, err);
-        if (rc) return rc;
-        snprintf(path, sizeof path, "%s/b%d.npy", dir, l + 1);
-        rc = descent_write_file(path, write_npy, &b, err);
-        if (rc) return rc;
+    const int nfiles = 2 * net->L;
+    pending_file *files = calloc((size_t)nfiles, sizeof *files);
+    if (!files) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", dir);
+    int rc = DESCENT_OK, committed = 0;
+    for (int i = 0; !rc && i < nfiles; i++) {
+        const int l = i / 2, is_bias = i % 2;
+        npy_ctx c = {net->params + (is_bias ? net->b_off[l] : net->w_off[l]), net->sizes[l + 1],
+                     is_bias ? 0 : net->sizes[l]};
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%c%d.npy", dir, is_bias ? 'b' : 'W', l + 1);
+        rc = pending_write(&files[i], path, write_npy, &c, err);
     }
-    return DESCENT_OK;
+    while (!rc && committed < nfiles && !(rc = pending_commit(&files[committed], err)))
+        committed++;
+    for (int i = 0; rc && i < committed; i++) unlink(files[i].path); /* none, not some */
+    for (int i = 0; i < nfiles; i++) pending_discard(&files[i]);
+    free(files);
+    return rc;
 }

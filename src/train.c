@@ -4,12 +4,14 @@
  * after every step, the callbacks, periodic and on-request checkpoints,
  * validation after each epoch, and the optional parameter sync check. The
  * step itself (slices, gradient sums, the reduction) is step.c; the update
- * rules are optim.c.
+ * rules are optim.c; the checks that ranks hold the same data and
+ * parameters are consistency.c.
  */
 #define _GNU_SOURCE /* M_PI */
 #include "base.h"
 #include "checkpoint.h"
 #include "comm.h"
+#include "consistency.h"
 #include "data.h"
 #include "optim.h"
 #include "step.h"
@@ -34,18 +36,6 @@ typedef struct {
     long first_k;
     double resume_loss, resume_correct; /* the started epoch's sums so far  */
 } trainer;
-
-/* Every rank must hold the same parameters: compare their checksums. */
-static int sync_check(const descent_net *net, long step, descent_error *err) {
-    const uint32_t crc = crc32_buf(0, net->params, net->n_params * sizeof(float));
-    uint32_t mn, mx;
-    if (comm_minmax_u32(crc, &mn, &mx))
-        return set_error(err, DESCENT_E_COMM, "MPI reduction failed during the sync check");
-    if (mn != mx)
-        return set_error(err, DESCENT_E_DESYNC, "parameters differ across ranks at step %ld "
-                         "(checksums %08x..%08x)", step, mn, mx);
-    return DESCENT_OK;
-}
 
 /* The learning rate of step `step` (1-based) of total_steps */
 static double scheduled_lr(const descent_train_config *cfg, long step, long total_steps) {
@@ -147,7 +137,9 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
     int who;
     rc = comm_agree(rc, &who);
     rc = remote_error(err, rc, who);
-    if (!rc) rc = sync_check(t->net, 0, err);
+    if (!rc) rc = ranks_same_data(t->train, "training", err);
+    if (!rc && t->val) rc = ranks_same_data(t->val, "validation", err);
+    if (!rc) rc = ranks_same_params(t->net, 0, err);
     if (!rc && from && t->first_k >= t->steps_per_epoch)
         rc = set_error(err, DESCENT_E_USAGE, "cannot resume: the checkpoint is at step %ld of an "
                        "epoch of %ld steps (different data?)", t->first_k, t->steps_per_epoch);
@@ -160,14 +152,16 @@ static void trainer_free(trainer *t) {
     optimizer_free(&t->opt);
 }
 
-/* Prefix a step's failure with where it happened (every rank saw the same
- * reduced counts, so all stop at this step). */
+/* Prefix a step's failure with where it happened. Every rank saw the same
+ * reduced counts, so all stop at this step with the same message: rank 0
+ * reports it (a failed collective is each rank's own). */
 static int step_failed(int rc, int epoch, long step, descent_error *err) {
     if (err) {
         char inner[sizeof err->msg];
         snprintf(inner, sizeof inner, "%s", err->msg);
         set_error(err, rc, "epoch %d, step %ld: %s%s", epoch, step, inner,
                   rc == DESCENT_E_NONFINITE ? "; lower the learning rate or check the data" : "");
+        if (rc != DESCENT_E_COMM) err->rank = 0;
     }
     return rc;
 }
@@ -216,7 +210,7 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
         correct += r.correct;
         if (cb && cb->on_step) cb->on_step(t->step, r.loss / r.m, cb->user);
         if (cfg->sync_check > 0 && t->step % cfg->sync_check == 0 &&
-            (rc = sync_check(t->net, t->step, err)))
+            (rc = ranks_same_params(t->net, t->step, err)))
             return rc;
         if (cb && cb->on_progress && (k % 16 == 15 || k + 1 == t->steps_per_epoch))
             cb->on_progress(epoch, k + 1, t->steps_per_epoch, cb->user);
@@ -255,9 +249,14 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
             if (rc) break;
             es.has_val = 1;
         }
-        if (cb && cb->on_epoch && cb->on_epoch(&es, cb->user)) break;
+        /* a stop asked by any rank's callback stops every rank here */
+        const int stop = cb && cb->on_epoch && cb->on_epoch(&es, cb->user);
+        const int agreed = comm_agree(stop ? DESCENT_E_INTERRUPTED : DESCENT_OK, NULL);
+        if (agreed == DESCENT_E_COMM)
+            rc = set_error(err, DESCENT_E_COMM, "MPI communication failed after epoch %d", epoch);
+        if (agreed) break;
     }
-    if (!rc && cfg->sync_check > 0) rc = sync_check(net, t.step, err);
+    if (!rc && cfg->sync_check > 0) rc = ranks_same_params(net, t.step, err);
     trainer_free(&t);
     return rc;
 }

@@ -57,6 +57,11 @@ typedef enum {
 /* Text for a status code (static storage, never NULL). */
 const char *descent_strerror(int status);
 
+/* src as one printable line in dst (cap bytes, always terminated): control
+ * bytes and bytes that are not UTF-8 become \xNN. Every message the library
+ * puts in a descent_error has been through it. */
+void descent_printable(char *dst, size_t cap, const char *src);
+
 /* One line describing the last failure: "file: record 12: problem". */
 typedef struct {
     int code;       /* the status                                          */
@@ -151,8 +156,21 @@ int descent_model_load(descent_net **out, const char *path,
 int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx),
                        void *ctx, descent_error *err);
 
+/* What an output path must be: a file (created or replaced in an existing
+ * directory), an existing directory, or a directory that exists or can be
+ * created. */
+typedef enum {
+    DESCENT_OUTPUT_FILE = 0,
+    DESCENT_OUTPUT_DIR,
+    DESCENT_OUTPUT_NEW_DIR
+} descent_output;
+
+/* Check, before any work, that path can be written as kind: by creating and
+ * removing a file there. DESCENT_E_IO names the path and the reason. */
+int descent_check_output(const char *path, descent_output kind, descent_error *err);
+
 /* Write W_l and b_l of every layer as NumPy .npy files in dir
- * (dir/W1.npy, dir/b1.npy, ...). */
+ * (dir/W1.npy, dir/b1.npy, ...): all of them or, on failure, none. */
 int descent_model_export_npy(const descent_net *net, const char *dir,
                              descent_error *err);
 
@@ -257,7 +275,9 @@ typedef struct {
 } descent_epoch_stats;
 
 typedef struct {
-    /* Called on every rank after each epoch; return non-zero to stop. */
+    /* Called on every rank after each epoch; return non-zero to stop: when
+     * any rank does, every rank stops after this epoch (descent_train then
+     * returns DESCENT_OK). */
     int (*on_epoch)(const descent_epoch_stats *st, void *user);
     /* Called on every rank after every step with the global batch's mean
      * loss (may be NULL). */

@@ -42,12 +42,13 @@ void leave(int code) {
 
 void usage_error(const char *fmt, ...) {
     if (g_rank == 0) {
+        char raw[1024], line[1024];
         va_list ap;
         va_start(ap, fmt);
-        fprintf(stderr, "%s: ", g_cmd);
-        vfprintf(stderr, fmt, ap);
-        fprintf(stderr, " (see '%s --help')\n", g_cmd);
+        vsnprintf(raw, sizeof raw, fmt, ap);
         va_end(ap);
+        descent_printable(line, sizeof line, raw); /* argv may hold any bytes */
+        fprintf(stderr, "%s: %s (see '%s --help')\n", g_cmd, line, g_cmd);
     }
     leave(2);
 }
@@ -78,11 +79,13 @@ void check_agreed(int rc, const descent_error *err) {
 }
 
 int cli_error(descent_error *err, int code, const char *fmt, ...) {
+    char raw[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
     err->code = code;
     err->rank = g_rank;
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-    va_end(ap);
+    descent_printable(err->msg, sizeof err->msg, raw);
     return code;
 }

@@ -84,7 +84,7 @@ int main(int argc, char **argv) {
     g_cmd = "descent";
     g_rank = descent_mpi_rank();
     g_size = descent_mpi_size();
-    if (argc < 2) { if (g_rank == 0) help_main(); leave(2); }
+    if (argc < 2) usage_error("no command given: train, eval, predict, info, export or commbench");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         if (g_rank == 0) help_main();

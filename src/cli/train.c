@@ -243,6 +243,20 @@ static descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     return net;
 }
 
+/* Every file the run will write can be written: found out now, not after
+ * hours of training (rank 0 writes them; every rank learns the verdict). */
+static void check_outputs(const train_opts *o) {
+    descent_error err = {0};
+    int rc = DESCENT_OK;
+    if (g_rank == 0) {
+        if (o->out) rc = descent_check_output(o->out, DESCENT_OUTPUT_FILE, &err);
+        if (!rc && o->metrics) rc = descent_check_output(o->metrics, DESCENT_OUTPUT_FILE, &err);
+        if (!rc && o->cfg.checkpoint_dir)
+            rc = descent_check_output(o->cfg.checkpoint_dir, DESCENT_OUTPUT_NEW_DIR, &err);
+    }
+    check(rc, &err);
+}
+
 /* --layers "784,256,10" into widths; returns the number of weight layers */
 static int parse_widths(const char *s, int *sizes, int max) {
     int n = 0;
@@ -309,10 +323,11 @@ static void run_training(const train_opts *o, descent_net *net, const descent_da
     check(metrics_open(ui, o->metrics, &err), &err);
     const descent_callbacks cb = train_callbacks(ui);
     install_stop_signals();
-    int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
-    metrics_close(ui, rc != DESCENT_OK);
+    const int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
+    descent_error merr = {0};
+    const int mrc = metrics_finish(ui, o->metrics, rc != DESCENT_OK, &merr);
     check_agreed(rc, &err);
-    check(metrics_publish(ui, o->metrics, &err), &err);
+    check(mrc, &merr);
 }
 
 static void report_test(descent_net *net, const descent_data *test) {
@@ -335,6 +350,7 @@ int cmd_train(int argc, char **argv) {
     if (o.resume) check_resume_options(&o);
     descent_error err = {0};
     check(descent_train_config_check(&o.cfg, &err), &err);
+    check_outputs(&o);
     descent_checkpoint *ck = NULL;
     descent_net *net = o.resume ? load_resume(&o, &ck) : NULL;
 

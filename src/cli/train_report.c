@@ -113,11 +113,16 @@ static int on_epoch(const descent_epoch_stats *st, void *user) {
         fflush(stdout);
     }
     if (ui->metrics) {
-        fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g\n", st->epoch,
-                st->train_loss, st->train_accuracy, st->has_val ? st->val.loss : NAN,
-                st->has_val ? st->val.accuracy : NAN, st->samples_per_sec, st->seconds,
-                st->compute_seconds, st->comm_seconds);
-        fflush(ui->metrics);
+        const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g\n",
+                                st->epoch, st->train_loss, st->train_accuracy,
+                                st->has_val ? st->val.loss : NAN,
+                                st->has_val ? st->val.accuracy : NAN, st->samples_per_sec,
+                                st->seconds, st->compute_seconds, st->comm_seconds) < 0 ||
+                        fflush(ui->metrics) != 0;
+        if (bad) {
+            ui->metrics_errno = errno ? errno : EIO;
+            return 1; /* stop: the record of the run cannot be kept */
+        }
     }
     return 0;
 }
@@ -129,26 +134,33 @@ descent_callbacks train_callbacks(train_ui *ui) {
 /* ---- the metrics file ---- */
 int metrics_open(train_ui *ui, const char *path, descent_error *err) {
     ui->metrics = NULL;
+    ui->metrics_errno = 0;
     if (!path || g_rank != 0) return DESCENT_OK;
     snprintf(ui->metrics_tmp, sizeof ui->metrics_tmp, "%s.partial", path);
     ui->metrics = fopen(ui->metrics_tmp, "w");
     if (!ui->metrics)
-        return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", ui->metrics_tmp,
-                         strerror(errno));
-    fprintf(ui->metrics, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
-            "samples_per_s,seconds,compute_seconds,comm_seconds\n");
+        return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(errno));
+    if (fprintf(ui->metrics, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
+                "samples_per_s,seconds,compute_seconds,comm_seconds\n") < 0)
+        ui->metrics_errno = errno ? errno : EIO;
     return DESCENT_OK;
 }
 
-void metrics_close(train_ui *ui, int failed) {
-    if (!ui->metrics) return;
-    fclose(ui->metrics);
-    if (failed) remove(ui->metrics_tmp);
-}
-
-int metrics_publish(const train_ui *ui, const char *path, descent_error *err) {
-    if (!ui->metrics || rename(ui->metrics_tmp, path) == 0) return DESCENT_OK;
-    return cli_error(err, DESCENT_E_IO, "%s: cannot rename into place: %s", path, strerror(errno));
+int metrics_finish(train_ui *ui, const char *path, int failed, descent_error *err) {
+    if (!ui->metrics) return DESCENT_OK;
+    int e = ui->metrics_errno;
+    if (!e && (fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0)) e = errno;
+    if (fclose(ui->metrics) != 0 && !e) e = errno;
+    ui->metrics = NULL;
+    if (failed || e) {
+        remove(ui->metrics_tmp);
+        return e ? cli_error(err, DESCENT_E_IO, "%s: cannot write: %s", path, strerror(e))
+                 : DESCENT_OK;
+    }
+    if (rename(ui->metrics_tmp, path) != 0)
+        return cli_error(err, DESCENT_E_IO, "%s: cannot rename into place: %s", path,
+                         strerror(errno));
+    return DESCENT_OK;
 }
 
 /* ---- the end ---- */

@@ -12,6 +12,7 @@
 typedef struct {
     FILE *metrics;          /* rank 0 with --metrics: FILE.partial         */
     char metrics_tmp[4096];
+    int metrics_errno;      /* a write to it failed                        */
     int quiet, tty, total_epochs;
     double first_step;      /* wall-clock (Unix) time the first step ended */
 } train_ui;
@@ -26,11 +27,11 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
 void warn_if_threads_share_cpus(void);
 /* The library's callbacks: progress bar, epoch lines, metrics rows, stop. */
 descent_callbacks train_callbacks(train_ui *ui);
-/* The metrics file: created as FILE.partial (rank 0), closed (removed when
- * training failed), renamed to FILE when it succeeded. */
+/* The metrics file: created as FILE.partial (rank 0); at the end closed,
+ * and renamed to FILE when training and every write to it succeeded,
+ * removed otherwise (a failed write is an error naming FILE). */
 int metrics_open(train_ui *ui, const char *path, descent_error *err);
-void metrics_close(train_ui *ui, int failed);
-int metrics_publish(const train_ui *ui, const char *path, descent_error *err);
+int metrics_finish(train_ui *ui, const char *path, int failed, descent_error *err);
 /* --stats: one line per rank on stderr. */
 void print_stats(const train_ui *ui);
 
