@@ -160,9 +160,12 @@ int descent_check_output(const char *path, descent_output kind, descent_error *e
     if (kind == DESCENT_OUTPUT_FILE || !exists) { /* created beside it */
         char *dir = parent_of(path);
         if (!dir) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", path);
-        const int ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+        const int found = stat(dir, &st) == 0, is_dir = found && S_ISDIR(st.st_mode);
+        if (!is_dir)
+            set_error(err, DESCENT_E_IO, found ? "%s: %s is not a directory"
+                                               : "%s: the directory %s does not exist", path, dir);
         free(dir);
-        if (!ok) return set_error(err, DESCENT_E_IO, "%s: the directory does not exist", path);
+        if (!is_dir) return DESCENT_E_IO;
     }
     char *inside = NULL;
     if (exists && kind != DESCENT_OUTPUT_FILE) {

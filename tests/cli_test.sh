@@ -62,6 +62,22 @@ open(f"{t}/nan.csv", "w").write("0,1,2,3,4\n1,1,2,nan,4\n")
 open(f"{t}/inf.csv", "w").write("0,1,2,3,4\n1,1,2,3,1e39\n")
 open(f"{t}/label.csv", "w").write("0,1,2,3,4\n1,1,2,3,4\n7,1,2,3,4\n")
 open(f"{t}/neg.csv", "w").write("0,1,2,3,4\n-1,1,2,3,4\n")
+# gzip: several members (as `cat a.gz b.gz` gives), and broken ones
+img = idx_images(50); z = gzip.compress(img)
+open(f"{t}/multi.idx.gz", "wb").write(gzip.compress(img[:300]) + gzip.compress(img[300:]))
+open(f"{t}/notrailer.idx.gz", "wb").write(z[:-8])
+crc = bytearray(z); crc[-6] ^= 0x40; open(f"{t}/badcrc.idx.gz", "wb").write(crc)
+open(f"{t}/garbage.idx.gz", "wb").write(z + b"\x00\x00trailing")
+bad = bytearray(z); bad[20] ^= 0x55; open(f"{t}/corrupt.idx.gz", "wb").write(bad)
+open(f"{t}/extra.idx", "wb").write(img + b"xy")
+open(f"{t}/lab7.idx", "wb").write(struct.pack(">II", 0x801, 50) + bytes([1] * 10 + [7] + [2] * 39))
+# CSV: control bytes, a binary cell, a byte-order mark
+open(f"{t}/nul.csv", "wb").write(b"0,1,2,3,4\n\x001,1,2,3,4\n2,1,2,3,4\n")
+open(f"{t}/bell.csv", "wb").write(b"0,1,2,3,4\n1,1,2\x07,3,4\n")
+open(f"{t}/binary.csv", "wb").write(b"0,1,2,3,4\n1,1,\xff\xfe\x80,3,4\n")
+open(f"{t}/bom.csv", "wb").write(b"\xef\xbb\xbf" + open(f"{t}/train.csv", "rb").read())
+open(f"{t}/bomheader.csv", "wb").write(b"\xef\xbb\xbfc,a,b,c,d\r\n" + open(f"{t}/train.csv", "rb").read().replace(b"\n", b"\r\n"))
+open(f"{t}/tab.csv", "wb").write(open(f"{t}/train.csv", "rb").read().replace(b",", b",\t"))
 PY
 
 D="$DESCENT"
@@ -136,6 +152,43 @@ expect_error "softmax hidden" 2 "softmax is only allowed on the output layer" --
 expect_error "xent without softmax" 2 "cross-entropy needs a softmax output" -- $D "${TR[@]}" --train-csv "$T/train.csv" --cost xent "${O[@]}"
 expect_error "corrupt model" 2 "img.idx: byte 0: not a descent model" -- $D eval --model "$T/img.idx" --test-csv "$T/test.csv"
 expect_error "missing model" 2 "nomodel.dsc: cannot open" -- $D info --model "$T/nomodel.dsc"
+# gzip: every member read and verified to its trailer
+$D train --train-images "$T/multi.idx.gz" --train-labels "$T/lab.idx" --layers 16,8,3 --epochs 1 --quiet >/dev/null 2>"$T/e" \
+  && ok || fail "a gzip file of two members: $(cat "$T/e")"
+G=(train --layers 16,3 --train-labels "$T/lab.idx")
+expect_error "gzip without trailer" 2 "notrailer.idx.gz: truncated gzip file: member 1 ends at byte [0-9]+ before its trailer" -- $D "${G[@]}" --train-images "$T/notrailer.idx.gz" "${O[@]}"
+expect_error "gzip crc" 2 "badcrc.idx.gz: gzip member 1, byte [0-9]+: corrupt data \(incorrect data check\)" -- $D "${G[@]}" --train-images "$T/badcrc.idx.gz" "${O[@]}"
+expect_error "gzip trailing garbage" 2 "garbage.idx.gz: byte [0-9]+: data after gzip member 1 is not another gzip member" -- $D "${G[@]}" --train-images "$T/garbage.idx.gz" "${O[@]}"
+expect_error "corrupt gzip" 2 "corrupt.idx.gz: gzip member 1, byte [0-9]+: corrupt data" -- $D "${G[@]}" --train-images "$T/corrupt.idx.gz" "${O[@]}"
+expect_error "idx trailing data" 2 "extra.idx: 2 bytes after the 50 records its header declares" -- $D "${G[@]}" --train-images "$T/extra.idx" "${O[@]}"
+# the culprit named: the labels file and its record; binary bytes escaped
+expect_error "idx label range" 2 "lab7.idx: record 11: label 7 is out of range 0..2" -- $D train --layers 16,3 --train-images "$T/img.idx" --train-labels "$T/lab7.idx" "${O[@]}"
+expect_error "binary cell" 2 'binary.csv: line 2, column 3: not a number: "\\xff\\xfe\\x80"' -- $D "${TR[@]}" --train-csv "$T/binary.csv" "${O[@]}"
+# CSV control bytes anywhere, with line and column; a BOM, CRLF and tabs are fine
+expect_error "csv NUL" 2 "nul.csv: line 2, column 1: control byte 0x00" -- $D "${TR[@]}" --train-csv "$T/nul.csv" "${O[@]}"
+expect_error "csv BEL" 2 "bell.csv: line 2, column 3: control byte 0x07" -- $D "${TR[@]}" --train-csv "$T/bell.csv" "${O[@]}"
+for f in bom.csv tab.csv; do
+  $D train --train-csv "$T/$f" --layers 4,3 --epochs 1 --quiet --out "$T/$f.model" 2>"$T/e" && ok || fail "$f: $(cat "$T/e")"
+done
+$D train --train-csv "$T/bomheader.csv" --csv-header --layers 4,3 --epochs 1 --quiet --out "$T/bomh.model" 2>"$T/e" \
+  && cmp -s "$T/bomh.model" "$T/bom.csv.model" && ok || fail "BOM + header + CRLF: $(cat "$T/e")"
+# a model or checkpoint with a NaN parameter (and a valid checksum) is refused by every command
+$PY - "$T/model.dsc" "$T/nan.dsc" <<'NANPY'
+import sys, struct, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+b[-8:-4] = struct.pack("<f", float("nan"))
+b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])))
+open(sys.argv[2], "wb").write(b)
+NANPY
+for c in "eval --test-csv $T/test.csv" "info" "predict --csv $T/features.csv" "export --dir $T/npy"; do
+  # shellcheck disable=SC2086
+  expect_error "NaN model: ${c%% *}" 2 "nan.dsc: layer 2 bias \[2\] is NaN" -- $D $c --model "$T/nan.dsc"
+done
+# outputs are checked before any data is read
+expect_error "no output directory" 2 "/nonexistent/out.model: the directory /nonexistent does not exist" -- $D train --train-csv /nonexistent.csv --out /nonexistent/out.model
+expect_error "metrics in a file's place" 2 "m.csv: .*/train.csv is not a directory" -- $D train --train-csv /nonexistent.csv --metrics "$T/train.csv/m.csv"
+expect_error "no command" 2 "^descent: no command given" -- $D
+
 expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
 
 finish "cli"

@@ -26,10 +26,22 @@ static const char *put(const char *name, const uint8_t *data, size_t n) {
     return p;
 }
 
+/* The scratch files and their directory go when the process ends */
+static void remove_scratch(void) {
+    static const char *const names[] = {"i", "i.gz", "l", "d.csv", "m.dsc", NULL};
+    char p[128];
+    for (int i = 0; names[i]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc; (void)argv;
     snprintf(dir, sizeof dir, "/tmp/descent_fuzz_%d", (int)getpid());
     if (mkdir(dir, 0700) != 0) { /* may exist from a reused pid */ }
+    atexit(remove_scratch);
     return 0;
 }
 
