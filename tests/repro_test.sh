@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# --reproducible: the model file, the per-epoch losses and accuracies and the
-# test accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
+# --reproducible: the model file, the last checkpoint (optimizer state and
+# fixed-point scales), the per-epoch losses and accuracies and the test
+# accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
 # XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 7 chunks of 16 split unevenly). Prints the hash matrix.
 # Usage: repro_test.sh descent mpiexec numproc-flag
 set -u
@@ -19,7 +20,8 @@ matrix() { # name, then train arguments
     for Tn in 1 2; do
       local tag="$name-${P}x${Tn}"
       if ! OMP_NUM_THREADS=$Tn timeout 300 "$MPIEXEC" $NP $P "$D" train --reproducible "$@" \
-           --out "$T/$tag.model" --metrics "$T/$tag.csv" >"$T/$tag.out" 2>"$T/$tag.err"; then
+           --out "$T/$tag.model" --metrics "$T/$tag.csv" --checkpoint-dir "$T/$tag.ck" \
+           --checkpoint-every 1e --keep-checkpoints 1 >"$T/$tag.out" 2>"$T/$tag.err"; then
         fail "$tag: training failed: $(tail -3 "$T/$tag.err")"; continue
       fi
       h=$(sha256sum <"$T/$tag.model" | cut -c1-16)
@@ -31,6 +33,9 @@ matrix() { # name, then train arguments
       cmp -s "$T/$first.model" "$T/$tag.model" && ok || fail "$tag: model differs from $first"
       cmp -s "$T/$first.metrics" "$T/$tag.metrics" && ok || fail "$tag: per-epoch losses differ from $first"
       cmp -s "$T/$first.test" "$T/$tag.test" && ok || fail "$tag: test accuracy differs from $first"
+      # the whole state, the fixed-point scales included
+      cmp -s "$T/$first.ck/"ckpt-*.dsc "$T/$tag.ck/"ckpt-*.dsc && ok \
+        || fail "$tag: the last checkpoint differs from $first's"
     done
   done
 }

@@ -21,13 +21,13 @@ static double cost_of(const descent_net *net, const float *x, const float *y, in
     return c / m;
 }
 
-/* The batch: m samples of nin features, one-hot targets */
-enum { M = 7, NIN = 5, NOUT = 3 };
-static float g_x[M * NIN], g_y[M * NOUT];
+/* The batch: M samples of up to MAX_IN features, one-hot targets */
+enum { M = 7, NOUT = 3, MAX_IN = 40 };
+static float g_x[M * MAX_IN], g_y[M * NOUT];
 
-static void make_batch(void) {
+static void make_batch(int nin) {
     unsigned seed = 12345;
-    for (int i = 0; i < M * NIN; i++) {
+    for (int i = 0; i < M * nin; i++) {
         seed = seed * 1103515245u + 12345u;
         g_x[i] = (float)((seed >> 8) % 2000) / 1000.0f - 1.0f;
     }
@@ -35,12 +35,11 @@ static void make_batch(void) {
         for (int j = 0; j < NOUT; j++) g_y[s * NOUT + j] = (j == s % NOUT) ? 1.0f : 0.0f;
 }
 
-/* One network 5-6-4-3 (hidden, hidden, out; cost): backpropagation's loss
- * against the forward pass, and every parameter's gradient against a
- * central difference. */
-static void check_combination(descent_act hidden, descent_act out, descent_cost cost,
-                              uint64_t seed) {
-    static const int sizes[4] = {NIN, 6, 4, NOUT};
+/* One 3-layer network of these widths (hidden, hidden, out; cost), on the
+ * batch made for sizes[0] inputs: backpropagation's loss against the forward
+ * pass, and every parameter's gradient against a central difference. */
+static void check_combination(const int sizes[4], descent_act hidden, descent_act out,
+                              descent_cost cost, uint64_t seed) {
     const char *hn = descent_act_name(hidden), *on = descent_act_name(out),
                *cn = descent_cost_name(cost);
     descent_act acts[3] = {hidden, hidden, out};
@@ -83,16 +82,18 @@ static void check_combination(descent_act hidden, descent_act out, descent_cost 
     descent_net_free(net);
 }
 
-/* Every hidden activation with every output activation and cost that fit */
+/* Every hidden activation with every output activation and cost that fit,
+ * on a small 5-6-4-3 network */
 static void every_activation_and_cost(void) {
-    make_batch();
+    static const int sizes[4] = {5, 6, 4, NOUT};
+    make_batch(sizes[0]);
     int combos = 0;
     for (int h = 0; h < DESCENT_ACT_COUNT; h++)
         for (int o = 0; o < DESCENT_ACT_COUNT; o++)
             for (int c = 0; c < DESCENT_COST_COUNT; c++) {
                 if (h == DESCENT_ACT_SOFTMAX) continue; /* output layer only */
                 if (c == DESCENT_COST_XENT && o != DESCENT_ACT_SOFTMAX) continue;
-                check_combination((descent_act)h, (descent_act)o, (descent_cost)c,
+                check_combination(sizes, (descent_act)h, (descent_act)o, (descent_cost)c,
                                   7 + (uint64_t)combos);
                 combos++;
             }
@@ -101,7 +102,20 @@ static void every_activation_and_cost(void) {
     printf("gradient check: %d activation x cost combinations\n", combos);
 }
 
+/* 37-40-19-3 on 7 samples: widths that fill the kernels' full vector and
+ * register tiles (16 floats with AVX-512, 8 with AVX) and leave edges of
+ * every kind: a vector tail of the inputs, partial output and sample tiles */
+static void wide_layers_reach_every_kernel_path(void) {
+    static const int sizes[4] = {37, 40, 19, NOUT};
+    make_batch(sizes[0]);
+    /* smooth activations: with this many relu units some central difference
+     * would straddle a kink (relu's derivative is checked on the small net) */
+    check_combination(sizes, DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX, DESCENT_COST_XENT, 5);
+    check_combination(sizes, DESCENT_ACT_SIGMOID, DESCENT_ACT_IDENTITY, DESCENT_COST_MSE, 6);
+}
+
 int main(int argc, char **argv) {
-    static const scenario scenarios[] = {SCENARIO(every_activation_and_cost)};
+    static const scenario scenarios[] = {SCENARIO(every_activation_and_cost),
+                                         SCENARIO(wide_layers_reach_every_kernel_path)};
     return RUN_SCENARIOS(argc, argv, scenarios);
 }

@@ -5,11 +5,15 @@
  * Named problems: 10 samples with global batch 7 (neither divides by 3 or 4,
  * so some ranks get empty slices), and a 3-layer network on 200 samples.
  * Every rank also writes its parameters; rank 0 checks they are identical
- * byte for byte on all ranks. Tolerance against one process: per-step loss
- * and every final parameter within a relative 2e-5 (floor 1e-3): only the
- * order of the float sums differs between layouts. A third problem runs in
+ * byte for byte on all ranks. Against one process only the order of the
+ * float sums differs between layouts, so the float problems are compared
+ * within a tolerance derived from what correct code shows: over P = 1..4 x
+ * T = 1, 2 the largest relative differences (floor 1e-3) measured were
+ * 2.4e-7 for a step's loss and 1.1e-5 for a final parameter (Adam, whose
+ * first steps divide by the gradient's size, amplifies rounding); the
+ * tolerances are 5e-6 and 2e-4, about 20x those. A third problem runs in
  * reproducible mode (global batch 50: 4 chunks, the last partial) and must
- * match one process exactly. */
+ * match one process exactly: that comparison does not depend on rounding. */
 #include <descent/descent.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +21,9 @@
 #include "testutil.h"
 
 #define MAX_STEPS 512
+/* float sums: about 20x the largest difference correct code shows (above) */
+#define LOSS_TOLERANCE 5e-6
+#define PARAM_TOLERANCE 2e-4
 typedef struct {
     long n;
     double loss[MAX_STEPS];
@@ -127,7 +134,8 @@ static void check_ranks_agree(int pi, const float *p, size_t np) {
 }
 
 /* Rank 0: the losses and parameters against one process's (the next record
- * of the reference file): within 2e-5, or exactly in reproducible mode. */
+ * of the reference file): within the tolerances, or exactly in reproducible
+ * mode. */
 static void compare_with_reference(FILE *fr, const problem *pb, const trace *tr, const float *p,
                                    size_t np) {
     long rn = -1;
@@ -141,9 +149,10 @@ static void compare_with_reference(FILE *fr, const problem *pb, const trace *tr,
         for (size_t i = 0; i < np; i++) wp = fmax(wp, rel_diff(p[i], rp[i], 1e-3));
         printf("%s, %d ranks: %ld steps, max relative difference from one process: losses %.3g, "
                "parameters %.3g\n", pb->name, g_size, rn, wl, wp);
-        const double tol = pb->reproducible ? 0.0 : 2e-5;
-        CHECK(wl <= tol, "losses differ from one process by %.3g", wl);
-        CHECK(wp <= tol, "parameters differ from one process by %.3g", wp);
+        const double loss_tol = pb->reproducible ? 0.0 : LOSS_TOLERANCE;
+        const double param_tol = pb->reproducible ? 0.0 : PARAM_TOLERANCE;
+        CHECK(wl <= loss_tol, "losses differ from one process by %.3g", wl);
+        CHECK(wp <= param_tol, "parameters differ from one process by %.3g", wp);
         CHECK(tr->loss[rn - 1] < tr->loss[0], "loss did not fall");
     } else {
         CHECK(0, "reference file is short");

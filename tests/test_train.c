@@ -1,7 +1,9 @@
 /* Training behaviour through the public API: XOR learned to 100% with the
  * derivation's network and with softmax/cross-entropy under each optimizer;
  * the same data order and result whatever OMP_NUM_THREADS is (here 1 vs 2
- * threads: bit-identical parameters); configuration checks. */
+ * threads: bit-identical parameters); an epoch's last, partial batch is a
+ * step; a gradient that overflows while the loss stays finite stops
+ * training; configuration checks. */
 #include <descent/descent.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,22 +11,8 @@
 #include <omp.h>
 #endif
 
+#include "testdata.h"
 #include "testutil.h"
-
-static descent_data *load_csv_text(const char *text, int n_targets) {
-    char path[] = "/tmp/descent_test_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return NULL;
-    FILE *f = fdopen(fd, "w");
-    fputs(text, f);
-    fclose(f);
-    descent_csv_options o = {0, n_targets, 0, 0, 0};
-    descent_data *d = NULL;
-    descent_error err;
-    if (descent_data_load_csv(&d, path, &o, &err)) fprintf(stderr, "%s\n", err.msg);
-    unlink(path);
-    return d;
-}
 
 static double train_xor(descent_act hidden, descent_act out, descent_cost cost,
                         descent_optimizer opt, double lr, int epochs) {
@@ -138,6 +126,124 @@ static void threads_do_not_change_parameters(void) {
     }
 }
 
+typedef struct {
+    long steps;
+    long epoch_steps[4];
+    double loss[16];       /* each step's batch loss */
+} step_count;
+
+static void count_step(long step, double loss, void *user) {
+    step_count *c = user;
+    c->steps = step;
+    if (step >= 1 && step <= 16) c->loss[step - 1] = loss;
+}
+
+static int note_epoch(const descent_epoch_stats *st, void *user) {
+    step_count *c = user;
+    if (st->epoch >= 1 && st->epoch <= 4) c->epoch_steps[st->epoch - 1] = st->steps;
+    return 0;
+}
+
+/* 10 samples in batches of 4: 3 steps an epoch, the third of 2 samples */
+static void partial_last_batch_is_a_step(void) {
+    descent_data *d = load_csv_text("0,0,0\n1,0,1\n1,1,0\n0,1,1\n0,0,0\n"
+                                    "1,0,1\n1,1,0\n0,1,1\n0,0,0\n1,0,1\n", 0);
+    const int sizes[3] = {2, 4, 2};
+    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SIGMOID};
+    descent_net *net = NULL;
+    descent_error err;
+    CHECK(d && descent_net_create(&net, 2, sizes, acts, DESCENT_COST_MSE, &err) == 0, "setup");
+    if (!d || !net) return;
+    descent_net_init(net, 5);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.batch = 4;
+    cfg.epochs = 2;
+    step_count c = {0, {0}, {0}};
+    descent_callbacks cb = {note_epoch, count_step, NULL, NULL, &c};
+    CHECK(descent_train(net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
+    CHECK(c.steps == 6, "%ld steps in 2 epochs of 10 samples in batches of 4, expected 6", c.steps);
+    CHECK(c.epoch_steps[0] == 3 && c.epoch_steps[1] == 6, "steps after each epoch: %ld, %ld",
+          c.epoch_steps[0], c.epoch_steps[1]);
+    descent_net_free(net);
+    descent_data_free(d);
+}
+
+/* One feature of 3e38 with zero first-layer weights: every output is finite
+ * and so is the loss, but the first layer's weight gradient, summed over 256
+ * samples, overflows. Training must stop with DESCENT_E_NONFINITE at that
+ * step, in both ways of summing, not apply an infinite update. */
+static void train_overflow_case(int reproducible) {
+    char *text = malloc(256 * 16), *p = text;
+    for (int i = 0; i < 256; i++) p += sprintf(p, "%d,3e38,0\n", i % 2);
+    descent_data *d = load_csv_text(text, 0);
+    free(text);
+    const int sizes[3] = {2, 2, 2};
+    const descent_act acts[2] = {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID};
+    descent_net *net = NULL;
+    descent_error err;
+    CHECK(d && descent_net_create(&net, 2, sizes, acts, DESCENT_COST_MSE, &err) == 0, "setup");
+    if (!d || !net) return;
+    float *w1 = descent_net_weights(net, 0), *w2 = descent_net_weights(net, 1);
+    for (int i = 0; i < 4; i++) { w1[i] = 0.0f; w2[i] = 1.0f; }
+    float x[2] = {3e38f, 0.0f}, out[2];
+    CHECK(descent_net_predict(net, x, 1, out, &err) == 0 && isfinite(out[0]) && isfinite(out[1]),
+          "the forward pass is not finite: %g %g", out[0], out[1]);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.batch = 256;
+    cfg.epochs = 1;
+    cfg.reproducible = reproducible;
+    step_count c = {0, {0}, {0}};
+    descent_callbacks cb = {NULL, count_step, NULL, NULL, &c};
+    const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
+    CHECK(rc == DESCENT_E_NONFINITE, "%s: training returned %d (%s), expected a non-finite stop",
+          reproducible ? "reproducible" : "float", rc, rc ? err.msg : "no error");
+    CHECK(c.steps == 0, "an update was applied before the stop (%ld steps)", c.steps);
+    CHECK(isfinite(descent_net_weights(net, 0)[0]), "the parameters became non-finite");
+    descent_net_free(net);
+    descent_data_free(d);
+}
+
+static void overflowing_gradient_stops_training(void) {
+    train_overflow_case(0);
+    train_overflow_case(1);
+}
+
+/* Each epoch visits the data in a new order that depends on the seed: with
+ * a learning rate too small to move any parameter, a step's loss depends
+ * only on which samples its batch holds. */
+static void data_order_changes_every_epoch(void) {
+    descent_data *d = blobs(12);
+    const int sizes[3] = {6, 5, 3};
+    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
+    step_count runs[2];
+    for (int r = 0; r < 2; r++) {
+        descent_net *net = NULL;
+        descent_error err;
+        CHECK(d && descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err) == 0, "setup");
+        if (!d || !net) return;
+        descent_net_init(net, 3);
+        descent_train_config cfg;
+        descent_train_config_default(&cfg);
+        cfg.batch = 4;
+        cfg.epochs = 2;
+        cfg.lr = 1e-30;
+        cfg.seed = 7;
+        runs[r] = (step_count){0, {0}, {0}};
+        descent_callbacks cb = {NULL, count_step, NULL, NULL, &runs[r]};
+        CHECK(descent_train(net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
+        descent_net_free(net);
+    }
+    CHECK(runs[0].steps == 6, "%ld steps", runs[0].steps);
+    CHECK(memcmp(runs[0].loss, runs[0].loss + 3, 3 * sizeof(double)) != 0,
+          "epoch 2 visited the data in epoch 1's order (batch losses %g %g %g)", runs[0].loss[0],
+          runs[0].loss[1], runs[0].loss[2]);
+    CHECK(memcmp(runs[0].loss, runs[1].loss, 6 * sizeof(double)) == 0,
+          "the same seed gave another order");
+    descent_data_free(d);
+}
+
 static void bad_configuration_refused(void) {
     descent_train_config cfg;
     descent_error err;
@@ -191,6 +297,9 @@ int main(int argc, char **argv) {
         SCENARIO(xor_tanh_softmax_momentum),
         SCENARIO(xor_relu_softmax_adam),
         SCENARIO(threads_do_not_change_parameters),
+        SCENARIO(partial_last_batch_is_a_step),
+        SCENARIO(overflowing_gradient_stops_training),
+        SCENARIO(data_order_changes_every_epoch),
         SCENARIO(bad_configuration_refused),
         SCENARIO(nonsense_network_refused),
         SCENARIO(names_round_trip),
