@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 B=build-mutate
 LIST=tests/mutants.txt
 SAVE=$(mktemp -d /tmp/descent_mutate.XXXXXX)
+# Files are put back with a new time stamp, so that make rebuilds them.
 restore() { # put back every file a mutant touched, then remove the copies
-  if [ -d "$SAVE/src" ]; then cp -a "$SAVE/src/." .; fi
+  if [ -d "$SAVE/src" ]; then cp -r "$SAVE/src/." .; fi
   rm -rf "$SAVE"
 }
 trap restore EXIT
@@ -23,7 +24,7 @@ cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$B" -j "$(nproc)" >/dev/null
 run_tests() { # the core and MPI tests in their declared order, stopping at the first failure
   rm -f "$B/Testing/Temporary/CTestCostData.txt"
-  ctest --test-dir "$B" -L 'core|mpi' --stop-on-failure --timeout 300 >"$B/mutant.log" 2>&1
+  ctest --test-dir "$B" -L 'core|mpi' --stop-on-failure --timeout 300 >"$B/mutant.log" 2>&1 </dev/null
 }
 if ! run_tests; then echo "mutate.sh: the tests fail without any mutant; see $B/mutant.log" >&2; exit 1; fi
 
@@ -42,7 +43,7 @@ PY
 printf 'mutant,result,killed_by,seconds\n' >"$B/mutants.csv"
 printf '%-36s %-9s %-34s %s\n' mutant result "killed by" seconds
 bad=0 total=0
-while IFS= read -r line; do
+while IFS= read -r line <&3; do
   case "$line" in ''|'#'*) continue ;; esac
   name=${line%% ::: *}; rest=${line#* ::: }
   file=${rest%% ::: *}; rest=${rest#* ::: }
@@ -62,12 +63,12 @@ while IFS= read -r line; do
   else
     by=$(sed -n '/The following tests FAILED/{n;p;}' "$B/mutant.log" | sed 's/^[[:space:]]*[0-9]* - //; s/ (.*//')
   fi
-  cp -a "$SAVE/src/$file" "$file"
+  cp "$SAVE/src/$file" "$file"
   [ "$result" = killed ] || bad=$((bad + 1))
   secs=$(( $(date +%s) - t0 ))
   printf '%-36s %-9s %-34s %s\n' "$name" "$result" "${by:-?}" "$secs"
   printf '%s,%s,%s,%s\n' "$name" "$result" "${by//,/;}" "$secs" >>"$B/mutants.csv"
-done <"$LIST"
+done 3<"$LIST"
 cmake --build "$B" -j "$(nproc)" >/dev/null # the unmutated build again
 echo "mutants: $total, killed $((total - bad)), not killed $bad"
 [ "$bad" -eq 0 ]

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install, build and run every test: the CTest suite (core, MPI, a real
 # SLURM), the build without MPI (DESCENT_WITH_MPI=OFF, in build-serial/) and
-# its core tests, then the suite under AddressSanitizer + UBSan with the
-# single-process tests under valgrind (scripts/sanitize.sh), then each
-# libFuzzer harness for FUZZ_SECONDS (scripts/fuzz.sh). The exit code is the
-# verdict. QUICK=1 stops after the two CTest suites.
+# its core tests, then mutation testing (scripts/mutate.sh: every mutant of
+# tests/mutants.txt must be caught), the suite under AddressSanitizer + UBSan
+# with the single-process tests under valgrind (scripts/sanitize.sh), then
+# each libFuzzer harness for FUZZ_SECONDS (scripts/fuzz.sh). The exit code
+# is the verdict. QUICK=1 stops after the two CTest suites.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh slurm check
@@ -17,5 +18,7 @@ cmake -S . -B build-serial -DCMAKE_BUILD_TYPE=Release -DDESCENT_WITH_MPI=OFF >/d
 cmake --build build-serial -j "$(nproc)"
 ctest --test-dir build-serial --output-on-failure --timeout 900
 [ -n "${QUICK:-}" ] && exit 0
+echo "== mutation testing"
+bash scripts/mutate.sh
 bash scripts/sanitize.sh
 FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh
