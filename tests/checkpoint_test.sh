@@ -4,7 +4,9 @@
 #  2. resume from a mid-epoch checkpoint, likewise; --keep-checkpoints K keeps K
 #  3. a corrupted (bit flip) or truncated checkpoint is refused, naming the file
 #  4. SIGTERM: the run finishes its step, checkpoints, exits 3; resuming gives
-#     the uninterrupted run's model bit for bit
+#     the uninterrupted run's model bit for bit; with --metrics, one file
+#     holds every epoch once across the stop and the resume (the first run's
+#     command line resumes it, and a conflicting option is refused)
 #  5. kill -9 of an `mpirun -n 2` run at an arbitrary moment (maybe while a
 #     checkpoint is being written): the newest checkpoint loads, and resuming
 #     on 2 ranks gives the uninterrupted 2-rank model bit for bit
@@ -45,9 +47,17 @@ same "$T/full6.model" "$T/mid6.model" "resume in the middle of an epoch"
 "$D" train "${A[@]}" --epochs 3 --checkpoint-dir "$T/c3" --checkpoint-every 5 --keep-checkpoints 2 >/dev/null
 n=$(ls "$T/c3" | wc -l)
 [ "$n" -eq 2 ] && ok || fail "--keep-checkpoints 2 left $n files"
-# resuming with a changed hyper-parameter or network is refused
-"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c1" --lr 0.5 >/dev/null 2>"$T/e"; rc=$?
-[ $rc -eq 2 ] && grep -q "cannot change" "$T/e" && ok || fail "resume with --lr: exit $rc $(cat "$T/e")"
+# the first run's own command line resumes it; a changed hyper-parameter or
+# network is refused, naming the option and both values
+"$D" train "${A[@]}" --resume "$T/c1" --epochs 6 --out "$T/same-line.model" >/dev/null 2>"$T/e" \
+  && ok || fail "resume with the first run's options: $(cat "$T/e")"
+same "$T/full6.model" "$T/same-line.model" "resume with the first run's options"
+"$D" train "${A[@]}" --resume "$T/c1" --lr 0.5 >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "option --lr: 0.5 differs from the checkpoint's 0.01" "$T/e" && ok \
+  || fail "resume with --lr: exit $rc $(cat "$T/e")"
+"$D" train "${A[@]}" --resume "$T/c1" --layers 8,32,3 >/dev/null 2>"$T/e"; rc=$?
+[ $rc -eq 2 ] && grep -q "option --layers: 8,32,3 differs from the checkpoint's 8,16,3" "$T/e" && ok \
+  || fail "resume with --layers: exit $rc $(cat "$T/e")"
 
 # 3. corruption
 last=$(ls "$T/c2" | tail -1)
@@ -83,6 +93,20 @@ E4=$(( ${stopped:-1} + 2 ))
 "$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c4" --epochs $E4 --out "$T/long-resumed.model" >/dev/null 2>"$T/e" \
   || fail "resume after SIGTERM: $(cat "$T/e")"
 same "$T/long.model" "$T/long-resumed.model" "SIGTERM then resume"
+
+# 4b. --metrics across a stop and a resume: one file, every epoch once
+M=(--checkpoint-dir "$T/c7" --checkpoint-every 1e --metrics "$T/m.csv")
+"$D" train "${B[@]}" --epochs 1000000 "${M[@]}" >/dev/null 2>"$T/e" &
+pid=$!
+for i in $(seq 1 600); do [ "$(ls "$T/c7" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
+kill -USR1 $pid
+wait $pid; rc=$?
+stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$T/e")
+[ $rc -eq 3 ] && [ -s "$T/m.csv" ] && ok || fail "stop with --metrics: exit $rc, $(ls "$T")"
+E7=$(( ${stopped:-1} + 2 ))
+"$D" train "${B[@]}" --epochs $E7 "${M[@]}" --resume "$T/c7" >/dev/null 2>"$T/e" || fail "resume with --metrics: $(cat "$T/e")"
+epochs=$(tail -n +2 "$T/m.csv" | cut -d, -f1 | tr '\n' ' ')
+[ "$epochs" = "$(seq -s ' ' 1 $E7) " ] && ok || fail "metrics after stop and resume: epochs $epochs (want 1..$E7)"
 
 # 5. kill -9 of an mpirun -n 2 run, then resume on 2 ranks
 setsid "$MPIEXEC" $NP 2 "$D" train "${B[@]}" --epochs 1000000 --checkpoint-dir "$T/c5" --checkpoint-every 50 >/dev/null 2>&1 &

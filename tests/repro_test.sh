@@ -21,7 +21,7 @@ matrix() { # name, then train arguments
       local tag="$name-${P}x${Tn}"
       if ! OMP_NUM_THREADS=$Tn timeout 300 "$MPIEXEC" $NP $P "$D" train --reproducible "$@" \
            --out "$T/$tag.model" --metrics "$T/$tag.csv" --checkpoint-dir "$T/$tag.ck" \
-           --checkpoint-every 1e --keep-checkpoints 1 >"$T/$tag.out" 2>"$T/$tag.err"; then
+           --checkpoint-every "$CKPT_EVERY" --keep-checkpoints 1 >"$T/$tag.out" 2>"$T/$tag.err"; then
         fail "$tag: training failed: $(tail -3 "$T/$tag.err")"; continue
       fi
       h=$(sha256sum <"$T/$tag.model" | cut -c1-16)
@@ -40,8 +40,10 @@ matrix() { # name, then train arguments
   done
 }
 
+CKPT_EVERY=150e
 matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
 if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
+  CKPT_EVERY=4e
   matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \
     --activation relu --output softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02
 else

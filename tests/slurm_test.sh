@@ -154,5 +154,19 @@ grep -q "resuming from .*: epoch ${stopped:-x}, step [1-9]" "$out/train.log" && 
 grep -q "^epoch *$want/$want " "$out/train.log" && ok \
   || fail "job $id: the resumed run did not reach epoch $want: $(tail -3 "$out/train.log")"
 "$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no model after the requeue"
+# the metrics file holds every epoch once across the stop and the restart
+epochs=$(tail -n +2 "$out/metrics.csv" 2>/dev/null | cut -d, -f1 | tr '\n' ' ')
+[ "$epochs" = "$(seq -s ' ' 1 $want) " ] && ok || fail "job $id: metrics epochs '$epochs', want 1..$want"
+
+# ---- 3. a sweep as an array job, with the checkout's own descent found by
+# the script (DESCENT unset) ----
+ids=$(DESCENT="" SWEEP="--lr 0.05;--lr 0.2" HYPER="--batch 32" EPOCHS=2 submit --array=0-1)
+base=${ids%%;*}
+for t in 0 1; do
+  st=$(wait_job "${base}_$t" 120)
+  [ "$st" = COMPLETED ] && ok || fail "array task $t: state $st: $(cat "$S"/job-*.out 2>/dev/null | tail -5)"
+done
+lrs=$(cat "$S"/runs/descent-*/train.log | sed -n 's/.* lr \([0-9.]*\), batch 32, 2 epochs.*/\1/p' | sort | tr '\n' ' ')
+[ "$lrs" = "0.05 0.2 " ] && ok || fail "array tasks trained with lr '$lrs', want 0.05 and 0.2"
 
 finish "slurm"

@@ -4,7 +4,7 @@
  * evaluation and the model file.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cli.h"
+#include "train.h"
 #include "train_report.h"
 
 #include <errno.h>
@@ -79,16 +79,6 @@ static void help_train(void) {
            g_hidden_acts, g_acts, DATA_HELP);
 }
 
-/* Everything `descent train` reads from its command line */
-typedef struct {
-    option_table table;
-    data_opts data;
-    descent_train_config cfg;
-    const char *layers, *acts, *out, *metrics, *resume;
-    int hidden, output, cost, schedule, optimizer, quiet, stats;
-    long long epochs, batch, seed, sync_check, keep;
-    double val_fraction;
-} train_opts;
 
 static int act_lookup(const char *s) { return descent_act_parse(s); }
 static int cost_lookup(const char *s) { return descent_cost_parse(s); }
@@ -202,47 +192,6 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     o->cfg.optimizer = (descent_optimizer)o->optimizer;
 }
 
-/* --resume continues the checkpoint's training exactly: it brings the
- * network and the mathematics, so options that would change them are
- * refused. */
-static void check_resume_options(const train_opts *o) {
-    static const char *const network[] = {"--layers", "--activation", "--output",
-                                          "--activations", "--cost", NULL};
-    static const char *const fixed[] = {"--batch", "--lr", "--lr-schedule", "--optimizer",
-                                        "--momentum", "--beta1", "--beta2", "--adam-eps",
-                                        "--weight-decay", "--seed", "--reproducible",
-                                        "--no-reproducible", NULL};
-    for (int i = 0; network[i]; i++)
-        if (opt_given(&o->table, network[i]))
-            usage_error("--resume takes the network from the checkpoint; drop --layers, "
-                        "--activation(s), --output and --cost");
-    for (int i = 0; fixed[i]; i++)
-        if (opt_given(&o->table, fixed[i]))
-            usage_error("--resume continues the checkpoint's training exactly; %s cannot change",
-                        fixed[i]);
-}
-
-/* The checkpoint's network, configuration and state; this run keeps its own
- * epochs (when given), sync check and checkpoint settings. */
-static descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
-    descent_error err = {0};
-    descent_train_config saved;
-    descent_net *net = NULL;
-    char file[4096];
-    check(descent_checkpoint_load(o->resume, &net, &saved, ck, file, sizeof file, &err), &err);
-    saved.epochs = opt_given(&o->table, "--epochs") ? o->cfg.epochs : saved.epochs;
-    saved.sync_check = o->cfg.sync_check;
-    saved.checkpoint_dir = o->cfg.checkpoint_dir;
-    saved.checkpoint_steps = o->cfg.checkpoint_steps;
-    saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
-    saved.checkpoint_keep = o->cfg.checkpoint_keep;
-    o->cfg = saved;
-    if (g_rank == 0 && !o->quiet)
-        printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),
-               descent_checkpoint_step(*ck));
-    return net;
-}
-
 /* Every file the run will write can be written: found out now, not after
  * hours of training (rank 0 writes them; every rank learns the verdict). */
 static void check_outputs(const train_opts *o) {
@@ -257,8 +206,7 @@ static void check_outputs(const train_opts *o) {
     check(rc, &err);
 }
 
-/* --layers "784,256,10" into widths; returns the number of weight layers */
-static int parse_widths(const char *s, int *sizes, int max) {
+int parse_widths(const char *s, int *sizes, int max) {
     int n = 0;
     const char *p = s;
     for (;;) {
@@ -277,8 +225,7 @@ static int parse_widths(const char *s, int *sizes, int max) {
     return n - 1;
 }
 
-/* --activations "relu,relu,softmax": exactly one per layer */
-static void parse_activation_list(const char *list, descent_act *acts, int L) {
+void parse_activation_list(const char *list, descent_act *acts, int L) {
     char *copy = strdup(list), *save = NULL;
     int n = 0;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -293,7 +240,11 @@ static void parse_activation_list(const char *list, descent_act *acts, int L) {
     if (n != L) usage_error("option --activations: %d given for %d layers", n, L);
 }
 
-#define MAX_LAYERS 1024
+void activations_of(const train_opts *o, descent_act *acts, int L) {
+    if (o->acts) parse_activation_list(o->acts, acts, L);
+    else
+        for (int l = 0; l < L; l++) acts[l] = l == L - 1 ? o->output : o->hidden;
+}
 
 /* The network the options describe (default: inputs,128,outputs), with
  * initial weights from the seed. */
@@ -306,9 +257,7 @@ static descent_net *build_network(const train_opts *o, const descent_data *train
         sizes[1] = 128;
         sizes[2] = descent_data_outputs(train);
     }
-    if (o->acts) parse_activation_list(o->acts, acts, L);
-    else
-        for (int l = 0; l < L; l++) acts[l] = l == L - 1 ? o->output : o->hidden;
+    activations_of(o, acts, L);
     descent_net *net = NULL;
     descent_error err = {0};
     check(descent_net_create(&net, L, sizes, acts, (descent_cost)o->cost, &err), &err);
@@ -320,12 +269,12 @@ static descent_net *build_network(const train_opts *o, const descent_data *train
 static void run_training(const train_opts *o, descent_net *net, const descent_data *train,
                          const descent_data *val, descent_checkpoint *ck, train_ui *ui) {
     descent_error err = {0};
-    check(metrics_open(ui, o->metrics, &err), &err);
+    check(metrics_open(ui, o->metrics, ck ? descent_checkpoint_epoch(ck) : 0, &err), &err);
     const descent_callbacks cb = train_callbacks(ui);
     install_stop_signals();
     const int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
     descent_error merr = {0};
-    const int mrc = metrics_finish(ui, o->metrics, rc != DESCENT_OK, &merr);
+    const int mrc = metrics_finish(ui, o->metrics, rc, &merr);
     check_agreed(rc, &err);
     check(mrc, &merr);
 }
@@ -347,7 +296,6 @@ int cmd_train(int argc, char **argv) {
     list_choices();
     train_opts o;
     parse_train_options(&o, argc, argv);
-    if (o.resume) check_resume_options(&o);
     descent_error err = {0};
     check(descent_train_config_check(&o.cfg, &err), &err);
     check_outputs(&o);

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -132,21 +133,58 @@ descent_callbacks train_callbacks(train_ui *ui) {
 }
 
 /* ---- the metrics file ---- */
-int metrics_open(train_ui *ui, const char *path, descent_error *err) {
+static const char METRICS_HEADER[] = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
+                                     "samples_per_s,seconds,compute_seconds,comm_seconds\n";
+
+/* The rows of epochs before `epoch` from an earlier run's file: FILE.partial
+ * when a run was killed before it could publish, else FILE. malloc'ed text
+ * (possibly empty), or NULL when neither exists. */
+static char *earlier_rows(const char *path, const char *partial, int epoch) {
+    FILE *f = fopen(partial, "r");
+    if (!f) f = fopen(path, "r");
+    if (!f) return NULL;
+    size_t cap = 4096, used = 0;
+    char *rows = malloc(cap), line[1024];
+    int next = 1; /* each epoch once, in order */
+    while (rows && fgets(line, sizeof line, f)) {
+        char *end;
+        const long e = strtol(line, &end, 10);
+        if (end == line || *end != ',' || e != next || e >= epoch) continue;
+        const size_t n = strlen(line);
+        if (used + n + 1 > cap) {
+            char *bigger = realloc(rows, cap *= 2);
+            if (!bigger) { free(rows); rows = NULL; break; }
+            rows = bigger;
+        }
+        memcpy(rows + used, line, n + 1);
+        used += n;
+        next++;
+    }
+    fclose(f);
+    if (rows) rows[used] = '\0';
+    return rows;
+}
+
+int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err) {
     ui->metrics = NULL;
     ui->metrics_errno = 0;
     if (!path || g_rank != 0) return DESCENT_OK;
     snprintf(ui->metrics_tmp, sizeof ui->metrics_tmp, "%s.partial", path);
+    char *rows = resume_epoch > 1 ? earlier_rows(path, ui->metrics_tmp, resume_epoch) : NULL;
     ui->metrics = fopen(ui->metrics_tmp, "w");
-    if (!ui->metrics)
+    if (!ui->metrics) {
+        free(rows);
         return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(errno));
-    if (fprintf(ui->metrics, "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
-                "samples_per_s,seconds,compute_seconds,comm_seconds\n") < 0)
+    }
+    if (fputs(METRICS_HEADER, ui->metrics) < 0 || (rows && fputs(rows, ui->metrics) < 0))
         ui->metrics_errno = errno ? errno : EIO;
+    free(rows);
     return DESCENT_OK;
 }
 
-int metrics_finish(train_ui *ui, const char *path, int failed, descent_error *err) {
+int metrics_finish(train_ui *ui, const char *path, int status, descent_error *err) {
+    /* an interrupted run keeps its rows: a resumed run continues them */
+    const int failed = status != DESCENT_OK && status != DESCENT_E_INTERRUPTED;
     if (!ui->metrics) return DESCENT_OK;
     int e = ui->metrics_errno;
     if (!e && (fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0)) e = errno;

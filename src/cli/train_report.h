@@ -27,11 +27,14 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
 void warn_if_threads_share_cpus(void);
 /* The library's callbacks: progress bar, epoch lines, metrics rows, stop. */
 descent_callbacks train_callbacks(train_ui *ui);
-/* The metrics file: created as FILE.partial (rank 0); at the end closed,
- * and renamed to FILE when training and every write to it succeeded,
- * removed otherwise (a failed write is an error naming FILE). */
-int metrics_open(train_ui *ui, const char *path, descent_error *err);
-int metrics_finish(train_ui *ui, const char *path, int failed, descent_error *err);
+/* The metrics file: created as FILE.partial (rank 0), holding first, when
+ * resuming at resume_epoch, the rows of the epochs before it from the
+ * earlier run's file (so one file holds every epoch once across stops); at
+ * the end closed, and renamed to FILE when training succeeded or was
+ * interrupted (status) and every write to it succeeded, removed otherwise
+ * (a failed write is an error naming FILE). */
+int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err);
+int metrics_finish(train_ui *ui, const char *path, int status, descent_error *err);
 /* --stats: one line per rank on stderr. */
 void print_stats(const train_ui *ui);
 

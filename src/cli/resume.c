@@ -1,0 +1,131 @@
+/*
+ * resume.c - `descent train --resume`: the checkpoint brings the network,
+ * the hyper-parameters and the position, so the same command line can start
+ * a run and resume it (what a batch script that is requeued does). An
+ * option given again must agree with the checkpoint; a conflicting one is
+ * refused, naming the option and both values. --epochs may grow, and the
+ * checkpoint options, --sync-check and the outputs are this run's.
+ */
+#include "train.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "784,256,10" */
+static void widths_text(char *buf, size_t len, const int *sizes, int L) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int l = 0; l <= L && used < len; l++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%d", l ? "," : "", sizes[l]);
+}
+
+/* "relu,relu,softmax" */
+static void acts_text(char *buf, size_t len, const descent_act *acts, int L) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int l = 0; l < L && used < len; l++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", l ? "," : "",
+                                 descent_act_name(acts[l]));
+}
+
+static void conflict(const char *opt, const char *given, const char *saved) {
+    usage_error("option %s: %s differs from the checkpoint's %s (--resume continues the "
+                "checkpoint's training; drop the option, or start a new run)", opt, given, saved);
+}
+
+/* The network options given, against the checkpoint's network */
+static void check_network(const train_opts *o, const descent_net *net) {
+    const int L = descent_net_layers(net);
+    int saved_sizes[MAX_LAYERS + 1];
+    descent_act saved_acts[MAX_LAYERS], given_acts[MAX_LAYERS];
+    for (int l = 0; l <= L; l++) saved_sizes[l] = descent_net_size(net, l);
+    for (int l = 0; l < L; l++) saved_acts[l] = descent_net_act(net, l);
+    char given[4096], saved[4096];
+    if (o->layers) {
+        int sizes[MAX_LAYERS + 1];
+        const int gl = parse_widths(o->layers, sizes, MAX_LAYERS + 1);
+        widths_text(saved, sizeof saved, saved_sizes, L);
+        if (gl != L || memcmp(sizes, saved_sizes, sizeof(int) * (size_t)(L + 1)) != 0)
+            conflict("--layers", o->layers, saved);
+    }
+    const int any_act = opt_given(&o->table, "--activation") || opt_given(&o->table, "--output") ||
+                        opt_given(&o->table, "--activations");
+    if (any_act) {
+        activations_of(o, given_acts, L);
+        for (int l = 0; l < L; l++) {
+            const int hidden_only = !o->acts && !opt_given(&o->table, "--output") && l == L - 1;
+            const int output_only = !o->acts && !opt_given(&o->table, "--activation") && l < L - 1;
+            if (hidden_only || output_only || given_acts[l] == saved_acts[l]) continue;
+            acts_text(given, sizeof given, given_acts, L);
+            acts_text(saved, sizeof saved, saved_acts, L);
+            conflict(o->acts ? "--activations" : l == L - 1 ? "--output" : "--activation", given,
+                     saved);
+        }
+    }
+    if (opt_given(&o->table, "--cost") && (descent_cost)o->cost != descent_net_cost(net))
+        conflict("--cost", descent_cost_name((descent_cost)o->cost),
+                 descent_cost_name(descent_net_cost(net)));
+}
+
+/* Two different numbers as texts that show the difference: %g, or every
+ * digit when %g makes them look alike */
+static void number_texts(char *a, char *b, size_t len, double x, double y) {
+    snprintf(a, len, "%g", x);
+    snprintf(b, len, "%g", y);
+    if (strcmp(a, b) != 0) return;
+    snprintf(a, len, "%.17g", x);
+    snprintf(b, len, "%.17g", y);
+}
+
+/* Each hyper-parameter given, against the checkpoint's */
+static void check_hyper(const train_opts *o, const descent_train_config *c) {
+    const descent_train_config *g = &o->cfg;
+    char a[64], b[64];
+#define SAME_NUMBER(opt, field)                                                          \
+    if (opt_given(&o->table, opt) && g->field != c->field) {                             \
+        number_texts(a, b, sizeof a, (double)g->field, (double)c->field);                \
+        conflict(opt, a, b);                                                             \
+    }
+    SAME_NUMBER("--batch", batch)
+    SAME_NUMBER("--lr", lr)
+    SAME_NUMBER("--momentum", momentum)
+    SAME_NUMBER("--beta1", beta1)
+    SAME_NUMBER("--beta2", beta2)
+    SAME_NUMBER("--adam-eps", eps)
+    SAME_NUMBER("--weight-decay", weight_decay)
+    SAME_NUMBER("--seed", seed)
+#undef SAME_NUMBER
+    if (opt_given(&o->table, "--lr-schedule") && g->schedule != c->schedule)
+        conflict("--lr-schedule", descent_lr_schedule_name(g->schedule),
+                 descent_lr_schedule_name(c->schedule));
+    if (opt_given(&o->table, "--optimizer") && g->optimizer != c->optimizer)
+        conflict("--optimizer", descent_optimizer_name(g->optimizer),
+                 descent_optimizer_name(c->optimizer));
+    const int mode_given =
+        opt_given(&o->table, "--reproducible") || opt_given(&o->table, "--no-reproducible");
+    if (mode_given && (g->reproducible != 0) != (c->reproducible != 0))
+        conflict(g->reproducible ? "--reproducible" : "--no-reproducible",
+                 g->reproducible ? "reproducible sums" : "float sums",
+                 c->reproducible ? "reproducible sums" : "float sums");
+}
+
+descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
+    descent_error err = {0};
+    descent_train_config saved;
+    descent_net *net = NULL;
+    char file[4096];
+    check(descent_checkpoint_load(o->resume, &net, &saved, ck, file, sizeof file, &err), &err);
+    check_network(o, net);
+    check_hyper(o, &saved);
+    saved.epochs = opt_given(&o->table, "--epochs") ? o->cfg.epochs : saved.epochs;
+    saved.sync_check = o->cfg.sync_check;
+    saved.checkpoint_dir = o->cfg.checkpoint_dir;
+    saved.checkpoint_steps = o->cfg.checkpoint_steps;
+    saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
+    saved.checkpoint_keep = o->cfg.checkpoint_keep;
+    o->cfg = saved;
+    if (g_rank == 0 && !o->quiet)
+        printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),
+               descent_checkpoint_step(*ck));
+    return net;
+}

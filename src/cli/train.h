@@ -1,0 +1,34 @@
+/*
+ * train.h - what `descent train`'s files share: its options, and the
+ * network options' parsers (train.c), used again to compare a resumed run's
+ * command line with its checkpoint (resume.c).
+ */
+#ifndef DESCENT_CLI_TRAIN_H
+#define DESCENT_CLI_TRAIN_H
+
+#include "cli.h"
+
+/* Everything `descent train` reads from its command line */
+typedef struct {
+    option_table table;
+    data_opts data;
+    descent_train_config cfg;
+    const char *layers, *acts, *out, *metrics, *resume;
+    int hidden, output, cost, schedule, optimizer, quiet, stats;
+    long long epochs, batch, seed, sync_check, keep;
+    double val_fraction;
+} train_opts;
+
+#define MAX_LAYERS 1024
+/* --layers "784,256,10" into widths; returns the number of weight layers */
+int parse_widths(const char *s, int *sizes, int max);
+/* --activations "relu,relu,softmax": exactly one per layer */
+void parse_activation_list(const char *list, descent_act *acts, int L);
+/* The activations the options give an L-layer network */
+void activations_of(const train_opts *o, descent_act *acts, int L);
+
+/* The checkpoint named by --resume, its network and state; the options
+ * given are checked against it (resume.c). */
+descent_net *load_resume(train_opts *o, descent_checkpoint **ck);
+
+#endif
