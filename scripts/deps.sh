@@ -6,7 +6,7 @@
 # benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
-      dataset-fashion-mnist python3 python3-numpy)
+      dataset-fashion-mnist python3 python3-numpy iproute2 util-linux)
 for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;

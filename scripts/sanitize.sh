@@ -15,8 +15,9 @@ export OMPI_MCA_mca_base_component_disable_dlclose=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0
 echo "== ASan + UBSan: the whole test suite"
-# the SLURM test runs real daemons and is unchanged by the build: plain run only
-ctest --test-dir build-asan --output-on-failure --timeout 900 -LE slurm
+# the SLURM and multinode tests run real daemons and hosts, and are unchanged by
+# the build (launched ranks would not see the sanitizer settings): plain run only
+ctest --test-dir build-asan --output-on-failure --timeout 900 -LE "slurm|multinode"
 
 echo "== valgrind memcheck: single-process tests"
 # valgrind does not decode AVX-512: on x86-64 these tests are built for AVX2 +

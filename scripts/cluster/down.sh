@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# down.sh - removes the emulated cluster: its SLURM daemons, every process
+# still running inside its namespaces, the namespaces, veths, bridge and
+# /etc/hosts lines. Safe to run twice, or after a crash half-way through
+# up.sh.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+if [ -f "$CLUSTER_STATE/slurm/pids" ]; then
+  while read -r pid; do kill "$pid" 2>/dev/null; done <"$CLUSTER_STATE/slurm/pids"
+fi
+for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^dsc-h'); do
+  pids=$(ip netns pids "$ns" 2>/dev/null)
+  [ -n "$pids" ] && kill -9 $pids 2>/dev/null
+  ip netns del "$ns" 2>/dev/null
+done
+for dev in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^dsc(v[0-9]+|br0)$'); do
+  ip link del "$dev" 2>/dev/null
+done
+if grep -q "$CLUSTER_HOSTS_MARK" /etc/hosts 2>/dev/null; then
+  grep -v "$CLUSTER_HOSTS_MARK" /etc/hosts >/etc/hosts.descent-cluster && cat /etc/hosts.descent-cluster >/etc/hosts
+  rm -f /etc/hosts.descent-cluster
+fi
+rm -rf "$CLUSTER_STATE"
+echo "cluster: down"

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Several hosts for real: ranks in the emulated cluster's network namespaces
+# (scripts/cluster/up.sh), Open MPI over TCP between them.
+#   multinode_test.sh up ROOT                      bring up 3 hosts at 10 Gbit/s
+#   multinode_test.sh down ROOT                    remove them
+#   multinode_test.sh equiv ROOT EQUIV OUT REF     test_mpi_equiv: 3 hosts x 1 rank x 2
+#                                                  threads, and 2 hosts x 2 ranks x 1
+#                                                  thread, against one process's REF
+#   multinode_test.sh reproducible ROOT DESCENT    --reproducible: the same model bytes
+#                                                  on 1 process and across hosts
+#   multinode_test.sh failure ROOT DESCENT         a bad file on one host's rank ends
+#                                                  every rank on every host within
+#                                                  10 s, one message
+# Needs root and network namespaces: skips (77) with the reason otherwise.
+set -u
+what=$1; ROOT=$2; shift 2
+C="$ROOT/scripts/cluster"
+. "$ROOT/tests/testlib.sh"
+if [ "$(id -u)" -ne 0 ]; then echo "skipped: the emulated cluster needs root"; exit 77; fi
+if ! ip netns add dsc-probe 2>/dev/null; then echo "skipped: network namespaces are not permitted here"; exit 77; fi
+ip netns del dsc-probe
+case "$what" in
+  up) bash "$C/up.sh" 3 10gbit; exit ;;
+  down) bash "$C/down.sh"; exit ;;
+esac
+[ -f /run/descent-cluster/mpirun.args ] || { echo "FAIL: the cluster is not up"; exit 1; }
+T=$(mktemp -d /tmp/descent_multinode.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export OMP_WAIT_POLICY=passive
+launch() { timeout 120 bash "$C/mpirun.sh" "$@"; }
+
+case "$what" in
+equiv)
+  EQUIV=$1; OUT=$2; REF=$3
+  launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=2 -x OMP_WAIT_POLICY "$EQUIV" "$OUT.3x2" "$REF" >"$T/log" 2>&1 \
+    && ok || fail "3 hosts x 1 rank x 2 threads: $(tail -5 "$T/log")"
+  launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$EQUIV" "$OUT.2x2" "$REF" >"$T/log" 2>&1 \
+    && ok || fail "2 hosts x 2 ranks x 1 thread: $(tail -5 "$T/log")"
+  ;;
+reproducible)
+  D=$1
+  blobs "$T/d.csv" 400 8 .6 3
+  A=(train --train-csv "$T/d.csv" --layers 8,24,3 --activation relu --output softmax --cost xent
+     --batch 100 --epochs 5 --optimizer momentum --lr 0.05 --reproducible)
+  OMP_NUM_THREADS=1 "$D" "${A[@]}" --out "$T/one.model" >/dev/null || fail "one process"
+  launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=2 -x OMP_WAIT_POLICY "$D" "${A[@]}" --out "$T/three.model" \
+    >"$T/log" 2>&1 || fail "3 hosts: $(tail -3 "$T/log")"
+  launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${A[@]}" --out "$T/four.model" \
+    >"$T/log" 2>&1 || fail "2 hosts x 2 ranks: $(tail -3 "$T/log")"
+  grep -q "4 ranks x 1 thread on dsc-h1 (2 ranks), dsc-h2 (2 ranks)" "$T/log" && ok \
+    || fail "the ranks were not on two hosts: $(head -2 "$T/log")"
+  for m in three four; do cmp -s "$T/one.model" "$T/$m.model" && ok || fail "$m: the model differs from one process's"; done
+  ;;
+failure)
+  D=$1
+  blobs "$T/good.csv" 200 4 .3 3
+  { head -50 "$T/good.csv"; echo "1,0.5,0.5"; tail -n +51 "$T/good.csv"; } >"$T/bad.csv"
+  A=(train --layers 4,5,3 --epochs 200 --batch 8 --out "$T/out.model")
+  t0=$(date +%s%N)
+  launch -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS=1 "$D" "${A[@]}" --train-csv "$T/good.csv" : \
+    -n 1 --map-by ppr:1:node -x OMP_NUM_THREADS=1 "$D" "${A[@]}" --train-csv "$T/bad.csv" >"$T/out" 2>"$T/err"
+  rc=$?
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  echo "a bad file on rank 2 (host dsc-h3): exit $rc after $ms ms"
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] && ok || fail "exit status $rc"
+  [ $ms -lt 10000 ] && ok || fail "took $ms ms (limit 10 s)"
+  msgs=$(grep -c '^descent train: ' "$T/err")
+  [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 2: .*bad.csv: line 51' "$T/err" && ok \
+    || fail "expected one message from rank 2: $(cat "$T/err")"
+  [ ! -e "$T/out.model" ] && ok || fail "an output file was left"
+  left=$(for h in dsc-h1 dsc-h2 dsc-h3; do ip netns pids "$h"; done | wc -l)
+  [ "$left" -eq 0 ] && ok || fail "$left processes left running in the hosts"
+  ;;
+*) echo "multinode_test.sh: unknown test '$what'" >&2; exit 2 ;;
+esac
+finish "multinode $what"
