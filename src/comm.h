@@ -20,6 +20,12 @@ int comm_sum_double(double *buf, size_t n);
 int comm_sum_i64(int64_t *buf, size_t n);
 /* every rank's k values, rank after rank, into all (size() * k) */
 int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all);
+/* The ranks on this host: every one's `bytes` bytes, local rank after local
+ * rank, into all (room for local_size entries: at most COMM_MAX_LOCAL);
+ * this rank's place among them. */
+#define COMM_MAX_LOCAL 256
+int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_rank,
+                         int *local_size);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 /* Every rank passes its status; returns the lowest failing rank's status

@@ -342,7 +342,9 @@ int descent_evaluate(const descent_net *net, const descent_data *d,
  * serial build, where every descent_mpi_* function acts as one process. */
 int descent_mpi_available(void);
 /* Initialise MPI (MPI_THREAD_FUNNELED). Without it the library runs as one
- * process. Returns DESCENT_OK or DESCENT_E_IO; a serial build returns
+ * process. When this host's ranks x threads fill its cores and the user has
+ * not set OMPI_MCA_mpi_yield_when_idle, it asks Open MPI to yield while it
+ * waits (busy polling would starve the kernel's network processing). Returns DESCENT_OK or DESCENT_E_IO; a serial build returns
  * DESCENT_OK, or DESCENT_E_USAGE when the environment shows that it was
  * launched as several ranks (each would train alone). */
 int descent_mpi_init(int *argc, char ***argv);
@@ -360,6 +362,13 @@ int descent_mpi_hosts(char *buf, size_t len);
 /* Time MPI_Allreduce(SUM) of n floats: reps timed runs after warm-up, each
  * the slowest rank's time; gives the median and minimum (collective). */
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s);
+/* Collective: do the ranks on each host run their OpenMP threads on CPUs
+ * of their own? When they were all pinned to the same CPUs (OMP_PROC_BIND
+ * without a binding per rank: mpirun --bind-to none, SLURM's task/none), each
+ * rank's threads are pinned to cores of their own if the host has enough;
+ * msg (one line, on one rank per host; empty when all was well) says what
+ * was found and done, or the fix when it could not be done. */
+int descent_place_threads(char *msg, size_t len);
 /* The smallest number of CPUs any rank's affinity mask allows (collective). */
 int descent_mpi_min_affinity(void);
 

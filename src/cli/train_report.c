@@ -59,6 +59,9 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
 }
 
 void warn_if_threads_share_cpus(void) {
+    char placed[1024];
+    descent_place_threads(placed, sizeof placed); /* collective */
+    if (placed[0]) fprintf(stderr, "%s: %s\n", g_cmd, placed);
     const int threads = descent_threads(), min_cpus = descent_mpi_min_affinity();
     if (g_rank == 0 && min_cpus > 0 && min_cpus < threads)
         fprintf(stderr, "%s: warning: a rank may run on only %d CPU%s but uses %d OpenMP threads; "

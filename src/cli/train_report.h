@@ -22,7 +22,9 @@ void install_stop_signals(void);
 /* Rank 0 prints what will run, where, on what (unless quiet). Collective. */
 void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
                   size_t n_val, size_t n_test, int quiet);
-/* A warning when a rank's threads outnumber the CPUs it may run on.
+/* Ranks of a host whose threads were pinned to the same CPUs get CPUs of
+ * their own (or the fix, when the host is too small), said on stderr; a
+ * warning when a rank's threads outnumber the CPUs it may run on.
  * Collective. */
 void warn_if_threads_share_cpus(void);
 /* The library's callbacks: progress bar, epoch lines, metrics rows, stop. */
