@@ -11,6 +11,10 @@
 #   multinode_test.sh failure ROOT DESCENT         a bad file on one host's rank ends
 #                                                  every rank on every host within
 #                                                  10 s, one message
+#   multinode_test.sh slurm ROOT DESCENT           a SLURM over the hosts: a 2-node job
+#                                                  stopped by SIGUSR1 checkpoints,
+#                                                  requeues, resumes and completes
+#                                                  with its metrics whole
 # Needs root and network namespaces: skips (77) with the reason otherwise.
 set -u
 what=$1; ROOT=$2; shift 2
@@ -70,6 +74,48 @@ failure)
   [ ! -e "$T/out.model" ] && ok || fail "an output file was left"
   left=$(for h in dsc-h1 dsc-h2 dsc-h3; do ip netns pids "$h"; done | wc -l)
   [ "$left" -eq 0 ] && ok || fail "$left processes left running in the hosts"
+  ;;
+slurm)
+  D=$1
+  for b in slurmctld slurmd sbatch scontrol munged mungekey; do
+    command -v $b >/dev/null || { echo "skipped: $b not found (bash scripts/deps.sh slurm)"; exit 77; }
+  done
+  bash "$C/slurm-up.sh" >"$T/up.log" 2>&1 || { fail "SLURM did not start: $(tail -3 "$T/up.log")"; finish "multinode slurm"; exit; }
+  . /run/descent-cluster/slurm/env
+  chmod 755 "$T"
+  blobs "$T/d.csv" 1200 6 .5 2
+  # a 2-node job, stopped by SIGUSR1 mid-run: it checkpoints, the script
+  # requeues it, and it resumes on the nodes and completes (as in
+  # slurm_test.sh: EPOCHS is raised in the settings file once it stopped)
+  echo "EPOCHS=1000000" >"$T/job.env"
+  id=$(DESCENT="$D" DATA="--train-csv $T/d.csv --val-fraction 0.2" RUNS="$T/runs" DESCENT_SETTINGS="$T/job.env" \
+       NETWORK="--layers 6,16,3 --activation tanh --output softmax --cost xent" \
+       HYPER="--batch 4 --optimizer momentum --lr 0.01" CHECKPOINT_EVERY=1e \
+       sbatch --parsable --nodes=2 --ntasks-per-node=1 --cpus-per-task=1 --chdir="$T" \
+       --output="$T/job-%j.out" --export=ALL "$ROOT/scripts/slurm/train.sbatch")
+  out="$T/runs/descent-$id"
+  for i in $(seq 1 300); do
+    [ "$(ls "$out"/checkpoints/ckpt-*.dsc 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.2
+  done
+  scancel --signal=USR1 "$id"
+  stopped=""
+  for i in $(seq 1 300); do
+    stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$out/train.log" 2>/dev/null | head -1)
+    [ -n "$stopped" ] && break; sleep 0.1
+  done
+  [ -n "$stopped" ] && ok || fail "job $id did not stop on SIGUSR1: $(tail -5 "$out/train.log" "$T/job-$id.out" 2>/dev/null)"
+  want=$(( ${stopped:-0} + 2 ))
+  echo "EPOCHS=$want" >"$T/job.env"
+  st=$(wait_job "$id" 240)
+  [ "$st" = COMPLETED ] && [ "$(job_field "$id" ExitCode)" = 0:0 ] && ok \
+    || fail "job $id: state $st: $(tail -8 "$T/job-$id.out" "$out/train.log" 2>/dev/null)"
+  [ "$(job_field "$id" Restarts)" -ge 1 ] 2>/dev/null && ok || fail "job $id was not requeued"
+  [ "$(grep -c "2 ranks x 1 thread on dsc-h1 (1 rank), dsc-h2 (1 rank)" "$out/train.log")" -ge 2 ] && ok \
+    || fail "job $id: not on 2 hosts at both starts: $(grep '^descent' "$out/train.log")"
+  epochs=$(tail -n +2 "$out/metrics.csv" 2>/dev/null | cut -d, -f1 | tr '\n' ' ')
+  [ "$epochs" = "$(seq -s ' ' 1 $want) " ] && ok || fail "job $id: metrics epochs '$epochs', want 1..$want"
+  cp "$out/metrics.csv" "${MULTINODE_KEEP:-/dev/null}" 2>/dev/null
+  "$D" info --model "$out/model.dsc" >/dev/null 2>&1 && ok || fail "job $id: no model"
   ;;
 *) echo "multinode_test.sh: unknown test '$what'" >&2; exit 2 ;;
 esac

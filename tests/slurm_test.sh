@@ -91,16 +91,6 @@ done
 # ---- data ----
 blobs "$S/d.csv" 1200 6 .5 2
 
-job_field() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
-wait_job() { # id, seconds -> prints the final state
-  local id=$1 t=0 st
-  while [ $t -lt $(( $2 * 5 )) ]; do
-    st=$(job_field "$id" JobState)
-    case "$st" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE) echo "$st"; return;; esac
-    sleep 0.2; t=$((t + 1))
-  done
-  echo "TIMEOUT_WAITING($st)"
-}
 submit() { # extra sbatch args...; the script's variables travel in the
   # environment (sbatch --export=VAR=value would split values at commas)
   DESCENT="$D" DATA="--train-csv $S/d.csv --val-fraction 0.2" RUNS="$S/runs" \

@@ -22,3 +22,16 @@ with open(path, "w") as f:
         f.write(",".join([str(c)] + ["%.4f" % ((1.0 if k % 3 == c else 0.0) + random.uniform(-noise, noise)) for k in range(nf)]) + "\n")
 PY
 }
+
+# SLURM jobs: job_field ID FIELD prints a field of `scontrol show job`;
+# wait_job ID SECONDS waits for the job to end and prints its final state
+job_field() { scontrol show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+wait_job() { # id, seconds -> prints the final state
+  local id=$1 t=0 st
+  while [ $t -lt $(( $2 * 5 )) ]; do
+    st=$(job_field "$id" JobState)
+    case "$st" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE) echo "$st"; return;; esac
+    sleep 0.2; t=$((t + 1))
+  done
+  echo "TIMEOUT_WAITING($st)"
+}

@@ -6,7 +6,17 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 if [ -f "$CLUSTER_STATE/slurm/pids" ]; then
-  while read -r pid; do kill "$pid" 2>/dev/null; done <"$CLUSTER_STATE/slurm/pids"
+  pids=$(cat "$CLUSTER_STATE/slurm/pids")
+  # shellcheck disable=SC2086
+  kill $pids 2>/dev/null
+  # slurmctld saves its state on the way out: wait, so that its port is free
+  for i in $(seq 1 50); do
+    alive=0
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break; sleep 0.1
+  done
+  # shellcheck disable=SC2086
+  kill -9 $pids 2>/dev/null
 fi
 for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^dsc-h'); do
   pids=$(ip netns pids "$ns" 2>/dev/null)
