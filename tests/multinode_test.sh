@@ -98,11 +98,7 @@ slurm)
     [ "$(ls "$out"/checkpoints/ckpt-*.dsc 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.2
   done
   scancel --signal=USR1 "$id"
-  stopped=""
-  for i in $(seq 1 300); do
-    stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$out/train.log" 2>/dev/null | head -1)
-    [ -n "$stopped" ] && break; sleep 0.1
-  done
+  stopped=$(stopped_epoch "$out/train.log")
   [ -n "$stopped" ] && ok || fail "job $id did not stop on SIGUSR1: $(tail -5 "$out/train.log" "$T/job-$id.out" 2>/dev/null)"
   want=$(( ${stopped:-0} + 2 ))
   echo "EPOCHS=$want" >"$T/job.env"

@@ -29,59 +29,28 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- munge ----
-mkdir -p "$S/munge" "$S/state" "$S/spool" "$S/tmp" "$S/log"
-chmod 755 "$S/munge"
-mungekey -c -k "$S/munge/munge.key" 2>/dev/null || dd if=/dev/urandom of="$S/munge/munge.key" bs=1024 count=1 2>/dev/null
-chmod 600 "$S/munge/munge.key"
-munged -S "$S/munge/socket" --key-file="$S/munge/munge.key" --pid-file="$S/munge/pid" \
-  --log-file="$S/log/munged.log" --seed-file="$S/munge/seed" --force || { fail "munged did not start"; exit 1; }
-sleep 0.5
-PIDS+=("$(cat "$S/munge/pid")")
+. "$ROOT/scripts/slurm/private.sh"
+pid=$(start_munge "$S") || { fail "munged did not start"; exit 1; }
+PIDS+=("$pid")
 
 # ---- slurm ----
 HOST=$(hostname -s)
 NODE=$(slurmd -C | head -1)
-cat >"$S/slurm.conf" <<CONF
-ClusterName=descent-test
-SlurmctldHost=$HOST(127.0.0.1)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire: a requeued job waits this long (default 120 s) before it may start again
-AuthInfo=socket=$S/munge/socket,cred_expire=10
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/affinity
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-EnforcePartLimits=ALL
-SchedulerParameters=batch_sched_delay=0
-MinJobAge=600
-MailProg=/bin/true
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
-ReturnToService=2
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd.pid
-SlurmctldLogFile=$S/log/slurmctld.log
-SlurmdLogFile=$S/log/slurmd.log
-TmpFS=$S/tmp
-$NODE NodeAddr=127.0.0.1 State=UNKNOWN
-PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
-CONF
+{
+  slurm_conf "$S" descent-test "$HOST(127.0.0.1)" task/affinity
+  echo "$NODE NodeAddr=127.0.0.1 State=UNKNOWN"
+  echo "PartitionName=debug Nodes=$HOST Default=YES MaxTime=INFINITE State=UP"
+} >"$S/slurm.conf"
 sed -i 's/ UpTime=[^ ]*//' "$S/slurm.conf"
 export SLURM_CONF=$S/slurm.conf
 slurmctld -i || { fail "slurmctld did not start: $(tail -5 "$S/log/slurmctld.log")"; exit 1; }
 sleep 0.5
-slurmd || { fail "slurmd did not start: $(tail -5 "$S/log/slurmd.log")"; exit 1; }
+mkdir -p "$S/spool/$HOST"
+slurmd || { fail "slurmd did not start: $(tail -5 "$S/log/slurmd-$HOST.log")"; exit 1; }
 for i in $(seq 1 50); do
-  [ -s "$S/slurmctld.pid" ] && [ -s "$S/slurmd.pid" ] && break; sleep 0.2
+  [ -s "$S/slurmctld.pid" ] && [ -s "$S/slurmd-$HOST.pid" ] && break; sleep 0.2
 done
-PIDS=("$(cat "$S/slurmd.pid")" "$(cat "$S/slurmctld.pid")" "${PIDS[@]}")
+PIDS=("$(cat "$S/slurmd-$HOST.pid")" "$(cat "$S/slurmctld.pid")" "${PIDS[@]}")
 for i in $(seq 1 100); do
   state=$(sinfo -h -o %T 2>/dev/null | head -1)
   [ "$state" = idle ] && break; sleep 0.2
@@ -126,11 +95,7 @@ for i in $(seq 1 300); do
   ls "$out"/checkpoints/ckpt-*.dsc >/dev/null 2>&1 && break; sleep 0.2
 done
 scancel --signal=USR1 "$id"
-stopped=""
-for i in $(seq 1 300); do
-  stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$out/train.log" 2>/dev/null | head -1)
-  [ -n "$stopped" ] && break; sleep 0.1
-done
+stopped=$(stopped_epoch "$out/train.log")
 [ -n "$stopped" ] && ok || fail "job $id did not stop on SIGUSR1: $(tail -5 "$out/train.log" 2>/dev/null)"
 want=$(( ${stopped:-0} + 3 ))
 echo "EPOCHS=$want" >"$S/job2.env"

@@ -24,34 +24,34 @@ static descent_net *big_logits(descent_cost cost) {
 
 static const float X[2] = {1, 0}, Y[3] = {0, 1, 0};
 
-static void cross_entropy_of_large_logits(void) {
-    descent_net *net = big_logits(DESCENT_COST_XENT);
+/* The loss and gradient of the big-logit network under cost, against the
+ * expected loss and gradient (layout W (3x2), then b (3)) */
+static void check_gradient(descent_cost cost, double want_loss, const float want[9]) {
+    descent_net *net = big_logits(cost);
     if (!net) return;
     float g[9];
     double loss = 0;
     descent_error err;
     const int rc = descent_net_gradient(net, X, Y, 1, g, &loss, &err);
     CHECK(rc == 0, "gradient: %s", rc ? err.msg : "");
-    CHECK(fabs(loss - 1000.0) < 1e-3, "loss %g, expected 1000", loss);
-    /* layout W (3x2), b (3): dW = delta x^T, db = delta = (1, -1, 0) */
-    const float want[9] = {1, 0, -1, 0, 0, 0, 1, -1, 0};
+    CHECK(fabs(loss - want_loss) < 1e-3, "%s: loss %g, expected %g", descent_cost_name(cost), loss,
+          want_loss);
     for (int i = 0; i < 9; i++)
-        CHECK(isfinite(g[i]) && fabsf(g[i] - want[i]) < 1e-6f, "gradient %d is %g, expected %g", i,
-              g[i], want[i]);
+        CHECK(isfinite(g[i]) && fabsf(g[i] - want[i]) < 1e-6f, "%s: gradient %d is %g, expected %g",
+              descent_cost_name(cost), i, g[i], want[i]);
     descent_net_free(net);
 }
 
+/* -log a_1 = 1000; dC/dz = a - y = (1, -1, 0): dW = delta x^T, db = delta */
+static void cross_entropy_of_large_logits(void) {
+    const float want[9] = {1, 0, -1, 0, 0, 0, 1, -1, 0};
+    check_gradient(DESCENT_COST_XENT, 1000.0, want);
+}
+
+/* (1-0)^2 + (0-1)^2 = 2; a = (1, 0, 0) is saturated, so dC/dz = 0 */
 static void squared_error_of_large_logits(void) {
-    descent_net *net = big_logits(DESCENT_COST_MSE);
-    if (!net) return;
-    float g[9];
-    double loss = 0;
-    descent_error err;
-    const int rc = descent_net_gradient(net, X, Y, 1, g, &loss, &err);
-    CHECK(rc == 0, "gradient: %s", rc ? err.msg : "");
-    CHECK(fabs(loss - 2.0) < 1e-6, "loss %g, expected (1-0)^2 + (0-1)^2 = 2", loss);
-    for (int i = 0; i < 9; i++) CHECK(isfinite(g[i]) && fabsf(g[i]) < 1e-6f, "gradient %d is %g", i, g[i]);
-    descent_net_free(net);
+    const float want[9] = {0};
+    check_gradient(DESCENT_COST_MSE, 2.0, want);
 }
 
 static void prediction_of_large_logits(void) {

@@ -35,3 +35,13 @@ wait_job() { # id, seconds -> prints the final state
   done
   echo "TIMEOUT_WAITING($st)"
 }
+# stopped_epoch LOG: waits up to 30 s for descent's "stopped on request
+# after epoch N" in LOG, and prints N (nothing if it never came)
+stopped_epoch() {
+  local e=""
+  for _ in $(seq 1 300); do
+    e=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$1" 2>/dev/null | head -1)
+    [ -n "$e" ] && break; sleep 0.1
+  done
+  echo "$e"
+}

@@ -14,54 +14,19 @@ for b in slurmctld slurmd munged mungekey sinfo; do
 done
 N=$(cat "$CLUSTER_STATE/hosts")
 S=$CLUSTER_STATE/slurm
-mkdir -p "$S/munge" "$S/state" "$S/spool" "$S/tmp" "$S/log"
-chmod 755 "$CLUSTER_STATE" "$S" "$S/munge"
+mkdir -p "$S"
 : >"$S/pids"
-mungekey -c -k "$S/munge/munge.key" 2>/dev/null || dd if=/dev/urandom of="$S/munge/munge.key" bs=1024 count=1 2>/dev/null
-chmod 600 "$S/munge/munge.key"
-munged -S "$S/munge/socket" --key-file="$S/munge/munge.key" --pid-file="$S/munge/pid" \
-  --log-file="$S/log/munged.log" --seed-file="$S/munge/seed" --force
-sleep 0.5
-cat "$S/munge/pid" >>"$S/pids"
+. "$CLUSTER_DIR/../slurm/private.sh"
+start_munge "$S" >>"$S/pids"
 
 # every emulated host offers this machine's CPUs and memory
 read -r cpus mem < <(slurmd -C | head -1 | tr ' ' '\n' | awk -F= '/^CPUs=/{c=$2} /^RealMemory=/{m=$2} END{print c, m}')
 {
-  cat <<CONF
-ClusterName=descent-cluster
-SlurmctldHost=$(hostname)($CLUSTER_SUBNET.254)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-# cred_expire: a requeued job waits this long (default 120 s) before it may start again
-AuthInfo=socket=$S/munge/socket,cred_expire=10
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-EnforcePartLimits=ALL
-SchedulerParameters=batch_sched_delay=0
-MinJobAge=600
-MailProg=/bin/true
-AccountingStorageType=accounting_storage/none
-JobAcctGatherType=jobacct_gather/none
-JobCompType=jobcomp/none
-ReturnToService=2
-StateSaveLocation=$S/state
-SlurmdSpoolDir=$S/spool/%n
-SlurmctldPidFile=$S/slurmctld.pid
-SlurmdPidFile=$S/slurmd-%n.pid
-SlurmctldLogFile=$S/log/slurmctld.log
-SlurmdLogFile=$S/log/slurmd-%n.log
-TmpFS=$S/tmp
-CONF
+  slurm_conf "$S" descent-cluster "$(hostname)($CLUSTER_SUBNET.254)" task/none
   for i in $(seq 1 "$N"); do
     echo "NodeName=$(host_name "$i") NodeAddr=$CLUSTER_SUBNET.$i CPUs=$cpus RealMemory=$mem State=UNKNOWN"
   done
-  echo "PartitionName=cluster Nodes=$(host_name 1)-$N Default=YES MaxTime=INFINITE State=UP" |
-    sed "s/$(host_name 1)-$N/dsc-h[1-$N]/"
+  echo "PartitionName=cluster Nodes=$(host_name "[1-$N]") Default=YES MaxTime=INFINITE State=UP"
 } >"$S/slurm.conf"
 export SLURM_CONF=$S/slurm.conf
 slurmctld -i
