@@ -13,6 +13,7 @@
 #include "comm.h"
 #include "consistency.h"
 #include "data.h"
+#include "evaluate.h"
 #include "optim.h"
 #include "step.h"
 
@@ -245,7 +246,7 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
         es.comm_seconds = t.sp.comm_s;
         es.compute_seconds = es.seconds - t.sp.comm_s;
         if (val) {
-            rc = descent_evaluate(net, val, &es.val, NULL, err);
+            rc = evaluate_set(net, val, &es.val, NULL, 0, err);
             if (rc) break;
             es.has_val = 1;
         }
