@@ -58,7 +58,7 @@ static void help_train(void) {
            "  --val-fraction F      hold out the last fraction F of the training set\n"
            "Output:\n"
            "  --out FILE            write the trained model (atomically)\n"
-           "  --metrics FILE        one CSV row per epoch\n"
+           "  --metrics FILE        one CSV row per epoch (FILE.partial until the run ends)\n"
            "  --sync-check N        compare parameter checksums across ranks every N steps\n"
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
@@ -73,7 +73,9 @@ static void help_train(void) {
            "  --checkpoint-every N  every N steps, or Ne for every N epochs\n"
            "  --keep-checkpoints K  keep the newest K (default 3)\n"
            "  --resume PATH         continue from a checkpoint file, or the newest in a\n"
-           "                        directory; --epochs may extend the run\n"
+           "                        directory; --epochs may extend the run; the first\n"
+           "                        run's options may be given again (a different value\n"
+           "                        is refused), and --metrics continues its file\n"
            "SIGTERM, SIGINT or SIGUSR1 finish the current step, write a checkpoint (with\n"
            "--checkpoint-dir) and exit with status 3.\n\n%s",
            g_hidden_acts, g_acts, DATA_HELP);
