@@ -47,6 +47,8 @@ static long parse_row(char *line, const char *path, size_t lineno, fvec *out,
         while (*p == ' ' || *p == '\t') p++;
         errno = 0;
         const double x = strtod(p, &end);
+        const char *digits = p + (*p == '-' || *p == '+');
+        if (digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) end = p; /* decimal only */
         char *q = end;
         while (*q == ' ' || *q == '\t' || *q == '\r') q++;
         if (end == p || (*q != ',' && *q != '\0' && *q != '\n')) {
@@ -99,6 +101,15 @@ static size_t bom_length(const char *line, size_t len) {
     return len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 }
 
+/* A class label must be a whole number in 0..max-1: checked as its line is
+ * read, so the message can name the line */
+static int check_label(float lab, int max, const char *path, size_t lineno, long col,
+                       descent_error *err) {
+    if (lab == floorf(lab) && lab >= 0 && lab < (float)max) return DESCENT_OK;
+    return set_error(err, DESCENT_E_FORMAT, "%s: line %zu, column %ld: label %g is not a class "
+                     "index in 0..%d", path, lineno, col, lab, max - 1);
+}
+
 static int blank(const char *s) {
     for (; *s; s++)
         if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n') return 0;
@@ -134,10 +145,17 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
         const long c = parse_row(text, path, lineno, &all, err);
         if (c < 0) { rc = err ? err->code : DESCENT_E_FORMAT; break; }
         if (ncol < 0) ncol = c;
-        else if (c != ncol) {
+        if (c != ncol) {
             rc = set_error(err, DESCENT_E_FORMAT, "%s: line %zu: %ld columns, expected %ld like the "
                            "first row", path, lineno, c, ncol);
             break;
+        }
+        if (opt->n_targets == 0 && !opt->unlabeled) { /* classification */
+            const long lc = opt->label_col == 0 ? 1 : c;
+            rc = check_label(all.v[all.n - (size_t)c + (size_t)lc - 1],
+                             opt->n_classes ? opt->n_classes : CSV_MAX_CLASSES, path, lineno, lc,
+                             err);
+            if (rc) break;
         }
         rows++;
     }
@@ -170,13 +188,7 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
                 memcpy(x, row, sizeof(float) * (size_t)nin);
             } else if (classification) {
                 const long lc = opt->label_col == 0 ? 0 : ncol - 1;
-                const float lab = row[lc];
-                if (lab != floorf(lab) || lab < 0 || lab >= nout) {
-                    rc = set_error(err, DESCENT_E_FORMAT, "%s: data row %zu: label %g is not a "
-                                   "class index in 0..%d", path, r + 1, lab, nout - 1);
-                    break;
-                }
-                d->labels[r] = (int32_t)lab;
+                d->labels[r] = (int32_t)row[lc]; /* checked as the line was read */
                 memcpy(x, row + (lc == 0 ? 1 : 0), sizeof(float) * (size_t)nin);
             } else {
                 memcpy(x, row, sizeof(float) * (size_t)nin);

@@ -77,6 +77,8 @@ open(f"{t}/bell.csv", "wb").write(b"0,1,2,3,4\n1,1,2\x07,3,4\n")
 open(f"{t}/binary.csv", "wb").write(b"0,1,2,3,4\n1,1,\xff\xfe\x80,3,4\n")
 open(f"{t}/bom.csv", "wb").write(b"\xef\xbb\xbf" + open(f"{t}/train.csv", "rb").read())
 open(f"{t}/bomheader.csv", "wb").write(b"\xef\xbb\xbfc,a,b,c,d\r\n" + open(f"{t}/train.csv", "rb").read().replace(b"\n", b"\r\n"))
+open(f"{t}/hex.csv", "w").write("0,1,2,3,4\n1,1,0x1p3,3,4\n")
+open(f"{t}/fraclabel.csv", "w").write("x,y,z,w,v\n0,1,2,3,4\n1.5,1,2,3,4\n")
 open(f"{t}/tab.csv", "wb").write(open(f"{t}/train.csv", "rb").read().replace(b",", b",\t"))
 PY
 
@@ -164,6 +166,9 @@ expect_error "idx trailing data" 2 "extra.idx: 2 bytes after the 50 records its 
 # the culprit named: the labels file and its record; binary bytes escaped
 expect_error "idx label range" 2 "lab7.idx: record 11: label 7 is out of range 0..2" -- $D train --layers 16,3 --train-images "$T/img.idx" --train-labels "$T/lab7.idx" "${O[@]}"
 expect_error "binary cell" 2 'binary.csv: line 2, column 3: not a number: "\\xff\\xfe\\x80"' -- $D "${TR[@]}" --train-csv "$T/binary.csv" "${O[@]}"
+# numbers are decimal; a class label is a whole number, named by its line
+expect_error "hex number" 2 "hex.csv: line 2, column 3: not a number: \"0x1p3\"" -- $D "${TR[@]}" --train-csv "$T/hex.csv" "${O[@]}"
+expect_error "fractional label" 2 "fraclabel.csv: line 3, column 1: label 1.5 is not a class index" -- $D "${TR[@]}" --csv-header --train-csv "$T/fraclabel.csv" "${O[@]}"
 # CSV control bytes anywhere, with line and column; a BOM, CRLF and tabs are fine
 expect_error "csv NUL" 2 "nul.csv: line 2, column 1: control byte 0x00" -- $D "${TR[@]}" --train-csv "$T/nul.csv" "${O[@]}"
 expect_error "csv BEL" 2 "bell.csv: line 2, column 3: control byte 0x07" -- $D "${TR[@]}" --train-csv "$T/bell.csv" "${O[@]}"
