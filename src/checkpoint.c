@@ -266,8 +266,12 @@ int descent_checkpoint_load(const char *path, descent_net **net, descent_train_c
     size_t size;
     int rc = file_slurp(file, (uint64_t)1 << 42, &buf, &size, err);
     if (rc) return rc;
-    /* checksum first: a torn or bit-flipped file is refused as a whole */
-    rc = check_crc(buf, size, file, err);
+    /* a file of another kind is named as such; then the checksum: a torn or
+     * bit-flipped checkpoint is refused as a whole */
+    if (size >= sizeof CKPT_MAGIC && memcmp(buf, CKPT_MAGIC, sizeof CKPT_MAGIC) != 0)
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: not a descent checkpoint (bad magic)", file);
+    else
+        rc = check_crc(buf, size, file, err);
     descent_checkpoint *k = calloc(1, sizeof *k);
     if (!rc && !k) rc = set_error(err, DESCENT_E_NOMEM, "out of memory");
     if (!rc) {

@@ -151,6 +151,8 @@ expect_error "unknown option" 2 "unknown option '--frobnicate'" -- $D "${TR[@]}"
 expect_error "bad number" 2 "--batch: 'abc' is not a whole number" -- $D "${TR[@]}" --train-csv "$T/train.csv" --batch abc "${O[@]}"
 expect_error "missing value" 2 "--lr needs a value" -- $D "${TR[@]}" --train-csv "$T/train.csv" --lr
 expect_error "softmax hidden" 2 "softmax is only allowed on the output layer" -- $D train --train-csv "$T/train.csv" --layers 4,5,3 --activations softmax,softmax --cost xent "${O[@]}"
+expect_error "empty activation" 2 "--activations: unknown activation ''" -- $D train --train-csv "$T/train.csv" --layers 4,5,3 --activations relu,,softmax --cost xent "${O[@]}"
+expect_error "resume from a model" 2 "model.dsc: not a descent checkpoint \(bad magic\)" -- $D train --train-csv "$T/train.csv" --resume "$T/model.dsc" "${O[@]}"
 expect_error "xent without softmax" 2 "cross-entropy needs a softmax output" -- $D "${TR[@]}" --train-csv "$T/train.csv" --cost xent "${O[@]}"
 expect_error "corrupt model" 2 "img.idx: byte 0: not a descent model" -- $D eval --model "$T/img.idx" --test-csv "$T/test.csv"
 expect_error "missing model" 2 "nomodel.dsc: cannot open" -- $D info --model "$T/nomodel.dsc"

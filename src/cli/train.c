@@ -228,17 +228,20 @@ int parse_widths(const char *s, int *sizes, int max) {
 }
 
 void parse_activation_list(const char *list, descent_act *acts, int L) {
-    char *copy = strdup(list), *save = NULL;
     int n = 0;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    for (const char *p = list;; p++) { /* every comma separates two names: none is empty */
+        const size_t len = strcspn(p, ",");
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
         if (n == L)
             usage_error("option --activations: %s names more than the %d layers", list, L);
-        const int a = descent_act_parse(t);
+        const int a = descent_act_parse(name);
         if (a < 0)
-            usage_error("option --activations: unknown activation '%s' (%s)", t, g_acts);
+            usage_error("option --activations: unknown activation '%s' (%s)", name, g_acts);
         acts[n++] = (descent_act)a;
+        p += len;
+        if (*p == '\0') break;
     }
-    free(copy);
     if (n != L) usage_error("option --activations: %d given for %d layers", n, L);
 }
 
