@@ -83,22 +83,32 @@ void stepper_free(stepper *sp) {
     memset(sp, 0, sizeof *sp);
 }
 
+/* This rank's positions [lo, hi) of the batch starting at `first` of perm,
+ * block by block through the network: the gradient sums go into sp->grad
+ * (the first block overwrites, later ones add), or with fx into its fixed
+ * point sums. Returns the blocks' loss, correct and non-finite counts. */
+static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t *perm,
+                             size_t first, size_t lo, size_t hi, fx_grad *fx) {
+    block_stats st = {0};
+    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
+        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
+        data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
+                    sp->ws.ldy, sp->nout);
+        net_block(net, &sp->ws, B, fx ? NULL : sp->grad, b0 > lo, fx,
+                  sp->train->classification, &st);
+    }
+    return st;
+}
+
 static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
                       size_t mk, int stop, step_result *out, descent_error *err) {
     const size_t np = net->n_params;
     float *g = sp->grad;
     size_t lo, hi;
     share_of(mk, comm_rank(), comm_size(), &lo, &hi);
-    /* the first block overwrites the sums, later ones add to them; an empty
-     * slice contributes zeros */
+    /* an empty slice contributes zeros */
     if (hi == lo) memset(g, 0, sizeof(float) * np);
-    block_stats st = {0};
-    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
-        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
-        data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
-                    sp->ws.ldy, sp->nout);
-        net_block(net, &sp->ws, B, g, b0 > lo, NULL, sp->train->classification, &st);
-    }
+    const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
     /* non-finite losses and gradient sums were counted as they were stored */
     g[np + T_LOSS] = (float)st.loss;
     g[np + T_COUNT] = (float)(hi - lo);
@@ -126,13 +136,7 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     int64_t *g = sp->gfx;
     memset(g, 0, sizeof(int64_t) * (np + T_LEN));
     fx_grad fx = {g, sp->sw, sp->sb, REPRO_CHUNK, limit, 0, 0};
-    block_stats st = {0};
-    for (size_t b0 = lo; b0 < hi; b0 += (size_t)sp->bcap) {
-        const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
-        data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
-                    sp->ws.ldy, sp->nout);
-        net_block(net, &sp->ws, B, NULL, 0, &fx, sp->train->classification, &st);
-    }
+    const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
     g[np + T_LOSS] = st.loss_fx;
     g[np + T_COUNT] = (int64_t)(hi - lo);
     g[np + T_CORRECT] = (int64_t)st.correct;
