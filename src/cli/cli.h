@@ -33,6 +33,10 @@ void check(int rc, const descent_error *err);
 /* For a status the library already agreed on (descent_train, descent_evaluate):
  * err->rank says who prints. */
 void check_agreed(int rc, const descent_error *err);
+/* An output the command will write (path may be NULL: none) can be written
+ * as kind: checked before any work, by rank 0, which writes the outputs;
+ * every rank learns the verdict, and a failure ends the command. */
+void require_output(const char *path, descent_output kind);
 /* Fill err with a CLI-made failure on this rank; returns code. */
 int cli_error(descent_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

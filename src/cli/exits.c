@@ -78,6 +78,11 @@ void check_agreed(int rc, const descent_error *err) {
     if (rc != DESCENT_OK) end_agreed(rc, err->rank, err->msg);
 }
 
+void require_output(const char *path, descent_output kind) {
+    descent_error err = {0};
+    check(path && g_rank == 0 ? descent_check_output(path, kind, &err) : DESCENT_OK, &err);
+}
+
 int cli_error(descent_error *err, int code, const char *fmt, ...) {
     char raw[sizeof err->msg];
     va_list ap;

@@ -63,9 +63,9 @@ int cmd_export(int argc, char **argv) {
     opt_add(&t, (option_spec){.name = "--dir", .kind = OPT_STRING, .dst = &dir});
     parse_options(&t, argc, argv);
     if (!dir) usage_error("--dir DIR is required");
-    descent_error err = {0};
-    check(g_rank == 0 ? descent_check_output(dir, DESCENT_OUTPUT_DIR, &err) : 0, &err);
+    require_output(dir, DESCENT_OUTPUT_DIR);
     descent_net *net = load_model(model);
+    descent_error err = {0};
     const int rc = g_rank == 0 ? descent_model_export_npy(net, dir, &err) : DESCENT_OK;
     check(rc, &err);
     if (g_rank == 0) printf("wrote %d layers to %s\n", descent_net_layers(net), dir);

@@ -76,9 +76,8 @@ int cmd_predict(int argc, char **argv) {
     opt_add(&t, (option_spec){.name = "--outputs", .kind = OPT_FLAG, .dst = &vectors, .lo = 1});
     parse_options(&t, argc, argv);
     if (!images == !csv) usage_error("give exactly one of --images or --csv");
+    require_output(output, DESCENT_OUTPUT_FILE);
     descent_error err = {0};
-    if (output) check(g_rank == 0 ? descent_check_output(output, DESCENT_OUTPUT_FILE, &err) : 0,
-                      &err);
 
     descent_net *net = load_model(model);
     const descent_csv_options copt = {header, 0, 0, 0, 1};

@@ -195,17 +195,11 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
 }
 
 /* Every file the run will write can be written: found out now, not after
- * hours of training (rank 0 writes them; every rank learns the verdict). */
+ * hours of training. */
 static void check_outputs(const train_opts *o) {
-    descent_error err = {0};
-    int rc = DESCENT_OK;
-    if (g_rank == 0) {
-        if (o->out) rc = descent_check_output(o->out, DESCENT_OUTPUT_FILE, &err);
-        if (!rc && o->metrics) rc = descent_check_output(o->metrics, DESCENT_OUTPUT_FILE, &err);
-        if (!rc && o->cfg.checkpoint_dir)
-            rc = descent_check_output(o->cfg.checkpoint_dir, DESCENT_OUTPUT_NEW_DIR, &err);
-    }
-    check(rc, &err);
+    require_output(o->out, DESCENT_OUTPUT_FILE);
+    require_output(o->metrics, DESCENT_OUTPUT_FILE);
+    require_output(o->cfg.checkpoint_dir, DESCENT_OUTPUT_NEW_DIR);
 }
 
 int parse_widths(const char *s, int *sizes, int max) {
