@@ -28,7 +28,7 @@ static void fingerprint(const descent_data *d, uint64_t fp[FP_LEN]) {
                        : crc32_buf(0, d->targets, d->n * (size_t)d->n_out * sizeof(float));
 }
 
-/* "rank 2 (24 samples of 5 features, checksum 1a2b3c4d/00ff00ff)" */
+/* "rank 2: 24 samples of 5 features, checksum 1a2b3c4d/00ff00ff" */
 static void describe(char *buf, size_t len, int rank, const uint64_t *fp) {
     snprintf(buf, len, "rank %d: %llu samples of %llu features, checksum %08llx/%08llx", rank,
              (unsigned long long)fp[FP_COUNT], (unsigned long long)fp[FP_FEATURES],
