@@ -13,7 +13,7 @@ cmake --build build-fuzz -j "$(nproc)" >/dev/null
 mkdir -p build-fuzz/findings
 status=0
 printf '%-6s %12s %10s %s\n' target runs "exec/s" result
-for t in idx csv model cli; do
+for t in idx csv model npy cli; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$t/* "$work/"
   extra=()

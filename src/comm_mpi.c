@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static int g_active; /* we initialised MPI and have not finalised it */
+static int g_active;  /* descent_mpi_init(_comm) ran, descent_mpi_finalize did not */
+static int g_owner;   /* descent initialised MPI, so it finalises it          */
+static MPI_Comm g_comm = MPI_COMM_NULL; /* descent's own duplicate of the ranks' communicator */
 static int g_rank, g_size = 1;
 
 int descent_mpi_available(void) { return 1; }
@@ -42,7 +44,19 @@ static void yield_when_cores_are_full(void) {
         setenv("OMPI_MCA_mpi_yield_when_idle", "1", 0);
 }
 
+/* Work on a duplicate of comm (descent's messages never meet the host's),
+ * errors returned as codes so every rank can report and agree. */
+static int adopt(MPI_Comm comm) {
+    if (MPI_Comm_dup(comm, &g_comm) != MPI_SUCCESS) return DESCENT_E_COMM;
+    MPI_Comm_set_errhandler(g_comm, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(g_comm, &g_rank);
+    MPI_Comm_size(g_comm, &g_size);
+    g_active = 1;
+    return DESCENT_OK;
+}
+
 int descent_mpi_init(int *argc, char ***argv) {
+    if (g_active) return DESCENT_OK;
     int inited = 0;
     MPI_Initialized(&inited);
     if (!inited) {
@@ -50,19 +64,27 @@ int descent_mpi_init(int *argc, char ***argv) {
         int provided = 0;
         if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
             return DESCENT_E_IO;
+        g_owner = 1;
     }
-    /* errors come back as codes so every rank can report and agree */
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-    g_active = 1;
-    return DESCENT_OK;
+    return adopt(MPI_COMM_WORLD);
+}
+
+int descent_mpi_init_comm(int64_t fortran_comm) {
+    int inited = 0, finalized = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&finalized);
+    if (!inited || finalized || g_active) return DESCENT_E_USAGE;
+    return adopt(MPI_Comm_f2c((MPI_Fint)fortran_comm));
 }
 
 void descent_mpi_finalize(void) {
     if (!g_active) return;
     g_active = 0;
-    MPI_Finalize();
+    MPI_Comm_free(&g_comm);
+    g_rank = 0;
+    g_size = 1;
+    if (g_owner) MPI_Finalize();
+    g_owner = 0;
 }
 
 int descent_mpi_rank(void) { return g_rank; }
@@ -71,7 +93,7 @@ int comm_rank(void) { return g_rank; }
 int comm_size(void) { return g_size; }
 
 void descent_mpi_abort(int code) {
-    if (g_active) MPI_Abort(MPI_COMM_WORLD, code);
+    if (g_active) MPI_Abort(g_comm, code);
     _exit(code);
 }
 
@@ -84,7 +106,7 @@ static int sum_inplace(void *buf, size_t n, MPI_Datatype type, size_t elem) {
     for (size_t off = 0; off < n; off += COMM_CHUNK) {
         const size_t cnt = n - off < COMM_CHUNK ? n - off : COMM_CHUNK;
         if (MPI_Allreduce(MPI_IN_PLACE, p + off * elem, (int)cnt, type, MPI_SUM,
-                          MPI_COMM_WORLD) != MPI_SUCCESS)
+                          g_comm) != MPI_SUCCESS)
             return DESCENT_E_IO;
     }
     return DESCENT_OK;
@@ -105,7 +127,7 @@ int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all) {
         return DESCENT_OK;
     }
     return MPI_Allgather(mine, (int)k, MPI_UINT64_T, all, (int)k, MPI_UINT64_T,
-                         MPI_COMM_WORLD) == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
+                         g_comm) == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
 }
 
 int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_rank,
@@ -117,7 +139,7 @@ int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_r
         return DESCENT_OK;
     }
     MPI_Comm local;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL,
+    if (MPI_Comm_split_type(g_comm, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL,
                             &local) != MPI_SUCCESS)
         return DESCENT_E_COMM;
     MPI_Comm_rank(local, local_rank);
@@ -136,7 +158,7 @@ int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     if (!g_active || g_size == 1) return DESCENT_OK;
     /* max of v and of ~v: one collective gives both extremes */
     unsigned int in[2] = {v, ~v}, out[2];
-    if (MPI_Allreduce(in, out, 2, MPI_UNSIGNED, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+    if (MPI_Allreduce(in, out, 2, MPI_UNSIGNED, MPI_MAX, g_comm) != MPI_SUCCESS)
         return DESCENT_E_IO;
     *mx = out[0];
     *mn = ~out[1];
@@ -149,7 +171,7 @@ int comm_agree(int status, int *failed_rank) {
     /* MINLOC over (failing rank or size, status): the lowest failing rank
      * wins and carries its status along */
     struct { int value, index; } in = {status ? g_rank : g_size, status}, out;
-    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, g_comm) != MPI_SUCCESS) {
         if (failed_rank) *failed_rank = g_rank;
         return DESCENT_E_COMM;
     }
@@ -176,7 +198,7 @@ int descent_mpi_hosts(char *buf, size_t len) {
     snprintf(mine, W, "%s", name);
     char *all = malloc((size_t)g_size * W);
     if (!all) return DESCENT_E_NOMEM;
-    if (MPI_Allgather(mine, W, MPI_CHAR, all, W, MPI_CHAR, MPI_COMM_WORLD) != MPI_SUCCESS) {
+    if (MPI_Allgather(mine, W, MPI_CHAR, all, W, MPI_CHAR, g_comm) != MPI_SUCCESS) {
         free(all);
         return DESCENT_E_IO;
     }
@@ -199,7 +221,7 @@ int descent_mpi_hosts(char *buf, size_t len) {
 int descent_mpi_min_affinity(void) {
     int cpus = local_cpus();
     if (g_active && g_size > 1)
-        MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, &cpus, 1, MPI_INT, MPI_MIN, g_comm);
     return cpus;
 }
 
@@ -215,12 +237,12 @@ int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min
     int rc = buf && t ? DESCENT_OK : DESCENT_E_NOMEM;
     rc = comm_agree(rc, NULL);
     for (int i = -3; !rc && i < reps; i++) { /* three untimed warm-ups */
-        if (g_active) MPI_Barrier(MPI_COMM_WORLD);
+        if (g_active) MPI_Barrier(g_comm);
         const double t0 = comm_wtime();
         if (comm_sum_float(buf, n)) rc = DESCENT_E_IO;
         double dt = comm_wtime() - t0;
         if (g_active && g_size > 1)
-            MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+            MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, g_comm);
         if (i >= 0) t[i] = dt;
     }
     if (!rc) {

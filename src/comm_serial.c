@@ -34,6 +34,12 @@ int descent_mpi_init(int *argc, char ***argv) {
     return launched_as_ranks() ? DESCENT_E_USAGE : DESCENT_OK;
 }
 
+/* no MPI to take a communicator from */
+int descent_mpi_init_comm(int64_t fortran_comm) {
+    (void)fortran_comm;
+    return DESCENT_E_USAGE;
+}
+
 void descent_mpi_finalize(void) {}
 int descent_mpi_rank(void) { return 0; }
 int descent_mpi_size(void) { return 1; }

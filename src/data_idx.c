@@ -16,6 +16,14 @@
 /* No IDX data set of ours needs more than this many bytes of payload. */
 #define IDX_MAX_BYTES ((uint64_t)1 << 34)
 
+/* After the declared records the file must end (for gzip: every member
+ * read to its trailer). */
+static int idx_expect_end(zstream *f, uint32_t records, descent_error *err) {
+    char what[64];
+    snprintf(what, sizeof what, "the %u records its header declares", records);
+    return zs_expect_end(f, what, err);
+}
+
 static uint32_t be32(const unsigned char *b) {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
@@ -54,38 +62,6 @@ static int idx_header(zstream *f, int want_dims, uint32_t *dims, descent_error *
     return DESCENT_OK;
 }
 
-/* Payload of `need` bytes after a header of `hdr` bytes: can the file hold it? */
-static int idx_check_size(const zstream *f, uint64_t need, uint64_t hdr, descent_error *err) {
-    if (need > IDX_MAX_BYTES)
-        return set_error(err, DESCENT_E_NOMEM, "%s: header declares %llu bytes of data, more than "
-                         "the %llu this reader accepts", f->path, (unsigned long long)need,
-                         (unsigned long long)IDX_MAX_BYTES);
-    const uint64_t avail = zs_bound(f);
-    if (need + hdr > avail)
-        return set_error(err, DESCENT_E_FORMAT, "%s: header declares %llu bytes of data but the "
-                         "file %s only %llu", f->path, (unsigned long long)need,
-                         f->gz ? "can hold" : "holds",
-                         (unsigned long long)(avail > hdr ? avail - hdr : 0));
-    return DESCENT_OK;
-}
-
-/* After the declared records the file must end (for gzip: every member
- * read to its trailer). */
-static int idx_expect_end(zstream *f, uint32_t records, descent_error *err) {
-    unsigned char extra[256];
-    size_t got = 0, total = 0;
-    do {
-        int rc = zs_read(f, extra, sizeof extra, &got, err);
-        if (rc) return rc;
-        total += got;
-    } while (got == sizeof extra && total < (1u << 20));
-    if (total)
-        return set_error(err, DESCENT_E_FORMAT, "%s: %s%zu bytes after the %u records its header "
-                         "declares", f->path, total >= (1u << 20) ? "more than " : "", total,
-                         records);
-    return DESCENT_OK;
-}
-
 /* The images file's header; *n images of nin pixels */
 static int images_header(zstream *fi, uint32_t *n, int *nin, descent_error *err) {
     uint32_t d[3] = {0, 0, 0};
@@ -96,7 +72,7 @@ static int images_header(zstream *fi, uint32_t *n, int *nin, descent_error *err)
     if (!rc && (uint64_t)d[1] * d[2] > (1u << 24))
         rc = set_error(err, DESCENT_E_NOMEM, "%s: image size %ux%u is absurd", fi->path, d[1],
                        d[2]);
-    if (!rc) rc = idx_check_size(fi, (uint64_t)d[0] * d[1] * d[2], 16, err);
+    if (!rc) rc = zs_check_size(fi, (uint64_t)d[0] * d[1] * d[2], 16, IDX_MAX_BYTES, err);
     if (!rc && d[0] == 0) rc = set_error(err, DESCENT_E_FORMAT, "%s: no images", fi->path);
     *n = d[0];
     *nin = (int)(d[1] * d[2]);
@@ -110,7 +86,7 @@ static int read_labels(const char *labels, descent_data *d, uint32_t n, descent_
     int rc = zs_open(&fl, labels, err);
     if (rc) return rc;
     rc = idx_header(&fl, 1, &count, err);
-    if (!rc) rc = idx_check_size(&fl, count, 8, err);
+    if (!rc) rc = zs_check_size(&fl, count, 8, IDX_MAX_BYTES, err);
     if (!rc && count != n)
         rc = set_error(err, DESCENT_E_FORMAT, "%s: %u labels but %s holds %u images", labels,
                        count, d->path, n);

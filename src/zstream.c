@@ -138,3 +138,32 @@ int zs_read(zstream *s, void *buf, size_t n, size_t *got, descent_error *err) {
         return set_error(err, DESCENT_E_IO, "%s: read error: %s", s->path, strerror(errno));
     return DESCENT_OK;
 }
+
+int zs_check_size(const zstream *f, uint64_t need, uint64_t hdr, uint64_t most,
+                  descent_error *err) {
+    if (need > most)
+        return set_error(err, DESCENT_E_NOMEM, "%s: header declares %llu bytes of data, more than "
+                         "the %llu this reader accepts", f->path, (unsigned long long)need,
+                         (unsigned long long)most);
+    const uint64_t avail = zs_bound(f);
+    if (need + hdr > avail)
+        return set_error(err, DESCENT_E_FORMAT, "%s: header declares %llu bytes of data but the "
+                         "file %s only %llu", f->path, (unsigned long long)need,
+                         f->gz ? "can hold" : "holds",
+                         (unsigned long long)(avail > hdr ? avail - hdr : 0));
+    return DESCENT_OK;
+}
+
+int zs_expect_end(zstream *f, const char *after, descent_error *err) {
+    unsigned char extra[256];
+    size_t got = 0, total = 0;
+    do {
+        int rc = zs_read(f, extra, sizeof extra, &got, err);
+        if (rc) return rc;
+        total += got;
+    } while (got == sizeof extra && total < (1u << 20));
+    if (total)
+        return set_error(err, DESCENT_E_FORMAT, "%s: %s%zu bytes after %s", f->path,
+                         total >= (1u << 20) ? "more than " : "", total, after);
+    return DESCENT_OK;
+}

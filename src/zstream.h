@@ -39,5 +39,13 @@ int zs_read(zstream *s, void *buf, size_t n, size_t *got, descent_error *err);
  * decompress cleanly, that is the real cause, and it replaces err. */
 void zs_blame_gzip(zstream *s, descent_error *err);
 void zs_close(zstream *s);
+/* A header declared `need` bytes of data after its `hdr` bytes: refused when
+ * more than `most`, or more than the file can deliver (before anything is
+ * allocated). */
+int zs_check_size(const zstream *f, uint64_t need, uint64_t hdr, uint64_t most,
+                  descent_error *err);
+/* The data must end here (for gzip: every member read to its trailer);
+ * otherwise "PATH: N bytes after <after>". */
+int zs_expect_end(zstream *f, const char *after, descent_error *err);
 
 #endif

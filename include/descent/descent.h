@@ -196,6 +196,42 @@ int descent_data_load_csv(descent_data **out, const char *path,
                           const descent_csv_options *opt, descent_error *err);
 void descent_data_free(descent_data *d);
 
+/* ---- data from arrays and NumPy files -------------------------------------
+ * One rule for both: a uint8 feature array is scaled to [0,1] (x / 255, like
+ * IDX pixels), float32 and float64 features are taken as they are; labels of
+ * an integer type (uint8, int32, int64) are class indices, labels of a float
+ * type are regression targets. Every value is checked: a feature or target
+ * that is not a finite float32, a label outside 0..n_classes-1, is refused
+ * with its position ("features[12][3] is nan"). */
+typedef enum {
+    DESCENT_U8 = 0, DESCENT_I32, DESCENT_I64, DESCENT_F32, DESCENT_F64, DESCENT_DTYPE_COUNT
+} descent_dtype;
+
+typedef struct {
+    const void *data;     /* rows x cols elements of dtype, row-major        */
+    descent_dtype dtype;
+    size_t rows;          /* samples                                          */
+    size_t cols;          /* features, targets; 1 for class labels            */
+} descent_array;
+
+/* A data set COPIED from the caller's arrays: the caller keeps ownership of
+ * them and may free or reuse them as soon as this returns; free the set
+ * with descent_data_free. labels may be NULL (an unlabelled set, for
+ * prediction); n_classes (classification only) 0 means the largest label
+ * + 1. name (may be NULL: "arrays") stands for the set in messages. */
+int descent_data_from_arrays(descent_data **out, const char *name,
+                             const descent_array *features,
+                             const descent_array *labels, int n_classes,
+                             descent_error *err);
+
+/* NumPy .npy files (format 1.0-3.0, little-endian, C order; plain or .gz):
+ * features of shape (n, k) or (n, d1, d2, ...) (flattened per sample) in
+ * uint8, float32 or float64; labels (may be NULL) of shape (n,) or (n, 1)
+ * with an integer type (class indices), or (n,) / (n, t) float32 or float64
+ * (regression targets). n_classes as for descent_data_from_arrays. */
+int descent_data_load_npy(descent_data **out, const char *features,
+                          const char *labels, int n_classes, descent_error *err);
+
 size_t descent_data_count(const descent_data *d);
 int descent_data_features(const descent_data *d);
 int descent_data_outputs(const descent_data *d);   /* classes or targets */
@@ -341,13 +377,25 @@ int descent_evaluate(const descent_net *net, const descent_data *d,
 /* 1 when the library was built with MPI (CMake DESCENT_WITH_MPI=ON), 0 for a
  * serial build, where every descent_mpi_* function acts as one process. */
 int descent_mpi_available(void);
-/* Initialise MPI (MPI_THREAD_FUNNELED). Without it the library runs as one
- * process. When this host's ranks x threads fill its cores and the user has
+/* Initialise MPI (MPI_THREAD_FUNNELED) unless the host program already did,
+ * and run over all its ranks (MPI_COMM_WORLD). Without it the library runs
+ * as one process. When this host's ranks x threads fill its cores and the user has
  * not set OMPI_MCA_mpi_yield_when_idle, it asks Open MPI to yield while it
  * waits (busy polling would starve the kernel's network processing). Returns DESCENT_OK or DESCENT_E_IO; a serial build returns
  * DESCENT_OK, or DESCENT_E_USAGE when the environment shows that it was
  * launched as several ranks (each would train alone). */
 int descent_mpi_init(int *argc, char ***argv);
+/* For a host program that initialised MPI itself: run over the ranks of
+ * the communicator whose Fortran handle is given, MPI_Comm_c2f(comm) (the
+ * header stays free of <mpi.h>). Collective over comm; descent works on its
+ * own duplicate of it. DESCENT_E_USAGE when MPI is not initialised (or
+ * already finalised), descent is already initialised, or the library was
+ * built without MPI. */
+int descent_mpi_init_comm(int64_t fortran_comm);
+/* Release descent's communicator; finalise MPI only when descent_mpi_init
+ * initialised it (a host program's MPI stays up for the host to finalise).
+ * While the host's MPI is up, descent_mpi_init_comm may then be called
+ * again, for another communicator. */
 void descent_mpi_finalize(void);
 int descent_mpi_rank(void);
 int descent_mpi_size(void);

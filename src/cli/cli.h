@@ -91,8 +91,9 @@ typedef struct {
     const char *dir;                 /* IDX directory                       */
     const char *train_images, *train_labels, *test_images, *test_labels;
     const char *train_csv, *test_csv;
+    const char *train_npy, *train_npy_labels, *test_npy, *test_npy_labels;
     int csv_header, csv_label_last;
-    long long csv_targets, csv_classes;
+    long long csv_targets, classes;
     long long limit, test_limit;     /* -1: all                             */
 } data_opts;
 extern const char *const DATA_HELP;

@@ -1,6 +1,7 @@
 /*
  * data_options.c - the data options shared by train and eval (IDX files or
- * a directory of them, CSV files and their layout, limits), their help
+ * a directory of them, CSV files and their layout, NumPy .npy files,
+ * limits), their help
  * text, and loading the set they name.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 
 const char *const DATA_HELP =
-    "Data (IDX files may be gzip-compressed; CSV: one sample per line):\n"
+    "Data (IDX and .npy files may be gzip-compressed; CSV: one sample per line):\n"
     "  --data DIR            IDX directory with train-/t10k-images-idx3-ubyte[.gz]\n"
     "                        and -labels-idx1-ubyte[.gz] (default " DEFAULT_DATA_DIR ")\n"
     "  --train-images F --train-labels F   IDX training set\n"
@@ -21,7 +22,13 @@ const char *const DATA_HELP =
     "  --csv-header          the first line is a header\n"
     "  --csv-label first|last  label column for classification (default first)\n"
     "  --csv-targets K       regression: the last K columns are targets\n"
-    "  --csv-classes N       number of classes (default: largest label + 1)\n"
+    "  --train-npy F --train-npy-labels F  NumPy training set: features (n, k) or\n"
+    "                        (n, d1, d2, ...) as uint8 (scaled to [0,1]), float32 or\n"
+    "                        float64; labels (n,): integer types are classes, float\n"
+    "                        types (n,) or (n, t) regression targets\n"
+    "  --test-npy F --test-npy-labels F    NumPy test set (also --npy/--npy-labels)\n"
+    "  --classes N           number of classes (default: largest label + 1; CSV and\n"
+    "                        .npy; also --csv-classes)\n"
     "  --limit N             use only the first N training samples\n"
     "  --test-limit N        use only the first N test samples\n";
 
@@ -49,7 +56,14 @@ void data_options_add(option_table *t, data_opts *d) {
                              .choices = "first, last"});
     opt_add(t, (option_spec){.name = "--csv-targets", .kind = OPT_INT, .dst = &d->csv_targets,
                              .lo = 1, .hi = 1 << 20});
-    opt_add(t, (option_spec){.name = "--csv-classes", .kind = OPT_INT, .dst = &d->csv_classes,
+    opt_add(t, (option_spec){.name = "--train-npy", .kind = OPT_STRING, .dst = &d->train_npy});
+    opt_add(t, (option_spec){.name = "--train-npy-labels", .kind = OPT_STRING,
+                             .dst = &d->train_npy_labels});
+    opt_add(t, (option_spec){.name = "--test-npy", .alias = "--npy", .kind = OPT_STRING,
+                             .dst = &d->test_npy});
+    opt_add(t, (option_spec){.name = "--test-npy-labels", .alias = "--npy-labels",
+                             .kind = OPT_STRING, .dst = &d->test_npy_labels});
+    opt_add(t, (option_spec){.name = "--classes", .alias = "--csv-classes", .kind = OPT_INT, .dst = &d->classes,
                              .lo = 2, .hi = 1 << 16});
     opt_add(t, (option_spec){.name = "--limit", .kind = OPT_INT, .dst = &d->limit, .lo = 1,
                              .hi = INT64_MAX});
@@ -67,30 +81,44 @@ static const char *idx_in_dir(char *buf, size_t len, const char *dir, const char
     return buf;
 }
 
+/* Which kind of data the options name for one set: at most one kind */
+static void one_kind_of_data(const char *img, const char *lab, const char *csv, const char *npy,
+                             const char *npy_labels) {
+    const int kinds = (img || lab) + (csv != NULL) + (npy || npy_labels);
+    if (kinds > 1)
+        usage_error("give one kind of data for a set: IDX images and labels, a CSV file, or "
+                    ".npy files");
+    if (!npy != !npy_labels)
+        usage_error("NumPy data needs both a features and a labels file (--train-npy and "
+                    "--train-npy-labels, --test-npy and --test-npy-labels)");
+    if ((img || lab) && (!img || !lab))
+        usage_error("IDX data needs both an images and a labels file (%s given)",
+                    img ? "only images" : "only labels");
+}
+
 descent_data *load_set(const data_opts *d, int test, int required) {
     const char *img = test ? d->test_images : d->train_images;
     const char *lab = test ? d->test_labels : d->train_labels;
     const char *csv = test ? d->test_csv : d->train_csv;
+    const char *npy = test ? d->test_npy : d->train_npy;
+    const char *npy_labels = test ? d->test_npy_labels : d->train_npy_labels;
     char img_path[4096], lab_path[4096];
-    if (!img && !lab && !csv && (d->dir || required)) {
+    if (!img && !lab && !csv && !npy && !npy_labels && (d->dir || required)) {
         const char *dir = d->dir ? d->dir : DEFAULT_DATA_DIR;
         img = idx_in_dir(img_path, sizeof img_path, dir,
                          test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
         lab = idx_in_dir(lab_path, sizeof lab_path, dir,
                          test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
     }
-    if (csv && (img || lab))
-        usage_error("give either a CSV file or IDX image and label files, not both");
-    if (!csv && !img && !lab) return NULL;
-    if (!csv && (!img || !lab))
-        usage_error("IDX data needs both an images and a labels file (%s given)",
-                    img ? "only images" : "only labels");
+    one_kind_of_data(img, lab, csv, npy, npy_labels);
+    if (!csv && !img && !npy) return NULL;
     const descent_csv_options copt = {d->csv_header, (int)d->csv_targets,
-                                      d->csv_label_last ? -1 : 0, (int)d->csv_classes, 0};
+                                      d->csv_label_last ? -1 : 0, (int)d->classes, 0};
     descent_data *out = NULL;
     descent_error err = {0};
     const int rc = csv ? descent_data_load_csv(&out, csv, &copt, &err)
-                       : descent_data_load_idx(&out, img, lab, &err);
+                   : npy ? descent_data_load_npy(&out, npy, npy_labels, (int)d->classes, &err)
+                         : descent_data_load_idx(&out, img, lab, &err);
     check(rc, &err);
     const long long lim = test ? d->test_limit : d->limit;
     if (lim > 0) descent_data_truncate(out, (size_t)lim);

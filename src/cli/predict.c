@@ -8,13 +8,15 @@
 #include <stdlib.h>
 
 static void help_predict(void) {
-    printf("Usage: descent predict --model FILE (--images F | --csv F) [options]\n\n"
+    printf("Usage: descent predict --model FILE (--images F | --csv F | --npy F) [options]\n\n"
            "Prints one line per input row: the predicted class, or with --outputs the whole\n"
            "output vector (comma separated).\n\n"
-           "  --model FILE          the model\n"
+           "  --model FILE          the model (or a checkpoint: its model)\n"
            "  --images F            IDX images (plain or .gz)\n"
            "  --csv F               CSV rows of features only (no label column)\n"
            "  --csv-header          the CSV's first line is a header\n"
+           "  --npy F               NumPy features, (n, k) or (n, d1, d2, ...): uint8\n"
+           "                        (scaled to [0,1]), float32 or float64 (plain or .gz)\n"
            "  --outputs             print the output vector instead of the class\n"
            "  --output FILE         write to FILE (atomically) instead of stdout\n");
 }
@@ -65,17 +67,19 @@ static int predict_all(const descent_net *net, const descent_data *set, const ch
 int cmd_predict(int argc, char **argv) {
     g_cmd = "descent predict";
     option_table t = {.help = help_predict};
-    const char *model = NULL, *images = NULL, *csv = NULL, *output = NULL;
+    const char *model = NULL, *images = NULL, *csv = NULL, *npy = NULL, *output = NULL;
     int header = 0, vectors = 0;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
     opt_add(&t, (option_spec){.name = "--model", .kind = OPT_STRING, .dst = &model});
     opt_add(&t, (option_spec){.name = "--images", .kind = OPT_STRING, .dst = &images});
     opt_add(&t, (option_spec){.name = "--csv", .kind = OPT_STRING, .dst = &csv});
+    opt_add(&t, (option_spec){.name = "--npy", .kind = OPT_STRING, .dst = &npy});
     opt_add(&t, (option_spec){.name = "--output", .kind = OPT_STRING, .dst = &output});
     opt_add(&t, (option_spec){.name = "--csv-header", .kind = OPT_FLAG, .dst = &header, .lo = 1});
     opt_add(&t, (option_spec){.name = "--outputs", .kind = OPT_FLAG, .dst = &vectors, .lo = 1});
     parse_options(&t, argc, argv);
-    if (!images == !csv) usage_error("give exactly one of --images or --csv");
+    if ((images != NULL) + (csv != NULL) + (npy != NULL) != 1)
+        usage_error("give exactly one of --images, --csv or --npy");
     require_output(output, DESCENT_OUTPUT_FILE);
     descent_error err = {0};
 
@@ -84,8 +88,9 @@ int cmd_predict(int argc, char **argv) {
     descent_data *set = NULL;
     float *out = NULL;
     int rc = csv ? descent_data_load_csv(&set, csv, &copt, &err)
-                 : descent_data_load_idx(&set, images, NULL, &err);
-    if (!rc) rc = predict_all(net, set, csv ? csv : images, &out, &err);
+             : npy ? descent_data_load_npy(&set, npy, NULL, 0, &err)
+                   : descent_data_load_idx(&set, images, NULL, &err);
+    if (!rc) rc = predict_all(net, set, csv ? csv : npy ? npy : images, &out, &err);
     check(rc, &err);
     const pred_ctx pc = {out, descent_data_count(set), descent_net_size(net, descent_net_layers(net)),
                          vectors};

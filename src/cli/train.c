@@ -303,7 +303,7 @@ int cmd_train(int argc, char **argv) {
 
     descent_data *train = load_set(&o.data, 0, 1);
     descent_data *test = load_set(&o.data, 1, 0);
-    if (!test && !o.data.train_images && !o.data.train_csv) test = load_set(&o.data, 1, 1);
+    if (!test && !o.data.train_images && !o.data.train_csv && !o.data.train_npy) test = load_set(&o.data, 1, 1);
     descent_data *val = NULL;
     if (o.val_fraction > 0) check(descent_data_split(train, o.val_fraction, &val, &err), &err);
     if (!net) net = build_network(&o, train);

@@ -1,7 +1,8 @@
 /* libFuzzer harness for the file readers: IDX (images + labels, plain or
- * gzip), CSV (every option combination) and model/checkpoint files. The
+ * gzip), CSV (every option combination), model/checkpoint files and NumPy
+ * .npy (features + labels, plain or gzip). The
  * first input byte picks the reader and its options; the rest becomes the
- * file(s). Built once per reader with -DFUZZ_TARGET=1..3 (see
+ * file(s). Built once per reader with -DFUZZ_TARGET=1..4 (see
  * tests/fuzz/CMakeLists.txt). Any crash, sanitizer report or leak is a
  * finding. */
 #include <descent/descent.h>
@@ -28,7 +29,7 @@ static const char *put(const char *name, const uint8_t *data, size_t n) {
 
 /* The scratch files and their directory go when the process ends */
 static void remove_scratch(void) {
-    static const char *const names[] = {"i", "i.gz", "l", "d.csv", "m.dsc", NULL};
+    static const char *const names[] = {"i", "i.gz", "l", "d.csv", "m.dsc", "x.npy", "x.npy.gz", "y.npy", NULL};
     char p[128];
     for (int i = 0; names[i]; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
@@ -74,6 +75,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         descent_data *val = NULL;
         if (descent_data_count(d) >= 2 && descent_data_split(d, 0.5, &val, &err) == 0)
             descent_data_free(val);
+        descent_data_free(d);
+    }
+#elif FUZZ_TARGET == 4 /* .npy: two bytes give the features file's length, the rest is labels */
+    if (size < 2) return 0;
+    size_t nx = (size_t)data[0] | (size_t)data[1] << 8;
+    if (nx > size - 2) nx = size - 2;
+    const char *xp = put(opt & 1 ? "x.npy.gz" : "x.npy", data + 2, nx);
+    const char *yp = put("y.npy", data + 2 + nx, size - 2 - nx);
+    descent_data *d = NULL;
+    if (descent_data_load_npy(&d, xp, (opt & 2) ? NULL : yp, (opt & 4) ? 3 : 0, &err) == 0) {
+        float x[4096], y[256];
+        if (descent_data_features(d) <= 4096 && descent_data_outputs(d) <= 256)
+            descent_data_sample(d, descent_data_count(d) - 1, x, (opt & 2) ? NULL : y);
         descent_data_free(d);
     }
 #else /* model or checkpoint */
