@@ -38,5 +38,8 @@ int check_crc(const unsigned char *buf, size_t size, const char *path, descent_e
  * (model.c). */
 void model_put(crc_writer *w, const descent_net *net);
 int model_parse(reader *r, descent_net **out, descent_error *err);
+/* A model file (model.c); descent_model_load (model_load.c) also takes
+ * checkpoints. */
+int model_load_file(descent_net **out, const char *path, descent_error *err);
 
 #endif

@@ -136,7 +136,7 @@ int model_parse(reader *r, descent_net **out, descent_error *err) {
     return DESCENT_OK;
 }
 
-int descent_model_load(descent_net **out, const char *path, descent_error *err) {
+int model_load_file(descent_net **out, const char *path, descent_error *err) {
     *out = NULL;
     unsigned char *buf;
     size_t size;
@@ -158,7 +158,8 @@ int descent_model_load(descent_net **out, const char *path, descent_error *err) 
     return DESCENT_OK;
 }
 
-/* ---- NumPy .npy export (format version 1.0) -------------------------------- */
+/* ---- NumPy .npy export (format version 1.0) and its manifest ---------------- */
+#define EXPORT_VERSION 1
 typedef struct {
     const float *data;
     int rows, cols; /* cols == 0: a vector */
@@ -184,17 +185,39 @@ static int write_npy(FILE *f, void *ctx) {
     return fwrite(c->data, sizeof(float), n, f) == n ? 0 : -1;
 }
 
-/* All of W1.npy, b1.npy, ... or none: every file is written to its
- * temporary first; only when all are complete are they renamed into place. */
+/* DIR/manifest.json: what the .npy files are (widths, activations, cost)
+ * and the export format's version, for readers such as scripts/read_model.py */
+static int write_manifest(FILE *f, void *ctx) {
+    const descent_net *net = ctx;
+    if (fprintf(f, "{\n  \"format\": \"descent-npy\",\n  \"version\": %d,\n  \"widths\": [",
+                EXPORT_VERSION) < 0)
+        return -1;
+    for (int l = 0; l <= net->L; l++)
+        if (fprintf(f, "%s%d", l ? ", " : "", net->sizes[l]) < 0) return -1;
+    if (fputs("],\n  \"activations\": [", f) == EOF) return -1;
+    for (int l = 0; l < net->L; l++)
+        if (fprintf(f, "%s\"%s\"", l ? ", " : "", descent_act_name(net->acts[l])) < 0) return -1;
+    if (fprintf(f, "],\n  \"cost\": \"%s\",\n  \"layers\": [", descent_cost_name(net->cost)) < 0)
+        return -1;
+    for (int l = 0; l < net->L; l++)
+        if (fprintf(f, "%s{\"weights\": \"W%d.npy\", \"biases\": \"b%d.npy\"}", l ? ", " : "",
+                    l + 1, l + 1) < 0)
+            return -1;
+    return fputs("]\n}\n", f) == EOF ? -1 : 0;
+}
+
+/* All of W1.npy, b1.npy, ..., manifest.json or none: every file is written
+ * to its temporary first; only when all are complete are they renamed into
+ * place. */
 int descent_model_export_npy(const descent_net *net, const char *dir, descent_error *err) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
-    const int nfiles = 2 * net->L;
+    const int nfiles = 2 * net->L + 1;
     pending_file *files = calloc((size_t)nfiles, sizeof *files);
     if (!files) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", dir);
     int rc = DESCENT_OK, committed = 0;
-    for (int i = 0; !rc && i < nfiles; i++) {
+    for (int i = 0; !rc && i < nfiles - 1; i++) {
         const int l = i / 2, is_bias = i % 2;
         npy_ctx c = {net->params + (is_bias ? net->b_off[l] : net->w_off[l]), net->sizes[l + 1],
                      is_bias ? 0 : net->sizes[l]};
@@ -202,6 +225,9 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
         snprintf(path, sizeof path, "%s/%c%d.npy", dir, is_bias ? 'b' : 'W', l + 1);
         rc = pending_write(&files[i], path, write_npy, &c, err);
     }
+    char manifest[4096];
+    snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
+    if (!rc) rc = pending_write(&files[nfiles - 1], manifest, write_manifest, (void *)net, err);
     while (!rc && committed < nfiles && !(rc = pending_commit(&files[committed], err)))
         committed++;
     for (int i = 0; rc && i < committed; i++) unlink(files[i].path); /* none, not some */

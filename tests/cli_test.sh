@@ -84,6 +84,62 @@ PY
 
 D="$DESCENT"
 PY=python3; [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+O=(--out "$T/out.model" --metrics "$T/out.metrics")
+
+# NumPy input: the same numbers as the CSV files train the same model, bit
+# for bit; gzip works; predict --npy agrees with predict --csv; bad files
+# are refused with one line
+npy_checks() {
+  $PY - "$T" <<'PY'
+import sys, gzip, numpy as np
+t = sys.argv[1]
+d = np.loadtxt(f"{t}/train.csv", delimiter=",", ndmin=2)
+np.save(f"{t}/x.npy", d[:, 1:])                       # float64, as the CSV reader reads
+np.save(f"{t}/y.npy", d[:, 0].astype(np.int64))
+with gzip.open(f"{t}/x.npy.gz", "wb") as f: np.save(f, d[:, 1:])
+np.save(f"{t}/feat.npy", np.loadtxt(f"{t}/features.csv", delimiter=",", ndmin=2).astype(np.float32))
+np.save(f"{t}/xf.npy", np.asfortranarray(d[:, 1:]))
+np.save(f"{t}/y_short.npy", d[:-1, 0].astype(np.uint8))
+PY
+  local common=(--layers 4,8,3 --epochs 3 --batch 16 --quiet --test-csv "$T/test.csv")
+  $D train --train-csv "$T/train.csv" "${common[@]}" --out "$T/from_csv.dsc" >/dev/null 2>"$T/e" || fail "train csv: $(cat "$T/e")"
+  $D train --train-npy "$T/x.npy.gz" --train-npy-labels "$T/y.npy" "${common[@]}" --out "$T/from_npy.dsc" >/dev/null 2>"$T/e" \
+    && cmp -s "$T/from_csv.dsc" "$T/from_npy.dsc" && ok || fail ".npy data trained another model than the same CSV: $(cat "$T/e")"
+  $D predict --model "$T/model.dsc" --npy "$T/feat.npy" >"$T/pred_npy.out" 2>"$T/e" && cmp -s "$T/pred_npy.out" "$T/pred.out" \
+    && ok || fail "predict --npy disagrees with --csv: $(cat "$T/e")"
+  expect_error "npy fortran" 2 "xf.npy: the array is in Fortran order" -- $D train --layers 4,3 --train-npy "$T/xf.npy" --train-npy-labels "$T/y.npy" "${O[@]}"
+  expect_error "npy count" 2 "y_short.npy: 299 labels for 300 samples in .*x.npy" -- $D train --layers 4,3 --train-npy "$T/x.npy" --train-npy-labels "$T/y_short.npy" "${O[@]}"
+  expect_error "npy no labels" 2 "NumPy data needs both a features and a labels file" -- $D train --layers 4,3 --train-npy "$T/x.npy" "${O[@]}"
+  expect_error "npy and csv" 2 "one kind of data" -- $D train --layers 4,3 --train-npy "$T/x.npy" --train-npy-labels "$T/y.npy" --train-csv "$T/train.csv" "${O[@]}"
+}
+
+# Fine-tuning: --init-model starts from a model's (or a checkpoint's)
+# weights: one more epoch at a small rate keeps the accuracy, a conflicting
+# network option is refused; every command that reads a model reads a
+# checkpoint
+init_model_checks() {
+  local ck="$T/ck"
+  $D train --train-csv "$T/train.csv" --layers 4,16,3 --activation tanh --output softmax --cost xent --epochs 2 \
+    --checkpoint-dir "$ck" --checkpoint-every 1e --quiet >/dev/null 2>"$T/e" || fail "checkpointed run: $(cat "$T/e")"
+  local last; last=$(ls "$ck"/ckpt-*.dsc | tail -1)
+  $D train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --init-model "$T/model.dsc" --epochs 1 --lr 0.01 \
+    --out "$T/tuned.dsc" >"$T/ft.out" 2>"$T/e" && grep -q "starting from the weights of $T/model.dsc" "$T/ft.out" \
+    && ok || fail "--init-model: $(cat "$T/e")"
+  local before after
+  before=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/train.out")
+  after=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/ft.out")
+  $PY -c "import sys; sys.exit(0 if float('${after:-0}') >= float('${before:-1}') - 0.05 else 1)" \
+    && ok || fail "fine-tuning from a trained model lost accuracy: ${before:-?} -> ${after:-?}"
+  cmp -s "$T/tuned.dsc" "$T/model.dsc" && fail "--init-model: one more epoch changed nothing" || ok
+  expect_error "init-model conflict" 2 "option --layers: 4,8,3 differs from the model's 4,16,3" -- $D train --train-csv "$T/train.csv" --init-model "$T/model.dsc" --layers 4,8,3 "${O[@]}"
+  expect_error "init-model and resume" 2 "not both" -- $D train --train-csv "$T/train.csv" --init-model "$T/model.dsc" --resume "$ck" "${O[@]}"
+  $D train --train-csv "$T/train.csv" --init-model "$last" --epochs 1 --quiet >/dev/null 2>"$T/e" && ok || fail "--init-model CHECKPOINT: $(cat "$T/e")"
+  $D info --model "$last" | grep -q "layer 2: 16 -> 3, softmax" && ok || fail "info on a checkpoint"
+  $D eval --model "$last" --test-csv "$T/test.csv" | grep -q "^accuracy: " && ok || fail "eval on a checkpoint"
+  $D predict --model "$last" --csv "$T/features.csv" | wc -l | grep -qx 12 && ok || fail "predict on a checkpoint"
+  mkdir -p "$T/ck_export"
+  $D export --model "$last" --dir "$T/ck_export" >/dev/null && [ -s "$T/ck_export/manifest.json" ] && ok || fail "export of a checkpoint"
+}
 # ---- help, version ----
 for c in "" train eval predict info export; do
   if ! $D $c --help >"$T/help" 2>&1 || ! grep -q "Usage" "$T/help"; then fail "descent $c --help"; else ok; fi
@@ -119,11 +175,20 @@ fi
 $D info --model "$T/model.dsc" >"$T/info.out" && grep -q "layer 2: 16 -> 3, softmax" "$T/info.out" && ok || fail "info: $(cat "$T/info.out")"
 mkdir -p "$T/npy"
 $D export --model "$T/model.dsc" --dir "$T/npy" >/dev/null && [ -s "$T/npy/W1.npy" ] && [ -s "$T/npy/b2.npy" ] && ok || fail "export"
+grep -q '"widths": \[4, 16, 3\]' "$T/npy/manifest.json" && grep -q '"activations": \["tanh", "softmax"\]' "$T/npy/manifest.json" \
+  && ok || fail "export manifest: $(cat "$T/npy/manifest.json")"
+$PY "$SCRIPTS/read_model.py" --help >"$T/help" 2>&1 && grep -q "usage: read_model.py" "$T/help" && ok || fail "read_model.py --help: $(cat "$T/help")"
+if $PY -c "import numpy" 2>/dev/null; then
+  # the export directory, read through its manifest, predicts what descent predicts
+  $PY "$SCRIPTS/read_model.py" "$T/npy" --predict "$T/features.csv" >"$T/np2.out" 2>"$T/np.err" \
+    && cmp -s "$T/np2.out" "$T/pred.out" && ok || fail "read_model.py on the export disagrees: $(cat "$T/np.err")"
+  npy_checks
+fi
+init_model_checks
 # IDX, plain and gzip, through the CLI
 $D train --train-images "$T/img.idx.gz" --train-labels "$T/lab.idx" --layers 16,8,3 --epochs 2 --quiet >/dev/null 2>"$T/e" && ok || fail "train on IDX: $(cat "$T/e")"
 
 # ---- bad input: one line naming the file and the problem, exit 2, no output file ----
-O=(--out "$T/out.model" --metrics "$T/out.metrics")
 TR=(train --layers 4,5,3 --epochs 1)
 expect_error "missing file" 2 "/nonexistent.csv: cannot open" -- $D "${TR[@]}" --train-csv /nonexistent.csv "${O[@]}"
 expect_error "missing labels" 2 "nolabels.idx: cannot open" -- $D train --layers 16,3 --train-images "$T/img.idx" --train-labels "$T/nolabels.idx" "${O[@]}"

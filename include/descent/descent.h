@@ -148,6 +148,8 @@ int descent_net_gradient(const descent_net *net, const float *x,
  * The write is atomic: a temporary file is fsynced and renamed into place. */
 int descent_model_save(const descent_net *net, const char *path,
                        descent_error *err);
+/* Load a model file, or a checkpoint file (its network and weights; the
+ * training state is left out). */
 int descent_model_load(descent_net **out, const char *path,
                        descent_error *err);
 
@@ -170,7 +172,10 @@ typedef enum {
 int descent_check_output(const char *path, descent_output kind, descent_error *err);
 
 /* Write W_l and b_l of every layer as NumPy .npy files in dir
- * (dir/W1.npy, dir/b1.npy, ...): all of them or, on failure, none. */
+ * (dir/W1.npy, dir/b1.npy, ...; float32, W_l is out x in) and
+ * dir/manifest.json (format "descent-npy", version 1, the widths, the
+ * activations, the cost and each layer's file names): all of them or, on
+ * failure, none. */
 int descent_model_export_npy(const descent_net *net, const char *dir,
                              descent_error *err);
 

@@ -10,7 +10,7 @@
 static void help_eval(void) {
     printf("Usage: descent eval --model FILE [data options]\n\n"
            "Prints the mean loss, the accuracy and the confusion matrix (rows: true class,\n"
-           "columns: predicted class) of the model on the test set.\n\n%s",
+           "columns: predicted class) of the model (or a checkpoint's model) on the test set.\n\n%s",
            DATA_HELP);
 }
 

@@ -18,7 +18,7 @@ descent_net *load_model(const char *path) {
 
 static void help_info(void) {
     printf("Usage: descent info --model FILE\n\nPrints the layers, "
-           "activations, cost and parameter statistics of a model.\n");
+           "activations, cost and parameter statistics of a model\n(or of a checkpoint's model).\n");
 }
 
 static void print_layer(const descent_net *net, int l) {
@@ -51,7 +51,9 @@ int cmd_info(int argc, char **argv) {
 
 static void help_export(void) {
     printf("Usage: descent export --model FILE --dir DIR\n\nWrites "
-           "DIR/W1.npy, DIR/b1.npy, ... (float32; W_l is out x in).\n");
+           "DIR/W1.npy, DIR/b1.npy, ... (float32; W_l is out x in) and\n"
+           "DIR/manifest.json (widths, activations, cost, format version); all or none.\n"
+           "FILE may be a model or a checkpoint.\n");
 }
 
 int cmd_export(int argc, char **argv) {
@@ -68,7 +70,8 @@ int cmd_export(int argc, char **argv) {
     descent_error err = {0};
     const int rc = g_rank == 0 ? descent_model_export_npy(net, dir, &err) : DESCENT_OK;
     check(rc, &err);
-    if (g_rank == 0) printf("wrote %d layers to %s\n", descent_net_layers(net), dir);
+    if (g_rank == 0)
+        printf("wrote %d layers and manifest.json to %s\n", descent_net_layers(net), dir);
     descent_net_free(net);
     return 0;
 }

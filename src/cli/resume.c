@@ -1,5 +1,8 @@
 /*
- * resume.c - `descent train --resume`: the checkpoint brings the network,
+ * resume.c - where `descent train` starts from other than fresh weights.
+ * --init-model: a model's (or checkpoint's) network and weights, with a new
+ * optimizer state and this command line's hyper-parameters (fine-tuning).
+ * --resume: the checkpoint brings the network,
  * the hyper-parameters and the position, so the same command line can start
  * a run and resume it (what a batch script that is requeued does). An
  * option given again must agree with the checkpoint; a conflicting one is
@@ -28,12 +31,19 @@ static void acts_text(char *buf, size_t len, const descent_act *acts, int L) {
                                  descent_act_name(acts[l]));
 }
 
+/* Whose network a conflict is with: the checkpoint's (--resume) or the
+ * model's (--init-model) */
+static const char *g_source = "checkpoint";
+
 static void conflict(const char *opt, const char *given, const char *saved) {
+    if (strcmp(g_source, "model") == 0)
+        usage_error("option %s: %s differs from the model's %s (--init-model starts from that "
+                    "network; drop the option)", opt, given, saved);
     usage_error("option %s: %s differs from the checkpoint's %s (--resume continues the "
                 "checkpoint's training; drop the option, or start a new run)", opt, given, saved);
 }
 
-/* The network options given, against the checkpoint's network */
+/* The network options given, against the checkpoint's or model's network */
 static void check_network(const train_opts *o, const descent_net *net) {
     const int L = descent_net_layers(net);
     int saved_sizes[MAX_LAYERS + 1];
@@ -127,5 +137,14 @@ descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     if (g_rank == 0 && !o->quiet)
         printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),
                descent_checkpoint_step(*ck));
+    return net;
+}
+
+descent_net *load_init_model(const train_opts *o) {
+    descent_net *net = load_model(o->init_model);
+    g_source = "model";
+    check_network(o, net);
+    if (g_rank == 0 && !o->quiet)
+        printf("starting from the weights of %s (new optimizer state)\n", o->init_model);
     return net;
 }

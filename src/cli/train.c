@@ -76,6 +76,9 @@ static void help_train(void) {
            "                        directory; --epochs may extend the run; the first\n"
            "                        run's options may be given again (a different value\n"
            "                        is refused), and --metrics continues its file\n"
+           "  --init-model FILE     start from the network and weights of a model (or a\n"
+           "                        checkpoint's model) with a new optimizer state and\n"
+           "                        this command line's hyper-parameters: fine-tuning\n"
            "SIGTERM, SIGINT or SIGUSR1 finish the current step, write a checkpoint (with\n"
            "--checkpoint-dir) and exit with status 3.\n\n%s",
            g_hidden_acts, g_acts, DATA_HELP);
@@ -165,6 +168,7 @@ static void add_output_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--keep-checkpoints", .kind = OPT_INT, .dst = &o->keep,
                              .lo = 1, .hi = 1000000});
     opt_add(t, (option_spec){.name = "--resume", .kind = OPT_STRING, .dst = &o->resume});
+    opt_add(t, (option_spec){.name = "--init-model", .kind = OPT_STRING, .dst = &o->init_model});
 }
 
 static void parse_train_options(train_opts *o, int argc, char **argv) {
@@ -299,7 +303,10 @@ int cmd_train(int argc, char **argv) {
     check(descent_train_config_check(&o.cfg, &err), &err);
     check_outputs(&o);
     descent_checkpoint *ck = NULL;
-    descent_net *net = o.resume ? load_resume(&o, &ck) : NULL;
+    if (o.resume && o.init_model)
+        usage_error("give --resume (continue a run) or --init-model (a new run from given "
+                    "weights), not both");
+    descent_net *net = o.resume ? load_resume(&o, &ck) : o.init_model ? load_init_model(&o) : NULL;
 
     descent_data *train = load_set(&o.data, 0, 1);
     descent_data *test = load_set(&o.data, 1, 0);

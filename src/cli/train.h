@@ -13,7 +13,7 @@ typedef struct {
     option_table table;
     data_opts data;
     descent_train_config cfg;
-    const char *layers, *acts, *out, *metrics, *resume;
+    const char *layers, *acts, *out, *metrics, *resume, *init_model;
     int hidden, output, cost, schedule, optimizer, quiet, stats;
     long long epochs, batch, seed, sync_check, keep;
     double val_fraction;
@@ -30,5 +30,8 @@ void activations_of(const train_opts *o, descent_act *acts, int L);
 /* The checkpoint named by --resume, its network and state; the options
  * given are checked against it (resume.c). */
 descent_net *load_resume(train_opts *o, descent_checkpoint **ck);
+/* The network and weights of --init-model (a model or a checkpoint); the
+ * network options given are checked against it (resume.c). */
+descent_net *load_init_model(const train_opts *o);
 
 #endif

@@ -1,0 +1,33 @@
+/*
+ * model_load.c - descent_model_load: a network from a model file, or from a
+ * checkpoint (its model; the training state is dropped), told apart by
+ * their magic bytes. Everything that takes a model (info, eval, predict,
+ * export, --init-model) takes a checkpoint through it.
+ */
+#include "base.h"
+#include "binio.h"
+
+#include <string.h>
+
+static const char CHECKPOINT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'};
+
+/* Does path start like a checkpoint? (0 when it cannot be read: the model
+ * reader then reports why) */
+static int is_checkpoint(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char magic[8];
+    const int yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, CHECKPOINT_MAGIC, 8) == 0;
+    fclose(f);
+    return yes;
+}
+
+int descent_model_load(descent_net **out, const char *path, descent_error *err) {
+    *out = NULL;
+    if (!is_checkpoint(path)) return model_load_file(out, path, err);
+    descent_train_config cfg;
+    descent_checkpoint *ck = NULL;
+    const int rc = descent_checkpoint_load(path, out, &cfg, &ck, NULL, 0, err);
+    descent_checkpoint_free(ck);
+    return rc;
+}
