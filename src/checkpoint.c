@@ -6,7 +6,9 @@
  *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |
  *   u32 reproducible | u64 optimizer steps | u32 has_m | u32 has_v |
  *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
+ *   (version 2:) f64 dropout | f64 best validation loss | u32 its epoch |
  *   u32 crc32 of everything before it.
+ * Version 1 files (no dropout, no best model so far) are still read.
  * Written atomically (tmp, fsync, rename, fsync of the directory), so a
  * process killed at any moment leaves the previous checkpoint intact.
  */
@@ -26,7 +28,7 @@
 #include <unistd.h>
 
 static const char CKPT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'};
-#define CKPT_VERSION 1u
+#define CKPT_VERSION 2u
 #define CKPT_PREFIX "ckpt-"
 #define CKPT_SUFFIX ".dsc"
 
@@ -70,6 +72,9 @@ static int write_ckpt(FILE *f, void *vctx) {
         cw_put(&w, k->sw, sizeof(int32_t) * (size_t)k->L);
         cw_put(&w, k->sb, sizeof(int32_t) * (size_t)k->L);
     }
+    cw_f64(&w, g->dropout);
+    cw_f64(&w, k->best_val_loss);
+    cw_u32(&w, k->best_epoch);
     return cw_finish(&w);
 }
 
@@ -156,6 +161,22 @@ void descent_checkpoint_free(descent_checkpoint *ck) {
 long descent_checkpoint_step(const descent_checkpoint *ck) { return (long)ck->step; }
 int descent_checkpoint_epoch(const descent_checkpoint *ck) { return (int)ck->epoch; }
 
+/* dropout, and the best validation loss so far with its epoch */
+static int parse_v2_fields(reader *r, descent_checkpoint *k, descent_error *err) {
+    int rc = rd_f64(r, &k->cfg.dropout, "dropout", err);
+    if (!rc) rc = rd_f64(r, &k->best_val_loss, "best validation loss", err);
+    if (!rc) rc = rd_u32(r, &k->best_epoch, "best epoch", err);
+    if (rc) return rc;
+    if (!(k->cfg.dropout >= 0.0 && k->cfg.dropout < 1.0))
+        return set_error(err, DESCENT_E_FORMAT, "%s: dropout %g is not in [0,1)", r->path,
+                         k->cfg.dropout);
+    if (isnan(k->best_val_loss) || k->best_epoch >= k->epoch ||
+        (k->best_epoch == 0) != (k->best_val_loss == INFINITY))
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad best validation result (epoch %u)",
+                         r->path, k->best_epoch);
+    return DESCENT_OK;
+}
+
 static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, descent_error *err) {
     char magic[8];
     uint32_t ver = 0, u = 0, has_m = 0, has_v = 0, L = 0;
@@ -167,7 +188,7 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
         return set_error(err, DESCENT_E_FORMAT, "%s: not a descent checkpoint (bad magic)",
                          r->path);
     if (!rc) rc = rd_u32(r, &ver, "version", err);
-    if (!rc && ver != CKPT_VERSION)
+    if (!rc && (ver < 1 || ver > CKPT_VERSION))
         return set_error(err, DESCENT_E_FORMAT, "%s: unsupported checkpoint version %u", r->path,
                          ver);
     if (!rc) rc = model_parse(r, net, err);
@@ -232,10 +253,13 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
         if (!rc) rc = rd_bytes(r, k->sb, sizeof(int32_t) * L, "scales", err);
         if (rc) return rc;
     }
-    if (r->pos != r->size)
+    k->best_val_loss = INFINITY;
+    k->best_epoch = 0;
+    if (ver >= 2) rc = parse_v2_fields(r, k, err);
+    if (!rc && r->pos != r->size)
         return set_error(err, DESCENT_E_FORMAT, "%s: trailing data: %zu bytes", r->path,
                          r->size - r->pos);
-    return DESCENT_OK;
+    return rc;
 }
 
 int descent_checkpoint_load(const char *path, descent_net **net, descent_train_config *cfg,

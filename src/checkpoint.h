@@ -19,6 +19,8 @@ struct descent_checkpoint {
     float *m, *v;            /* optimizer state, NULL when unused            */
     int L;
     int32_t *sw, *sb;        /* fixed-point exponents (reproducible mode)    */
+    double best_val_loss;    /* lowest validation loss so far (+inf: none)   */
+    uint32_t best_epoch;     /* its epoch (0: none)                          */
 };
 
 /* Write DIR/ckpt-<step>.dsc atomically and delete all but the newest keep.

@@ -159,25 +159,35 @@ void workspace_free(workspace *ws) {
 }
 
 /* ---- one block: forward, cost, backward ----------------------------------- */
+/* The input of weight layer l: the block's a_{l-1} (after dropout while
+ * training with it) */
+static const float *layer_input(const workspace *ws, int l) {
+    return ws->drop && l > 0 ? ws->drop->masked[l] : ws->act[l];
+}
+
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
                fx_grad *fx, int classification, block_stats *st) {
     const int L = net->L;
     const int *n = net->sizes;
-    for (int l = 0; l < L; l++)
-        k_dense_forward(ws->act[l + 1], ws->ld[l + 1], ws->act[l], ws->ld[l],
+    for (int l = 0; l < L; l++) {
+        k_dense_forward(ws->act[l + 1], ws->ld[l + 1], layer_input(ws, l), ws->ld[l],
                         net->params + net->w_off[l], net->params + net->b_off[l], B, n[l],
                         n[l + 1], net->acts[l]);
+        if (ws->drop && l + 1 < L)
+            dropout_forward(ws->drop, l + 1, B, n[l + 1], ws->act[l + 1], ws->ld[l + 1]);
+    }
     /* delta_L = dC0/da (.) sigma'(z_L), or the softmax forms (k_cost) */
     int cur = 0;
     k_cost(ws->act[L], ws->ld[L], ws->y, ws->ldy, ws->delta[cur], ws->ldmax, B, n[L],
            net->acts[L - 1], net->cost, classification, st);
     if (!grad && !fx) return;
     for (int l = L - 1; l >= 0; l--) {
+        const float *in = layer_input(ws, l);
         /* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block) */
         if (!fx) {
             long nonfinite = 0;
             k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
-                                     ws->ldmax, ws->act[l], ws->ld[l], B, n[l], n[l + 1], add,
+                                     ws->ldmax, in, ws->ld[l], B, n[l], n[l + 1], add,
                                      &nonfinite);
             st->nonfinite += (double)nonfinite;
         } else /* one float sum per fixed chunk of samples, then exact integer sums */
@@ -185,14 +195,17 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
                 k_dense_backward_weights_fx(
                     fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l], fx->sb[l], fx->limit,
                     ws->delta[cur] + (size_t)c0 * ws->ldmax, ws->ldmax,
-                    ws->act[l] + (size_t)c0 * ws->ld[l], ws->ld[l],
+                    in + (size_t)c0 * ws->ld[l], ws->ld[l],
                     B - c0 < fx->chunk ? B - c0 : fx->chunk, n[l], n[l + 1], &fx->nonfinite,
                     &fx->range);
         if (l > 0) {
-            /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}) */
+            /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}), sigma' from the output
+             * before dropout; then times the unit's dropout factor */
             k_dense_backward_input(ws->delta[1 - cur], ws->ldmax, ws->delta[cur], ws->ldmax,
                                    net->params + net->w_off[l], ws->act[l], ws->ld[l], B, n[l],
                                    n[l + 1], net->acts[l - 1]);
+            if (ws->drop)
+                dropout_backward(ws->drop, l, B, n[l], ws->ld[l], ws->delta[1 - cur], ws->ldmax);
             cur = 1 - cur;
         }
     }

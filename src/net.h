@@ -6,6 +6,7 @@
 #ifndef DESCENT_NET_H
 #define DESCENT_NET_H
 
+#include "dropout.h"
 #include "kernels.h"
 
 struct descent_net {
@@ -36,6 +37,8 @@ typedef struct {
     int ldmax;
     float *y;              /* targets, bcap x ld[L]                         */
     int ldy;
+    dropout *drop;         /* while training with dropout, else NULL: the   */
+                           /* caller sets drop->sample for each block       */
 } workspace;
 
 int workspace_init(workspace *ws, const descent_net *net, int bcap);
@@ -57,7 +60,8 @@ typedef struct {
  * gradients into grad (added to its contents when add is 1, overwriting
  * them when 0; a NaN or Inf stored there counts in st->nonfinite); if fx !=
  * NULL instead adds each chunk's sums, in fixed point, into fx->g. The
- * output layer's activations end in ws->act[L] either way. */
+ * output layer's activations end in ws->act[L] either way. With ws->drop
+ * the hidden layers' outputs pass through dropout (dropout.h). */
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
                fx_grad *fx, int classification, block_stats *st);
 

@@ -69,6 +69,10 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
         ok = sp->gfx && sp->sw && sp->sb;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
+    if (ok && cfg->dropout > 0) {
+        ok = dropout_init(&sp->drop, net->L, sp->ws.ld, sp->bcap, cfg->dropout, cfg->seed) == 0;
+        sp->ws.drop = ok ? &sp->drop : NULL;
+    }
     if (ok) return DESCENT_OK;
     stepper_free(sp);
     return set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
@@ -80,8 +84,11 @@ void stepper_free(stepper *sp) {
     free(sp->sw);
     free(sp->sb);
     workspace_free(&sp->ws);
+    dropout_free(&sp->drop);
     memset(sp, 0, sizeof *sp);
 }
+
+void stepper_start_epoch(stepper *sp, int epoch) { sp->drop.epoch = (uint64_t)epoch; }
 
 /* This rank's positions [lo, hi) of the batch starting at `first` of perm,
  * block by block through the network: the gradient sums go into sp->grad
@@ -94,6 +101,7 @@ static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t
         const int B = hi - b0 < (size_t)sp->bcap ? (int)(hi - b0) : sp->bcap;
         data_gather(sp->train, perm + first + b0, 0, B, sp->ws.act[0], sp->ws.ld[0], sp->ws.y,
                     sp->ws.ldy, sp->nout);
+        sp->drop.sample = perm + first + b0; /* dropout's masks follow the samples */
         net_block(net, &sp->ws, B, fx ? NULL : sp->grad, b0 > lo, fx,
                   sp->train->classification, &st);
     }

@@ -24,6 +24,7 @@ typedef struct {
     int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
     double comm_s;    /* seconds spent in the reduction since last reset    */
+    dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
 } stepper;
 
 typedef struct {
@@ -37,6 +38,8 @@ typedef struct {
 int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
                  const descent_train_config *cfg, descent_error *err);
 void stepper_free(stepper *sp);
+/* The epoch the next steps belong to (dropout's masks depend on it). */
+void stepper_start_epoch(stepper *sp, int epoch);
 
 /* One step over positions [first, first + mk) of the epoch's permutation
  * perm: leaves the global gradient SUM in sp->grad (undivided) and the

@@ -2,7 +2,8 @@
  * train.c - the training loop: epochs of steps over the permutation that
  * depends only on (seed, epoch), the learning-rate schedule, the update
  * after every step, the callbacks, periodic and on-request checkpoints,
- * validation after each epoch, and the optional parameter sync check. The
+ * validation after each epoch with the best model and early stopping, and
+ * the optional parameter sync check. The
  * step itself (slices, gradient sums, the reduction) is step.c; the update
  * rules are optim.c; the checks that ranks hold the same data and
  * parameters are consistency.c.
@@ -36,6 +37,10 @@ typedef struct {
     int first_epoch;       /* where this run starts (a checkpoint's place)   */
     long first_k;
     double resume_loss, resume_correct; /* the started epoch's sums so far  */
+    double lr;             /* the last step's learning rate                 */
+    double best_val_loss;  /* lowest validation loss so far (+inf: none)    */
+    int best_epoch;        /* its epoch (0: none)                           */
+    int epoch_checkpoint_due; /* the epoch's checkpoint waits for validation */
 } trainer;
 
 /* The learning rate of step `step` (1-based) of total_steps */
@@ -69,6 +74,8 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
         ck.L = t->net->L;
         ck.sw = t->sp.sw;
         ck.sb = t->sp.sb;
+        ck.best_val_loss = t->best_val_loss;
+        ck.best_epoch = (uint32_t)t->best_epoch;
         char path[4096];
         rc = checkpoint_save(t->cfg->checkpoint_dir, t->cfg->checkpoint_keep, t->net, &ck, path,
                              sizeof path, err);
@@ -110,6 +117,8 @@ static void restore(trainer *t, const descent_checkpoint *from) {
     t->first_k = (long)from->k;
     t->resume_loss = from->epoch_loss;
     t->resume_correct = from->epoch_correct;
+    t->best_val_loss = from->best_val_loss;
+    t->best_epoch = (int)from->best_epoch;
 }
 
 /* Checks, buffers and the starting point, agreed by every rank. */
@@ -127,6 +136,10 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
     t->m = cfg->batch < t->n ? cfg->batch : t->n;
     t->steps_per_epoch = t->m ? (long)((t->n + t->m - 1) / t->m) : 0;
     t->first_epoch = 1;
+    t->best_val_loss = INFINITY;
+    if (!rc && !t->val && (cfg->patience > 0 || cfg->best_model))
+        rc = set_error(err, DESCENT_E_USAGE, "%s needs a validation set",
+                       cfg->patience > 0 ? "early stopping (patience)" : "keeping the best model");
     if (!rc) {
         rc = stepper_init(&t->sp, t->net, t->train, cfg, err);
         t->perm = malloc(sizeof(uint32_t) * (t->n ? t->n : 1));
@@ -176,7 +189,10 @@ static int after_step(trainer *t, int epoch, long k, int stop, double loss_sum, 
     const int periodic =
         (cfg->checkpoint_steps > 0 && t->step % cfg->checkpoint_steps == 0) ||
         (cfg->checkpoint_epochs > 0 && last_of_epoch && epoch % cfg->checkpoint_epochs == 0);
-    if (cfg->checkpoint_dir && (periodic || stop)) {
+    if (cfg->checkpoint_dir && periodic && last_of_epoch && !stop) {
+        /* written after the epoch's validation, which it then includes */
+        t->epoch_checkpoint_due = 1;
+    } else if (cfg->checkpoint_dir && (periodic || stop)) {
         const int rc = save_checkpoint(t, epoch, k + 1, loss_sum, correct, err);
         if (rc) return rc;
     }
@@ -197,6 +213,7 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
     const int resumed = epoch == t->first_epoch;
     double loss_sum = resumed ? t->resume_loss : 0.0, correct = resumed ? t->resume_correct : 0.0;
     t->sp.comm_s = 0.0;
+    stepper_start_epoch(&t->sp, epoch);
     permutation(t->perm, t->n, cfg->seed, (uint64_t)epoch);
     for (long k = resumed ? t->first_k : 0; k < t->steps_per_epoch; k++) {
         const int stop = cb && cb->should_stop && cb->should_stop(cb->user);
@@ -205,8 +222,8 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
         int rc = step_run(&t->sp, t->net, t->perm, first, mk, stop, &r, err);
         t->step++;
         if (rc) return step_failed(rc, epoch, t->step, err);
-        optimizer_step(&t->opt, cfg, scheduled_lr(cfg, t->step, total_steps), t->net, t->sp.grad,
-                       r.m);
+        t->lr = scheduled_lr(cfg, t->step, total_steps);
+        optimizer_step(&t->opt, cfg, t->lr, t->net, t->sp.grad, r.m);
         loss_sum += r.loss;
         correct += r.correct;
         if (cb && cb->on_step) cb->on_step(t->step, r.loss / r.m, cb->user);
@@ -220,6 +237,30 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
     es->train_loss = loss_sum / (double)t->n;
     es->train_accuracy = t->train->classification ? correct / (double)t->n : NAN;
     return DESCENT_OK;
+}
+
+/* After the epoch's validation (identical on every rank): a new lowest
+ * loss is remembered and, with best_model, written by rank 0; patience
+ * epochs without one end the training. */
+static int track_best(trainer *t, int epoch, descent_epoch_stats *es, descent_error *err) {
+    const descent_train_config *cfg = t->cfg;
+    es->has_val = 1;
+    int rc = DESCENT_OK;
+    if (es->val.loss < t->best_val_loss) {
+        t->best_val_loss = es->val.loss;
+        t->best_epoch = epoch;
+        if (cfg->best_model) {
+            if (comm_rank() == 0) rc = descent_model_save(t->net, cfg->best_model, err);
+            int who;
+            rc = comm_agree(rc, &who);
+            rc = remote_error(err, rc, who);
+        }
+    }
+    es->best_epoch = t->best_epoch;
+    es->best_val_loss = t->best_val_loss;
+    es->early_stop = cfg->patience > 0 && epoch < cfg->epochs &&
+                     epoch - t->best_epoch >= cfg->patience;
+    return rc;
 }
 
 int descent_train(descent_net *net, const descent_data *train, const descent_data *val,
@@ -245,17 +286,23 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
         es.samples_per_sec = (double)t.n / es.seconds;
         es.comm_seconds = t.sp.comm_s;
         es.compute_seconds = es.seconds - t.sp.comm_s;
+        es.lr = t.lr;
         if (val) {
             rc = evaluate_set(net, val, &es.val, NULL, 0, err);
+            if (!rc) rc = track_best(&t, epoch, &es, err);
             if (rc) break;
-            es.has_val = 1;
+        }
+        if (t.epoch_checkpoint_due) {
+            t.epoch_checkpoint_due = 0;
+            rc = save_checkpoint(&t, epoch, t.steps_per_epoch, 0.0, 0.0, err);
+            if (rc) break;
         }
         /* a stop asked by any rank's callback stops every rank here */
         const int stop = cb && cb->on_epoch && cb->on_epoch(&es, cb->user);
         const int agreed = comm_agree(stop ? DESCENT_E_INTERRUPTED : DESCENT_OK, NULL);
         if (agreed == DESCENT_E_COMM)
             rc = set_error(err, DESCENT_E_COMM, "MPI communication failed after epoch %d", epoch);
-        if (agreed) break;
+        if (agreed || es.early_stop) break;
     }
     if (!rc && cfg->sync_check > 0) rc = ranks_same_params(net, t.step, err);
     trainer_free(&t);

@@ -2,7 +2,8 @@
 # --reproducible: the model file, the last checkpoint (optimizer state and
 # fixed-point scales), the per-epoch losses and accuracies and the test
 # accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
-# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 7 chunks of 16 split unevenly). Prints the hash matrix.
+# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 7 chunks of 16 split unevenly;
+# with dropout, whose masks follow the samples). Prints the hash matrix.
 # Usage: repro_test.sh descent mpiexec numproc-flag
 set -u
 D=$1; MPIEXEC=$2; NP=$3
@@ -45,7 +46,8 @@ matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
 if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
   CKPT_EVERY=4e
   matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \
-    --activation relu --output softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02
+    --activation relu --output softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02 \
+    --dropout 0.2
 else
   echo "note: $FM not installed; the Fashion-MNIST matrix was not run" >&2
 fi

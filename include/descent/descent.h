@@ -291,6 +291,17 @@ typedef struct {
     long checkpoint_steps;   /* write one every N steps (0: not by steps)     */
     int checkpoint_epochs;   /* write one every N epochs (0: not by epochs)   */
     int checkpoint_keep;     /* keep the newest K files (default 3)           */
+    /* The following need a validation set (descent_train's val): */
+    int patience;            /* stop when the validation loss has not gone    */
+                             /* below its best for this many epochs (0: off)  */
+    const char *best_model;  /* after each epoch whose validation loss is the */
+                             /* lowest so far, rank 0 writes the model here   */
+                             /* (atomically); NULL: off                       */
+    double dropout;          /* inverted dropout on hidden layers while       */
+                             /* training: each hidden unit's output is 0 with */
+                             /* probability p, else divided by 1 - p; the     */
+                             /* masks depend only on (seed, epoch, sample's   */
+                             /* global index, layer, unit). 0 (default): off  */
 } descent_train_config;
 
 /* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */
@@ -313,6 +324,10 @@ typedef struct {
     double comm_seconds;     /* time inside the step's reduction            */
     double compute_seconds;  /* the rest of the step                        */
     long steps;              /* steps so far                                */
+    double lr;               /* learning rate of the epoch's last step      */
+    int best_epoch;          /* with a validation set: the epoch of the     */
+    double best_val_loss;    /* lowest validation loss so far, and that loss */
+    int early_stop;          /* 1: training stops after this epoch (patience) */
 } descent_epoch_stats;
 
 typedef struct {

@@ -104,6 +104,7 @@ static void check_hyper(const train_opts *o, const descent_train_config *c) {
     SAME_NUMBER("--adam-eps", eps)
     SAME_NUMBER("--weight-decay", weight_decay)
     SAME_NUMBER("--seed", seed)
+    SAME_NUMBER("--dropout", dropout)
 #undef SAME_NUMBER
     if (opt_given(&o->table, "--lr-schedule") && g->schedule != c->schedule)
         conflict("--lr-schedule", descent_lr_schedule_name(g->schedule),
@@ -133,6 +134,8 @@ descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     saved.checkpoint_steps = o->cfg.checkpoint_steps;
     saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
     saved.checkpoint_keep = o->cfg.checkpoint_keep;
+    saved.patience = o->cfg.patience;
+    saved.best_model = o->cfg.best_model;
     o->cfg = saved;
     if (g_rank == 0 && !o->quiet)
         printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),

@@ -56,9 +56,17 @@ static void help_train(void) {
            "  --weight-decay X      L2 weight decay on the weights (default 0)\n"
            "  --seed N              initialisation and data order (default 1)\n"
            "  --val-fraction F      hold out the last fraction F of the training set\n"
+           "  --dropout P           inverted dropout on hidden layers while training:\n"
+           "                        a unit is dropped with probability P (default 0);\n"
+           "                        the masks depend on (seed, epoch, sample, unit) only\n"
+           "  --patience N          stop when the validation loss has not gone below its\n"
+           "                        best for N epochs (needs --val-fraction)\n"
            "Output:\n"
            "  --out FILE            write the trained model (atomically)\n"
            "  --metrics FILE        one CSV row per epoch (FILE.partial until the run ends)\n"
+           "  --keep-best FILE      write the model of the lowest validation loss so far\n"
+           "                        to FILE after each epoch that lowers it (atomically;\n"
+           "                        needs --val-fraction); --out gets the last epoch's\n"
            "  --sync-check N        compare parameter checksums across ranks every N steps\n"
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
@@ -112,6 +120,15 @@ static void fraction(const char *opt, const char *v, void *dst) {
     *(double *)dst = x;
 }
 
+static void probability(const char *opt, const char *v, void *dst) {
+    char *end;
+    errno = 0;
+    const double x = strtod(v, &end);
+    if (end == v || *end || errno || !(x >= 0 && x < 1))
+        usage_error("option %s: %s is not in [0,1)", opt, v);
+    *(double *)dst = x;
+}
+
 static void add_network_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--layers", .kind = OPT_STRING, .dst = &o->layers});
     opt_add(t, (option_spec){.name = "--activation", .kind = OPT_CHOICE, .dst = &o->hidden,
@@ -147,6 +164,10 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
                              .hi = INT64_MAX});
     opt_add(t, (option_spec){.name = "--val-fraction", .kind = OPT_CUSTOM, .dst = &o->val_fraction,
                              .custom = fraction});
+    opt_add(t, (option_spec){.name = "--dropout", .kind = OPT_CUSTOM, .dst = &c->dropout,
+                             .custom = probability});
+    opt_add(t, (option_spec){.name = "--patience", .kind = OPT_INT, .dst = &o->patience, .lo = 1,
+                             .hi = 1000000});
     opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,
                              .lo = 1});
     opt_add(t, (option_spec){.name = "--no-reproducible", .kind = OPT_FLAG,
@@ -157,6 +178,7 @@ static void add_output_options(option_table *t, train_opts *o) {
     descent_train_config *c = &o->cfg;
     opt_add(t, (option_spec){.name = "--out", .kind = OPT_STRING, .dst = &o->out});
     opt_add(t, (option_spec){.name = "--metrics", .kind = OPT_STRING, .dst = &o->metrics});
+    opt_add(t, (option_spec){.name = "--keep-best", .kind = OPT_STRING, .dst = &c->best_model});
     opt_add(t, (option_spec){.name = "--sync-check", .kind = OPT_INT, .dst = &o->sync_check,
                              .lo = 0, .hi = 1 << 30});
     opt_add(t, (option_spec){.name = "--quiet", .kind = OPT_FLAG, .dst = &o->quiet, .lo = 1});
@@ -196,6 +218,10 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     o->cfg.checkpoint_keep = (int)o->keep;
     o->cfg.schedule = (descent_lr_schedule)o->schedule;
     o->cfg.optimizer = (descent_optimizer)o->optimizer;
+    o->cfg.patience = (int)o->patience;
+    if ((o->cfg.patience || o->cfg.best_model) && o->val_fraction == 0)
+        usage_error("%s needs a validation set (--val-fraction F)",
+                    o->cfg.patience ? "--patience" : "--keep-best");
 }
 
 /* Every file the run will write can be written: found out now, not after
@@ -203,6 +229,7 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
 static void check_outputs(const train_opts *o) {
     require_output(o->out, DESCENT_OUTPUT_FILE);
     require_output(o->metrics, DESCENT_OUTPUT_FILE);
+    require_output(o->cfg.best_model, DESCENT_OUTPUT_FILE);
     require_output(o->cfg.checkpoint_dir, DESCENT_OUTPUT_NEW_DIR);
 }
 
@@ -272,6 +299,7 @@ static descent_net *build_network(const train_opts *o, const descent_data *train
 static void run_training(const train_opts *o, descent_net *net, const descent_data *train,
                          const descent_data *val, descent_checkpoint *ck, train_ui *ui) {
     descent_error err = {0};
+    ui->start = ui->epoch_mark = monotonic_seconds();
     check(metrics_open(ui, o->metrics, ck ? descent_checkpoint_epoch(ck) : 0, &err), &err);
     const descent_callbacks cb = train_callbacks(ui);
     install_stop_signals();
@@ -321,9 +349,14 @@ int cmd_train(int argc, char **argv) {
     print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
                  test ? descent_data_count(test) : 0, o.quiet);
     warn_if_threads_share_cpus();
-    train_ui ui = {.quiet = o.quiet, .tty = isatty(2), .total_epochs = o.cfg.epochs};
+    train_ui ui = {.quiet = o.quiet, .tty = isatty(2), .total_epochs = o.cfg.epochs,
+                   .batch = o.cfg.batch, .n_train = descent_data_count(train),
+                   .best_model = o.cfg.best_model};
     run_training(&o, net, train, val, ck, &ui);
     descent_checkpoint_free(ck);
+    if (ui.best_model && ui.best_epoch && g_rank == 0 && !o.quiet)
+        printf("best model (epoch %d, lowest validation loss) in %s\n", ui.best_epoch,
+               ui.best_model);
     if (test) report_test(net, test);
     if (o.out && g_rank == 0) rc = descent_model_save(net, o.out, &err);
     check(rc, &err);

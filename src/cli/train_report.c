@@ -78,21 +78,48 @@ static double unix_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+double monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Seconds since training started, counting an earlier (resumed) run's */
+static double elapsed(const train_ui *ui) { return ui->elapsed_before + monotonic_seconds() - ui->start; }
+
+/* "1h02m", "3m07s", "12s" */
+static void fmt_duration(char *buf, size_t n, double s) {
+    const long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, n, "%lds", t);
+}
+
 static void on_step(long step, double loss, void *user) {
     train_ui *ui = user;
     (void)step;
-    (void)loss;
     if (ui->first_step == 0.0) ui->first_step = unix_now();
+    ui->bar_loss_sum += loss;
+    ui->bar_steps++;
 }
 
+/* epoch 3/10 [#########.....]  45%  loss 0.41230  182000 samples/s  ETA 1m12s
+ * (the epoch's mean batch loss so far; the ETA of the whole run) */
 static void on_progress(int epoch, long step, long steps, void *user) {
     train_ui *ui = user;
     if (g_rank != 0 || !ui->tty || ui->quiet) return;
     const int width = 30, done = (int)(width * step / steps);
+    const double secs = monotonic_seconds() - ui->epoch_mark;
+    const double per_step = ui->bar_steps ? secs / (double)ui->bar_steps : 0;
+    const long left = (steps - step) + (long)(ui->total_epochs - epoch) * steps;
+    char eta[32];
+    fmt_duration(eta, sizeof eta, per_step * (double)left);
     fprintf(stderr, "\repoch %d/%d [", epoch, ui->total_epochs);
     for (int i = 0; i < width; i++) fputc(i < done ? '#' : '.', stderr);
-    fprintf(stderr, "] %3d%%", (int)(100 * step / steps));
-    if (step == steps) fprintf(stderr, "\r%*s\r", width + 30, "");
+    fprintf(stderr, "] %3d%%  loss %.5f  %.0f samples/s  ETA %s ", (int)(100 * step / steps),
+            ui->bar_steps ? ui->bar_loss_sum / (double)ui->bar_steps : 0.0,
+            secs > 0 ? (double)ui->bar_steps * (double)ui->batch / secs : 0.0, eta);
+    if (step == steps) fprintf(stderr, "\r%*s\r", width + 80, "");
     fflush(stderr);
 }
 
@@ -108,20 +135,35 @@ static int on_epoch(const descent_epoch_stats *st, void *user) {
     fmt_acc(ta, sizeof ta, st->train_accuracy);
     fmt_acc(va, sizeof va, st->has_val ? st->val.accuracy : NAN);
     const double share = st->seconds > 0 ? 100.0 * st->comm_seconds / st->seconds : 0.0;
+    const double total = elapsed(ui);
+    ui->epoch_mark = monotonic_seconds(); /* the progress bar's next epoch starts */
+    ui->bar_loss_sum = 0.0;
+    ui->bar_steps = 0;
     if (!ui->quiet) {
+        char when[32];
+        fmt_duration(when, sizeof when, total);
         printf("epoch %3d/%d  loss %.5f  train-acc %s", st->epoch, ui->total_epochs,
                st->train_loss, ta);
-        if (st->has_val) printf("  val-loss %.5f  val-acc %s", st->val.loss, va);
-        printf("  %8.0f samples/s  %6.2f s  (compute %.2f s, comm %.2f s = %.1f%%)\n",
-               st->samples_per_sec, st->seconds, st->compute_seconds, st->comm_seconds, share);
+        if (st->has_val)
+            printf("  val-loss %.5f  val-acc %s%s", st->val.loss, va,
+                   st->best_epoch == st->epoch ? " (best)" : "");
+        printf("  lr %.4g  %8.0f samples/s  %6.2f s  (compute %.2f s, comm %.2f s = %.1f%%)  "
+               "elapsed %s\n", st->lr, st->samples_per_sec, st->seconds, st->compute_seconds,
+               st->comm_seconds, share, when);
+        if (st->early_stop)
+            printf("early stop: the validation loss has not gone below its best for %d epochs; "
+                   "best epoch %d (val-loss %.5f)\n", st->epoch - st->best_epoch,
+                   st->best_epoch, st->best_val_loss);
         fflush(stdout);
     }
+    if (st->has_val) ui->best_epoch = st->best_epoch;
     if (ui->metrics) {
-        const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g\n",
-                                st->epoch, st->train_loss, st->train_accuracy,
+        const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,"
+                                "%.6g\n", st->epoch, st->train_loss, st->train_accuracy,
                                 st->has_val ? st->val.loss : NAN,
                                 st->has_val ? st->val.accuracy : NAN, st->samples_per_sec,
-                                st->seconds, st->compute_seconds, st->comm_seconds) < 0 ||
+                                st->seconds, st->compute_seconds, st->comm_seconds, st->lr,
+                                total) < 0 ||
                         fflush(ui->metrics) != 0;
         if (bad) {
             ui->metrics_errno = errno ? errno : EIO;
@@ -137,7 +179,8 @@ descent_callbacks train_callbacks(train_ui *ui) {
 
 /* ---- the metrics file ---- */
 static const char METRICS_HEADER[] = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,"
-                                     "samples_per_s,seconds,compute_seconds,comm_seconds\n";
+                                     "samples_per_s,seconds,compute_seconds,comm_seconds,lr,"
+                                     "elapsed_seconds\n";
 
 /* The rows of epochs before `epoch` from an earlier run's file: FILE.partial
  * when a run was killed before it could publish, else FILE. malloc'ed text
@@ -168,6 +211,20 @@ static char *earlier_rows(const char *path, const char *partial, int epoch) {
     return rows;
 }
 
+/* The elapsed_seconds (last column) of the last of these rows, 0 if none */
+static double last_elapsed(const char *rows) {
+    const size_t n = strlen(rows);
+    if (n < 2) return 0.0;
+    const char *line = rows + n - 1; /* the final newline */
+    while (line > rows && line[-1] != '\n') line--;
+    const char *comma = strrchr(line, ',');
+    int fields = 0;
+    for (const char *p = line; *p && *p != '\n'; p++) fields += *p == ',';
+    if (!comma || fields != 10) return 0.0; /* a row from before the column existed */
+    const double v = strtod(comma + 1, NULL);
+    return isfinite(v) && v > 0 ? v : 0.0;
+}
+
 int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err) {
     ui->metrics = NULL;
     ui->metrics_errno = 0;
@@ -179,6 +236,7 @@ int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error
         free(rows);
         return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(errno));
     }
+    ui->elapsed_before = rows ? last_elapsed(rows) : 0.0;
     if (fputs(METRICS_HEADER, ui->metrics) < 0 || (rows && fputs(rows, ui->metrics) < 0))
         ui->metrics_errno = errno ? errno : EIO;
     free(rows);

@@ -15,8 +15,19 @@ typedef struct {
     int metrics_errno;      /* a write to it failed                        */
     int quiet, tty, total_epochs;
     double first_step;      /* wall-clock (Unix) time the first step ended */
+    size_t batch, n_train;  /* samples per step (the last may be fewer)    */
+    const char *best_model; /* --keep-best FILE, or NULL                    */
+    double start;           /* monotonic time training started             */
+    double elapsed_before;  /* seconds an earlier run (resumed) took        */
+    /* the progress bar: this epoch's steps so far and their loss */
+    double bar_loss_sum;
+    long bar_steps;
+    double epoch_mark;      /* when the last epoch ended (or training began) */
+    int best_epoch;         /* the best validation epoch so far (0: none)  */
 } train_ui;
 
+/* CLOCK_MONOTONIC in seconds */
+double monotonic_seconds(void);
 /* SIGTERM, SIGINT, SIGUSR1: stop after the current step (should_stop). */
 void install_stop_signals(void);
 /* Rank 0 prints what will run, where, on what (unless quiet). Collective. */
