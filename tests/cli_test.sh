@@ -113,6 +113,44 @@ PY
   expect_error "npy and csv" 2 "one kind of data" -- $D train --layers 4,3 --train-npy "$T/x.npy" --train-npy-labels "$T/y.npy" --train-csv "$T/train.csv" "${O[@]}"
 }
 
+# Early stopping and the best model: --patience ends the run after that many
+# epochs without a lower validation loss, --keep-best holds the model of the
+# best epoch (evaluated on the validation rows it gives that epoch's loss),
+# dropout trains; both need a validation set
+stopping_checks() {
+  expect_error "patience without val" 2 "--patience needs a validation set" -- $D train --train-csv "$T/train.csv" --layers 4,3 --patience 3 "${O[@]}"
+  expect_error "keep-best without val" 2 "--keep-best needs a validation set" -- $D train --train-csv "$T/train.csv" --layers 4,3 --keep-best "$T/out.best" "${O[@]}"
+  expect_error "dropout range" 2 "option --dropout: 1 is not in \\[0,1\\)" -- $D train --train-csv "$T/train.csv" --layers 4,3 --dropout 1 "${O[@]}"
+  $D train --train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output softmax --cost xent --lr 0.5 \
+    --batch 8 --epochs 300 --val-fraction 0.3 --patience 3 --keep-best "$T/best.dsc" --dropout 0.1 \
+    --metrics "$T/stop.csv" >"$T/stop.out" 2>"$T/e" || fail "early stopping run: $(cat "$T/e")"
+  local ran best_line best_epoch best_loss
+  ran=$(grep -c '^epoch ' "$T/stop.out")
+  grep -q '^early stop: ' "$T/stop.out" && [ "$ran" -lt 300 ] && ok || fail "no early stop in $ran epochs"
+  [ "$(($(wc -l <"$T/stop.csv") - 1))" -eq "$ran" ] && ok || fail "metrics rows differ from the $ran epochs"
+  best_line=$(grep '(best)' "$T/stop.out" | tail -1)
+  best_epoch=$(echo "$best_line" | awk '{print $2}' | cut -d/ -f1)
+  best_loss=$(echo "$best_line" | sed -n 's/.*val-loss \([0-9.]*\).*/\1/p')
+  grep -q "^early stop: .*best epoch $best_epoch (val-loss $best_loss)" "$T/stop.out" && [ "$ran" -eq $((best_epoch + 3)) ] \
+    && ok || fail "early stop after $ran epochs does not follow best epoch $best_epoch by 3"
+  tail -90 "$T/train.csv" >"$T/val.csv"
+  local got; got=$($D eval --model "$T/best.dsc" --test-csv "$T/val.csv" | sed -n 's/^loss: //p')
+  $PY -c "import sys; sys.exit(0 if abs(float('$got') - float('$best_loss')) < 1e-5 else 1)" \
+    && ok || fail "--keep-best model: validation loss $got, the best epoch printed $best_loss"
+  # metrics: the learning rate and the elapsed time (non-decreasing)
+  head -1 "$T/stop.csv" | grep -q ',lr,elapsed_seconds$' && ok || fail "metrics header: $(head -1 "$T/stop.csv")"
+  awk -F, 'NR > 1 { if ($10 != 0.5 || (NR > 2 && $11 + 0 < prev)) bad = 1; prev = $11 + 0 } END {exit bad}' "$T/stop.csv" \
+    && ok || fail "metrics lr/elapsed columns: $(sed -n 2,3p "$T/stop.csv")"
+}
+
+# The progress bar (on a terminal only): running loss, samples/s and ETA
+progress_checks() {
+  if ! command -v script >/dev/null; then echo "note: no script(1); progress bar not checked" >&2; return; fi
+  script -qec "$D train --train-csv $T/train.csv --layers 4,8,3 --epochs 2 --batch 1" /dev/null >"$T/tty.out" 2>&1
+  grep -aEq 'epoch 1/2 \[[#.]+\] +[0-9]+%  loss [0-9.]+  [0-9]+ samples/s  ETA [0-9hms]+' "$T/tty.out" \
+    && ok || fail "progress bar: $(tr '\r' '\n' <"$T/tty.out" | grep -a ETA | head -2)"
+}
+
 # Fine-tuning: --init-model starts from a model's (or a checkpoint's)
 # weights: one more epoch at a small rate keeps the accuracy, a conflicting
 # network option is refused; every command that reads a model reads a
@@ -137,6 +175,9 @@ init_model_checks() {
   $D info --model "$last" | grep -q "layer 2: 16 -> 3, softmax" && ok || fail "info on a checkpoint"
   $D eval --model "$last" --test-csv "$T/test.csv" | grep -q "^accuracy: " && ok || fail "eval on a checkpoint"
   $D predict --model "$last" --csv "$T/features.csv" | wc -l | grep -qx 12 && ok || fail "predict on a checkpoint"
+  # a checkpoint of format 1 (before dropout and early stopping) is still read
+  tail -c +2 "$(dirname "$0")/fuzz/corpus/model/ckpt" >"$T/v1.dsc"
+  $D info --model "$T/v1.dsc" | grep -q "^layers: 2" && ok || fail "a format-1 checkpoint is not read"
   mkdir -p "$T/ck_export"
   $D export --model "$last" --dir "$T/ck_export" >/dev/null && [ -s "$T/ck_export/manifest.json" ] && ok || fail "export of a checkpoint"
 }
@@ -185,6 +226,8 @@ if $PY -c "import numpy" 2>/dev/null; then
   npy_checks
 fi
 init_model_checks
+stopping_checks
+progress_checks
 # IDX, plain and gzip, through the CLI
 $D train --train-images "$T/img.idx.gz" --train-labels "$T/lab.idx" --layers 16,8,3 --epochs 2 --quiet >/dev/null 2>"$T/e" && ok || fail "train on IDX: $(cat "$T/e")"
 
