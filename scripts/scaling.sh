@@ -86,28 +86,56 @@ with open(f"{out}/summary.csv", "w") as f:
         sp = sps / base[mode]
         f.write(f"{mode},{P},{T},{P*T},{over},{b},{sps:.1f},{step:.4f},{comp:.4f},{comm:.4f},{sp:.3f},{sp / (P * T):.3f}\n")
 print(open(f"{out}/summary.csv").read())
+
+# the plots' series, one gnuplot data block each (title first): per mode,
+# one line per threads-per-rank count over the workers; every oversubscribed
+# layout a point of its own
+series = {}
+for mode, P, T, over, b, sps, step, comp, comm in summary:
+    sp = sps / base[mode]
+    threads = f"{T} thread{'s' if T > 1 else ''}"
+    point = (P * T, sp, sp / (P * T))
+    if over:
+        series.setdefault(f"{mode}, {P} ranks x {threads} (oversubscribed)", []).append(point)
+        continue
+    if P == 1:
+        series.setdefault(f"{mode}, 1 rank x threads", []).append(point)
+    if P > 1 or T == 1:  # 1 x T is on the line above
+        series.setdefault(f"{mode}, ranks x {threads}", []).append(point)
+filled, hollow, types = [7, 5, 9, 11, 13, 15, 3, 1, 2], [6, 4, 8, 10, 12, 14], []
+with open(f"{out}/plot_series.dat", "w") as f:
+    for name, pts in series.items():
+        f.write(f'"{name}"\n')
+        for w, sp, eff in sorted(pts):
+            f.write(f"{w} {sp:.4f} {eff:.4f}\n")
+        f.write("\n\n")
+        kind = hollow if "oversubscribed" in name else filled
+        types.append(kind[sum(1 for t in types if t in kind) % len(kind)])
+open(f"{out}/plot_series.pt", "w").write(" ".join(map(str, types)))
 PY
 
-# plots: speedup and efficiency against workers (ranks x threads)
+# plots: speedup and efficiency against workers (ranks x threads); the
+# legend sits right of the plot, clear of the data
+point_types=$(cat "$OUT/plot_series.pt")
+nseries=$(wc -w <"$OUT/plot_series.pt")
 for what in speedup efficiency; do
-  col=11; [ $what = efficiency ] && col=12
+  col=2; [ $what = efficiency ] && col=3
   gnuplot <<GP
-set terminal pngcairo size 900,600 noenhanced
+set terminal pngcairo size 1350,650 noenhanced
 set output "$OUT/$what.png"
-set datafile separator ","
-set key top left
+set key outside right top vertical box
 set grid
-set xlabel "workers (ranks x threads); oversubscribed points are hollow"
+set logscale x 2
+set xlabel "workers (ranks x threads); hollow symbols: oversubscribed"
 set ylabel "$what (vs 1 rank x 1 thread, median of $REPS)"
-set title "descent $what on $(nproc) cores, Fashion-MNIST 784-256-128-10 (strong: batch $BATCH; weak: $PER_RANK per worker)"
-set xtics 1
-plot "$OUT/summary.csv" every ::1 using (strcol(1) eq "strong" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 7 lc 1 t "strong, ranks", \
-     "" every ::1 using (strcol(1) eq "strong" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 5 lc 2 t "strong, threads", \
-     "" every ::1 using (strcol(1) eq "weak" && \$5 == 0 && \$3 == 1 ? \$4 : 1/0):$col w lp pt 9 lc 3 t "weak, ranks", \
-     "" every ::1 using (strcol(1) eq "weak" && \$5 == 0 && \$2 == 1 ? \$4 : 1/0):$col w lp pt 11 lc 4 t "weak, threads", \
-     "" every ::1 using (\$5 == 1 ? \$4 : 1/0):$col w p pt 6 ps 2 lc 7 t "oversubscribed"$( [ $what = speedup ] && echo ', x w l dt 2 lc 0 t "ideal"' )
+set title "descent $what on $CORES cores, Fashion-MNIST 784-256-128-10 (strong: batch $BATCH; weak: $PER_RANK per worker)"
+set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
+pts = "$point_types"
+plot for [i=0:$nseries-1] "$OUT/plot_series.dat" index i using 1:$col w lp lw 2 ps 1.5 \
+       pt (int(word(pts, i + 1))) lc (i + 1) title columnheader(1)$( [ $what = speedup ] && echo ', x w l dt 2 lc 0 t "ideal"' )
 GP
 done
+rm -f "$OUT/plot_series.pt"
 
 # training curves of one full run (10 epochs, 1 x all cores)
 OMP_NUM_THREADS=$CORES "$D" train --data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 \
