@@ -133,6 +133,14 @@ stopping_checks() {
   best_loss=$(echo "$best_line" | sed -n 's/.*val-loss \([0-9.]*\).*/\1/p')
   grep -q "^early stop: .*best epoch $best_epoch (val-loss $best_loss)" "$T/stop.out" && [ "$ran" -eq $((best_epoch + 3)) ] \
     && ok || fail "early stop after $ran epochs does not follow best epoch $best_epoch by 3"
+  # stopped after the best epoch and resumed: the best result so far travels
+  # in the checkpoint, and the run stops where the uninterrupted one did
+  local stop_opts=(--train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output softmax --cost xent
+                   --lr 0.5 --batch 8 --val-fraction 0.3 --dropout 0.1 --checkpoint-dir "$T/esck" --checkpoint-every 1e)
+  $D train "${stop_opts[@]}" --epochs $((best_epoch + 1)) --quiet >/dev/null 2>"$T/e" || fail "first half: $(cat "$T/e")"
+  $D train "${stop_opts[@]}" --epochs 300 --patience 3 --resume "$T/esck" >"$T/stop2.out" 2>"$T/e" || fail "resumed: $(cat "$T/e")"
+  grep -q "^early stop: the validation loss has not gone below its best for 3 epochs; best epoch $best_epoch (val-loss $best_loss)" "$T/stop2.out" \
+    && ok || fail "resumed run: $(grep '^early stop' "$T/stop2.out" || echo 'no early stop'), uninterrupted: best epoch $best_epoch"
   tail -90 "$T/train.csv" >"$T/val.csv"
   local got; got=$($D eval --model "$T/best.dsc" --test-csv "$T/val.csv" | sed -n 's/^loss: //p')
   $PY -c "import sys; sys.exit(0 if abs(float('$got') - float('$best_loss')) < 1e-5 else 1)" \
