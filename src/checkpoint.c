@@ -6,7 +6,8 @@
  *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |
  *   u32 reproducible | u64 optimizer steps | u32 has_m | u32 has_v |
  *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
- *   (version 2:) f64 dropout | f64 best validation loss | u32 its epoch |
+ *   (version 2:) f64 dropout | u64 warm-up steps | u32 warm-up epochs |
+ *   f64 best validation loss | u32 its epoch |
  *   u32 crc32 of everything before it.
  * Version 1 files (no dropout, no best model so far) are still read.
  * Written atomically (tmp, fsync, rename, fsync of the directory), so a
@@ -73,6 +74,8 @@ static int write_ckpt(FILE *f, void *vctx) {
         cw_put(&w, k->sb, sizeof(int32_t) * (size_t)k->L);
     }
     cw_f64(&w, g->dropout);
+    cw_u64(&w, (uint64_t)g->warmup_steps);
+    cw_u32(&w, (uint32_t)g->warmup_epochs);
     cw_f64(&w, k->best_val_loss);
     cw_u32(&w, k->best_epoch);
     return cw_finish(&w);
@@ -161,9 +164,19 @@ void descent_checkpoint_free(descent_checkpoint *ck) {
 long descent_checkpoint_step(const descent_checkpoint *ck) { return (long)ck->step; }
 int descent_checkpoint_epoch(const descent_checkpoint *ck) { return (int)ck->epoch; }
 
-/* dropout, and the best validation loss so far with its epoch */
+/* dropout, the warm-up, and the best validation loss so far with its epoch */
 static int parse_v2_fields(reader *r, descent_checkpoint *k, descent_error *err) {
+    uint64_t warmup_steps = 0;
+    uint32_t warmup_epochs = 0;
     int rc = rd_f64(r, &k->cfg.dropout, "dropout", err);
+    if (!rc) rc = rd_u64(r, &warmup_steps, "warm-up steps", err);
+    if (!rc) rc = rd_u32(r, &warmup_epochs, "warm-up epochs", err);
+    if (!rc && (warmup_steps > ((uint64_t)1 << 48) || warmup_epochs > 1000000 ||
+                (warmup_steps && warmup_epochs)))
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad warm-up (%llu steps, %u epochs)",
+                         r->path, (unsigned long long)warmup_steps, warmup_epochs);
+    k->cfg.warmup_steps = (long)warmup_steps;
+    k->cfg.warmup_epochs = (int)warmup_epochs;
     if (!rc) rc = rd_f64(r, &k->best_val_loss, "best validation loss", err);
     if (!rc) rc = rd_u32(r, &k->best_epoch, "best epoch", err);
     if (rc) return rc;

@@ -26,6 +26,17 @@ int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all);
 #define COMM_MAX_LOCAL 256
 int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_rank,
                          int *local_size);
+/* ---- the ranks of this host (one shared-memory node) ---- */
+int comm_local_rank(void);
+int comm_local_size(void);
+/* bytes of buf from local rank 0 to the host's other ranks */
+int comm_local_bcast(void *buf, size_t bytes);
+int comm_local_barrier(void);
+/* Collective on each host: one segment of `bytes` (64-byte aligned, zeroed)
+ * that every rank of the host maps at *base; *handle frees it, again
+ * collectively (comm_host_free). One process: ordinary memory. */
+int comm_host_alloc(size_t bytes, void **base, void **handle);
+void comm_host_free(void *handle);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 /* Every rank passes its status; returns the lowest failing rank's status

@@ -20,7 +20,8 @@
 static int g_active;  /* descent_mpi_init(_comm) ran, descent_mpi_finalize did not */
 static int g_owner;   /* descent initialised MPI, so it finalises it          */
 static MPI_Comm g_comm = MPI_COMM_NULL; /* descent's own duplicate of the ranks' communicator */
-static int g_rank, g_size = 1;
+static MPI_Comm g_local = MPI_COMM_NULL; /* the ranks of this host, a part of g_comm     */
+static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
 
 int descent_mpi_available(void) { return 1; }
 
@@ -51,6 +52,14 @@ static int adopt(MPI_Comm comm) {
     MPI_Comm_set_errhandler(g_comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(g_comm, &g_rank);
     MPI_Comm_size(g_comm, &g_size);
+    if (MPI_Comm_split_type(g_comm, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &g_local) !=
+        MPI_SUCCESS) {
+        MPI_Comm_free(&g_comm);
+        return DESCENT_E_COMM;
+    }
+    MPI_Comm_set_errhandler(g_local, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(g_local, &g_local_rank);
+    MPI_Comm_size(g_local, &g_local_size);
     g_active = 1;
     return DESCENT_OK;
 }
@@ -80,9 +89,10 @@ int descent_mpi_init_comm(int64_t fortran_comm) {
 void descent_mpi_finalize(void) {
     if (!g_active) return;
     g_active = 0;
+    MPI_Comm_free(&g_local);
     MPI_Comm_free(&g_comm);
-    g_rank = 0;
-    g_size = 1;
+    g_rank = g_local_rank = 0;
+    g_size = g_local_size = 1;
     if (g_owner) MPI_Finalize();
     g_owner = 0;
 }
@@ -132,25 +142,71 @@ int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all) {
 
 int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_rank,
                          int *local_size) {
-    if (!g_active || g_size == 1) {
+    *local_rank = g_local_rank;
+    *local_size = g_local_size;
+    if (!g_active || g_local_size == 1) {
         memcpy(all, mine, bytes);
-        *local_rank = 0;
-        *local_size = 1;
         return DESCENT_OK;
     }
-    MPI_Comm local;
-    if (MPI_Comm_split_type(g_comm, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL,
-                            &local) != MPI_SUCCESS)
-        return DESCENT_E_COMM;
-    MPI_Comm_rank(local, local_rank);
-    MPI_Comm_size(local, local_size);
-    int rc = DESCENT_OK;
-    if (*local_size > COMM_MAX_LOCAL) rc = DESCENT_E_NOMEM;
-    else if (MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, local) !=
-             MPI_SUCCESS)
-        rc = DESCENT_E_COMM;
-    MPI_Comm_free(&local);
-    return rc;
+    if (g_local_size > COMM_MAX_LOCAL) return DESCENT_E_NOMEM;
+    return MPI_Allgather(mine, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, g_local) ==
+                   MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
+}
+
+int comm_local_rank(void) { return g_local_rank; }
+int comm_local_size(void) { return g_local_size; }
+
+int comm_local_bcast(void *buf, size_t bytes) {
+    if (!g_active || g_local_size == 1) return DESCENT_OK;
+    if (bytes > INT_MAX) return DESCENT_E_NOMEM;
+    return MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, g_local) == MPI_SUCCESS ? DESCENT_OK
+                                                                          : DESCENT_E_COMM;
+}
+
+int comm_local_barrier(void) {
+    if (!g_active || g_local_size == 1) return DESCENT_OK;
+    return MPI_Barrier(g_local) == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
+}
+
+/* A host segment: an MPI-3 shared window, or plain memory for one rank */
+typedef struct {
+    MPI_Win win;
+    void *plain;
+} host_segment;
+
+int comm_host_alloc(size_t bytes, void **base, void **handle) {
+    host_segment *h = calloc(1, sizeof *h);
+    if (!h) return DESCENT_E_NOMEM;
+    *handle = h;
+    if (!g_active || g_local_size == 1) {
+        *base = h->plain = aligned_calloc(bytes ? bytes : 1, 1);
+        return *base ? DESCENT_OK : DESCENT_E_NOMEM;
+    }
+    /* local rank 0 holds all of it; the others map rank 0's part */
+    const MPI_Aint mine = g_local_rank == 0 ? (MPI_Aint)(bytes ? bytes : 1) : 0;
+    MPI_Info info;
+    MPI_Info_create(&info);
+    MPI_Info_set(info, "alloc_shared_noncontig", "true");
+    void *ptr = NULL;
+    const int rc = MPI_Win_allocate_shared(mine, 1, info, g_local, &ptr, &h->win);
+    MPI_Info_free(&info);
+    if (rc != MPI_SUCCESS) {
+        free(h);
+        *handle = NULL;
+        return DESCENT_E_NOMEM;
+    }
+    MPI_Aint size = 0;
+    int unit = 0;
+    MPI_Win_shared_query(h->win, 0, &size, &unit, base);
+    return DESCENT_OK;
+}
+
+void comm_host_free(void *handle) {
+    host_segment *h = handle;
+    if (!h) return;
+    if (h->plain) aligned_free(h->plain);
+    else MPI_Win_free(&h->win);
+    free(h);
 }
 
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {

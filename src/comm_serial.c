@@ -64,6 +64,18 @@ int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_r
     return DESCENT_OK;
 }
 
+int comm_local_rank(void) { return 0; }
+int comm_local_size(void) { return 1; }
+int comm_local_bcast(void *buf, size_t bytes) { (void)buf; (void)bytes; return DESCENT_OK; }
+int comm_local_barrier(void) { return DESCENT_OK; }
+
+int comm_host_alloc(size_t bytes, void **base, void **handle) {
+    *base = *handle = aligned_calloc(bytes ? bytes : 1, 1);
+    return *base ? DESCENT_OK : DESCENT_E_NOMEM;
+}
+
+void comm_host_free(void *handle) { aligned_free(handle); }
+
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     *mn = *mx = v;
     return DESCENT_OK;

@@ -88,6 +88,8 @@ void descent_train_config_default(descent_train_config *cfg) {
     cfg->checkpoint_epochs = 0;
     cfg->checkpoint_keep = 3;
     cfg->patience = 0;
+    cfg->warmup_steps = 0;
+    cfg->warmup_epochs = 0;
     cfg->best_model = NULL;
     cfg->dropout = 0.0;
 }
@@ -117,6 +119,8 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
         return set_error(err, DESCENT_E_USAGE, "sync-check must be >= 0 (got %d)", c->sync_check);
     if (c->checkpoint_steps < 0 || c->checkpoint_epochs < 0 || c->checkpoint_keep < 1)
         return set_error(err, DESCENT_E_USAGE, "checkpoint interval must be >= 0 and keep >= 1");
+    if (c->warmup_steps < 0 || c->warmup_epochs < 0 || (c->warmup_steps && c->warmup_epochs))
+        return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, >= 0");
     if (c->patience < 0)
         return set_error(err, DESCENT_E_USAGE, "patience must be >= 0 (got %d)", c->patience);
     if (!(c->dropout >= 0.0 && c->dropout < 1.0))

@@ -8,6 +8,7 @@
 #include "data.h"
 
 #include "base.h"
+#include "comm.h"
 #include "net.h"
 
 #include <stdlib.h>
@@ -46,10 +47,14 @@ int data_set_label_source(descent_data *d, const char *label_path, descent_error
 void descent_data_free(descent_data *d) {
     if (!d) return;
     free(d->label_path);
-    aligned_free(d->x8);
-    aligned_free(d->xf);
-    aligned_free(d->labels);
-    aligned_free(d->targets);
+    if (d->shared) {
+        comm_host_free(d->shared);
+    } else {
+        aligned_free(d->x8);
+        aligned_free(d->xf);
+        aligned_free(d->labels);
+        aligned_free(d->targets);
+    }
     free(d->path);
     free(d);
 }

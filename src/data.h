@@ -22,6 +22,8 @@ struct descent_data {
     char *path;            /* where it came from, for messages             */
     char *label_path;      /* where the labels came from (NULL: path)      */
     size_t first_record;   /* record number of sample 0, minus 1 (a split) */
+    void *shared;          /* the arrays live in this host segment          */
+                           /* (data_share.c), freed collectively            */
 };
 
 /* A new empty set with the given shape (bytes: 1 for uint8 features, 4 for

@@ -53,7 +53,8 @@ int evaluate_set(const descent_net *net, const descent_data *d, descent_eval_res
     if (!rc && (!acc || workspace_init(&ws, net, BLOCK_CAP)))
         rc = set_error(err, DESCENT_E_NOMEM, "out of memory for evaluation");
     int who;
-    rc = remote_error(err, comm_agree(rc, &who), who);
+    rc = comm_agree(rc, &who); /* sets who: read only after it */
+    rc = remote_error(err, rc, who);
     if (!rc && compare_ranks) rc = ranks_same_data(d, "evaluation", err);
     double loss = 0.0;
     if (!rc) {

@@ -33,6 +33,7 @@ typedef struct {
     uint32_t *perm;        /* the epoch's data order                        */
     size_t n, m;           /* training samples, global batch                */
     long steps_per_epoch;  /* ceil(n / m): the last batch may be partial     */
+    long warmup;           /* steps of linear warm-up (may outlast the run)  */
     long step;             /* steps done                                    */
     int first_epoch;       /* where this run starts (a checkpoint's place)   */
     long first_k;
@@ -43,11 +44,15 @@ typedef struct {
     int epoch_checkpoint_due; /* the epoch's checkpoint waits for validation */
 } trainer;
 
-/* The learning rate of step `step` (1-based) of total_steps */
-static double scheduled_lr(const descent_train_config *cfg, long step, long total_steps) {
+/* The learning rate of step `step` (1-based) of total_steps: the linear
+ * warm-up over its first `warmup` steps, then the schedule over the rest */
+static double scheduled_lr(const descent_train_config *cfg, long step, long total_steps,
+                           long warmup) {
+    if (step <= warmup) return cfg->lr * (double)step / (double)warmup;
     double lr = cfg->lr;
+    const long t = step - warmup, T = total_steps - warmup;
     if (cfg->schedule == DESCENT_LR_COSINE) /* alpha at the first step, ~0 at the last */
-        lr *= 0.5 * (1.0 + cos(M_PI * (double)(step - 1) / (double)total_steps));
+        lr *= 0.5 * (1.0 + cos(M_PI * (double)(t - 1) / (double)T));
     return lr;
 }
 
@@ -137,6 +142,8 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
     t->steps_per_epoch = t->m ? (long)((t->n + t->m - 1) / t->m) : 0;
     t->first_epoch = 1;
     t->best_val_loss = INFINITY;
+    t->warmup = cfg->warmup_epochs ? t->steps_per_epoch * (long)cfg->warmup_epochs
+                                   : cfg->warmup_steps;
     if (!rc && !t->val && (cfg->patience > 0 || cfg->best_model))
         rc = set_error(err, DESCENT_E_USAGE, "%s needs a validation set",
                        cfg->patience > 0 ? "early stopping (patience)" : "keeping the best model");
@@ -222,7 +229,7 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
         int rc = step_run(&t->sp, t->net, t->perm, first, mk, stop, &r, err);
         t->step++;
         if (rc) return step_failed(rc, epoch, t->step, err);
-        t->lr = scheduled_lr(cfg, t->step, total_steps);
+        t->lr = scheduled_lr(cfg, t->step, total_steps, t->warmup);
         optimizer_step(&t->opt, cfg, t->lr, t->net, t->sp.grad, r.m);
         loss_sum += r.loss;
         correct += r.correct;

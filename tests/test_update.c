@@ -11,6 +11,7 @@
  * summed in another order than descent_net_gradient sums it, so the
  * comparison allows float rounding (1e-5), far below what a wrong rule
  * changes. Biases start far from zero so that decaying them would show. */
+#define _GNU_SOURCE /* M_PI */
 #include <descent/descent.h>
 #include <math.h>
 #include <stdlib.h>
@@ -193,6 +194,53 @@ static void cosine_first_step_takes_full_rate(void) {
     descent_data_free(d);
 }
 
+/* The learning rate of each epoch's (one) step, from the epoch callback */
+static int record_lr(const descent_epoch_stats *st, void *user) {
+    ((double *)user)[st->epoch - 1] = st->lr;
+    return 0;
+}
+
+/* --warmup W: step t <= W at lr t / W, then the schedule over the other
+ * steps; the first warm-up step is exactly a step at lr / W */
+static void warmup_ramps_linearly_then_schedule(void) {
+    descent_data *d = make_data();
+    descent_net *warm = make_net(), *quarter = make_net();
+    if (!d || !warm || !quarter) return;
+    descent_error err;
+    double lr[6] = {0};
+    descent_callbacks cb = {.on_epoch = record_lr, .user = lr};
+    descent_train_config cfg = one_batch_config(DESCENT_OPT_GD, 6);
+    cfg.warmup_steps = 4;
+    CHECK(descent_train(warm, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
+    const double want[6] = {LR / 4, LR / 2, 3 * LR / 4, LR, LR, LR};
+    for (int e = 0; e < 6; e++) CHECK(lr[e] == want[e], "step %d: lr %g, expected %g", e + 1, lr[e], want[e]);
+    /* cosine after 2 warm-up steps of 4: the full rate, then half */
+    cfg = one_batch_config(DESCENT_OPT_GD, 4);
+    cfg.schedule = DESCENT_LR_COSINE;
+    cfg.warmup_epochs = 2;
+    descent_net *cosine_net = make_net();
+    CHECK(descent_train(cosine_net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
+    descent_net_free(cosine_net);
+    const double cosine[4] = {LR / 2, LR, LR, LR * 0.5 * (1 + cos(M_PI / 2))};
+    for (int e = 0; e < 4; e++)
+        CHECK(fabs(lr[e] - cosine[e]) < 1e-15, "cosine step %d: lr %g, expected %g", e + 1, lr[e], cosine[e]);
+    /* one warm-up step of 4 is one plain step at lr / 4, bit for bit */
+    cfg = one_batch_config(DESCENT_OPT_GD, 1);
+    cfg.warmup_steps = 4;
+    descent_net *warm1 = make_net();
+    CHECK(descent_train(warm1, d, NULL, &cfg, NULL, &err) == 0, "%s", err.msg);
+    cfg.warmup_steps = 0;
+    cfg.lr = LR / 4;
+    CHECK(descent_train(quarter, d, NULL, &cfg, NULL, &err) == 0, "%s", err.msg);
+    CHECK(memcmp(descent_net_params(warm1), descent_net_params(quarter),
+                 descent_net_num_params(quarter) * sizeof(float)) == 0,
+          "the first warm-up step is not a step at lr / 4");
+    descent_net_free(warm);
+    descent_net_free(warm1);
+    descent_net_free(quarter);
+    descent_data_free(d);
+}
+
 static void gd_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_GD, 0); }
 static void momentum_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_MOMENTUM, 0); }
 static void adam_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_ADAM, 0); }
@@ -207,6 +255,7 @@ int main(int argc, char **argv) {
         SCENARIO(reproducible_gd_step),
         SCENARIO(momentum_second_step_keeps_velocity),
         SCENARIO(cosine_first_step_takes_full_rate),
+        SCENARIO(warmup_ramps_linearly_then_schedule),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }

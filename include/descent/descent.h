@@ -199,7 +199,21 @@ typedef struct {
 
 int descent_data_load_csv(descent_data **out, const char *path,
                           const descent_csv_options *opt, descent_error *err);
+/* Free a data set. One loaded by descent_data_load_shared must be freed by
+ * every rank (collective on each host). */
 void descent_data_free(descent_data *d);
+
+/* One copy per host: on each host one rank calls load (which fills *set
+ * with any descent_data_load_... or descent_data_from_arrays); the set's
+ * arrays move into shared memory (an MPI-3 shared window) that every rank
+ * of the host reads. key names what load reads (file names and options):
+ * when the ranks of a host do not all give the same key, each of them loads
+ * its own (their data are compared before training). Collective over all
+ * ranks; a failure of any loader is
+ * every rank's failure. Without MPI, or one rank per host, it is just load. */
+typedef int (*descent_loader)(descent_data **set, void *ctx, descent_error *err);
+int descent_data_load_shared(descent_data **out, const char *key, descent_loader load,
+                             void *ctx, descent_error *err);
 
 /* ---- data from arrays and NumPy files -------------------------------------
  * One rule for both: a uint8 feature array is scaled to [0,1] (x / 255, like
@@ -278,6 +292,10 @@ typedef struct {
     size_t batch;            /* global mini-batch m; >= training set = full GD */
     double lr;               /* > 0                                           */
     descent_lr_schedule schedule;
+    long warmup_steps;       /* linear warm-up: step t <= W uses lr t / W,   */
+    int warmup_epochs;       /* then the schedule over the remaining steps;  */
+                             /* W = warmup_steps, or warmup_epochs epochs    */
+                             /* (0 and 0: none)                              */
     descent_optimizer optimizer;
     double momentum;         /* momentum: mu (default 0.9)                    */
     double beta1, beta2, eps;/* adam (0.9, 0.999, 1e-8)                       */

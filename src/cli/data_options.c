@@ -96,6 +96,19 @@ static void one_kind_of_data(const char *img, const char *lab, const char *csv, 
                     img ? "only images" : "only labels");
 }
 
+/* The files of one set, for load_files */
+typedef struct {
+    const char *csv, *npy, *npy_labels, *img, *lab;
+    descent_csv_options csv_opt;
+} set_files;
+
+static int load_files(descent_data **set, void *ctx, descent_error *err) {
+    const set_files *f = ctx;
+    return f->csv ? descent_data_load_csv(set, f->csv, &f->csv_opt, err)
+           : f->npy ? descent_data_load_npy(set, f->npy, f->npy_labels, f->csv_opt.n_classes, err)
+                    : descent_data_load_idx(set, f->img, f->lab, err);
+}
+
 descent_data *load_set(const data_opts *d, int test, int required) {
     const char *img = test ? d->test_images : d->train_images;
     const char *lab = test ? d->test_labels : d->train_labels;
@@ -112,14 +125,17 @@ descent_data *load_set(const data_opts *d, int test, int required) {
     }
     one_kind_of_data(img, lab, csv, npy, npy_labels);
     if (!csv && !img && !npy) return NULL;
-    const descent_csv_options copt = {d->csv_header, (int)d->csv_targets,
-                                      d->csv_label_last ? -1 : 0, (int)d->classes, 0};
+    const set_files f = {csv, npy, npy_labels, img, lab,
+                         {d->csv_header, (int)d->csv_targets, d->csv_label_last ? -1 : 0,
+                          (int)d->classes, 0}};
+    char key[3 * 4096 + 64];
+    snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%d,%d,%d,%d", csv ? csv : "", npy ? npy : "",
+             npy_labels ? npy_labels : "", img ? img : "", lab ? lab : "", f.csv_opt.header,
+             f.csv_opt.n_targets, f.csv_opt.label_col, f.csv_opt.n_classes);
     descent_data *out = NULL;
     descent_error err = {0};
-    const int rc = csv ? descent_data_load_csv(&out, csv, &copt, &err)
-                   : npy ? descent_data_load_npy(&out, npy, npy_labels, (int)d->classes, &err)
-                         : descent_data_load_idx(&out, img, lab, &err);
-    check(rc, &err);
+    /* one rank per host reads the files; the host's ranks share its copy */
+    check_agreed(descent_data_load_shared(&out, key, load_files, (void *)&f, &err), &err);
     const long long lim = test ? d->test_limit : d->limit;
     if (lim > 0) descent_data_truncate(out, (size_t)lim);
     return out;

@@ -87,6 +87,12 @@ static void number_texts(char *a, char *b, size_t len, double x, double y) {
     snprintf(b, len, "%.17g", y);
 }
 
+/* "100" (steps) or "2e" (epochs) */
+static void warmup_text(char *buf, size_t len, const descent_train_config *c) {
+    if (c->warmup_epochs) snprintf(buf, len, "%de", c->warmup_epochs);
+    else snprintf(buf, len, "%ld", c->warmup_steps);
+}
+
 /* Each hyper-parameter given, against the checkpoint's */
 static void check_hyper(const train_opts *o, const descent_train_config *c) {
     const descent_train_config *g = &o->cfg;
@@ -105,6 +111,12 @@ static void check_hyper(const train_opts *o, const descent_train_config *c) {
     SAME_NUMBER("--weight-decay", weight_decay)
     SAME_NUMBER("--seed", seed)
     SAME_NUMBER("--dropout", dropout)
+    if (opt_given(&o->table, "--warmup") &&
+        (g->warmup_steps != c->warmup_steps || g->warmup_epochs != c->warmup_epochs)) {
+        warmup_text(a, sizeof a, g);
+        warmup_text(b, sizeof b, c);
+        conflict("--warmup", a, b);
+    }
 #undef SAME_NUMBER
     if (opt_given(&o->table, "--lr-schedule") && g->schedule != c->schedule)
         conflict("--lr-schedule", descent_lr_schedule_name(g->schedule),

@@ -50,6 +50,9 @@ static void help_train(void) {
            "                        full-batch gradient descent (default 64)\n"
            "  --lr X                learning rate alpha (default 0.1)\n"
            "  --lr-schedule S       constant (default) or cosine: alpha (1+cos(pi t/T))/2\n"
+           "  --warmup N|Ne         linear warm-up over the first N steps (Ne: epochs):\n"
+           "                        step t uses lr t/N, then the schedule over the rest\n"
+           "                        (for large global batches; see the README)\n"
            "  --optimizer O         gd (default), momentum, adam\n"
            "  --momentum X          momentum coefficient (default 0.9)\n"
            "  --beta1 X --beta2 X --adam-eps X   Adam (0.9, 0.999, 1e-8)\n"
@@ -74,7 +77,8 @@ static void help_train(void) {
            "                        about 40%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
            "  --quiet               no per-epoch lines\n"
-           "  --stats               at the end, one line per rank on stderr: peak RSS and\n"
+           "  --stats               at the end, one line per rank on stderr: peak RSS,\n"
+           "                        PSS (its share of pages shared with other ranks) and\n"
            "                        the Unix time the first step finished\n"
            "Checkpoints (full state: model, optimizer, position, hyper-parameters):\n"
            "  --checkpoint-dir DIR  write DIR/ckpt-<step>.dsc atomically\n"
@@ -98,17 +102,29 @@ static int cost_lookup(const char *s) { return descent_cost_parse(s); }
 static int optimizer_lookup(const char *s) { return descent_optimizer_parse(s); }
 static int schedule_lookup(const char *s) { return descent_lr_schedule_parse(s); }
 
-/* --checkpoint-every N (steps) or Ne (epochs) */
-static void checkpoint_every(const char *opt, const char *v, void *dst) {
-    descent_train_config *cfg = dst;
+/* N (steps) or Ne (epochs), at least `least` */
+static void steps_or_epochs(const char *opt, const char *v, long long least, long *steps,
+                            int *epochs) {
     const size_t len = strlen(v);
+    *steps = 0;
+    *epochs = 0;
     if (len > 1 && v[len - 1] == 'e') {
         char buf[32];
         snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
-        cfg->checkpoint_epochs = (int)opt_whole(opt, buf, 1, 1000000);
+        *epochs = (int)opt_whole(opt, buf, least, 1000000);
     } else {
-        cfg->checkpoint_steps = (long)opt_whole(opt, v, 1, INT64_MAX);
+        *steps = (long)opt_whole(opt, v, least, (long long)1 << 48);
     }
+}
+
+static void checkpoint_every(const char *opt, const char *v, void *dst) {
+    descent_train_config *cfg = dst;
+    steps_or_epochs(opt, v, 1, &cfg->checkpoint_steps, &cfg->checkpoint_epochs);
+}
+
+static void warmup(const char *opt, const char *v, void *dst) {
+    descent_train_config *cfg = dst;
+    steps_or_epochs(opt, v, 0, &cfg->warmup_steps, &cfg->warmup_epochs);
 }
 
 static void fraction(const char *opt, const char *v, void *dst) {
@@ -152,6 +168,7 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--lr-schedule", .kind = OPT_CHOICE, .dst = &o->schedule,
                              .lookup = schedule_lookup, .what = "schedule",
                              .choices = g_schedules});
+    opt_add(t, (option_spec){.name = "--warmup", .kind = OPT_CUSTOM, .dst = c, .custom = warmup});
     opt_add(t, (option_spec){.name = "--optimizer", .kind = OPT_CHOICE, .dst = &o->optimizer,
                              .lookup = optimizer_lookup, .what = "optimizer",
                              .choices = g_optimizers});

@@ -49,10 +49,14 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
     for (int l = 0; l <= L; l++) printf("%s%d", l ? "-" : "", descent_net_size(net, l));
     printf(" (");
     for (int l = 0; l < L; l++) printf("%s%s", l ? "," : "", descent_act_name(descent_net_act(net, l)));
-    printf("; cost %s), %zu parameters; %s lr %g%s, batch %zu, %d epochs, seed %llu, %s\n",
+    char warm[48] = "";
+    if (cfg->warmup_steps || cfg->warmup_epochs)
+        snprintf(warm, sizeof warm, ", warm-up %ld %s", cfg->warmup_epochs ? (long)cfg->warmup_epochs
+                 : cfg->warmup_steps, cfg->warmup_epochs ? "epochs" : "steps");
+    printf("; cost %s), %zu parameters; %s lr %g%s%s, batch %zu, %d epochs, seed %llu, %s\n",
            descent_cost_name(descent_net_cost(net)), descent_net_num_params(net),
            descent_optimizer_name(cfg->optimizer), cfg->lr,
-           cfg->schedule == DESCENT_LR_COSINE ? " (cosine)" : "", cfg->batch, cfg->epochs,
+           cfg->schedule == DESCENT_LR_COSINE ? " (cosine)" : "", warm, cfg->batch, cfg->epochs,
            (unsigned long long)cfg->seed, cfg->reproducible ? "reproducible" : "float sums");
     printf("data: %zu training, %zu validation, %zu test samples\n", n_train, n_val, n_test);
     fflush(stdout);
@@ -263,9 +267,23 @@ int metrics_finish(train_ui *ui, const char *path, int status, descent_error *er
 }
 
 /* ---- the end ---- */
+/* This process's proportional set size in MiB (pages shared with other
+ * processes count by their share), from /proc/self/smaps_rollup; -1 when
+ * the kernel does not provide it */
+static double pss_mb(void) {
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f) return -1.0;
+    char line[256];
+    double kb = -1.0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Pss: %lf kB", &kb) == 1) break;
+    fclose(f);
+    return kb < 0 ? -1.0 : kb / 1024.0;
+}
+
 void print_stats(const train_ui *ui) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    fprintf(stderr, "stats: rank %d peak_rss_mb %.1f first_step_unix %.6f\n", g_rank,
-            (double)ru.ru_maxrss / 1024.0, ui->first_step);
+    fprintf(stderr, "stats: rank %d peak_rss_mb %.1f first_step_unix %.6f pss_mb %.1f\n", g_rank,
+            (double)ru.ru_maxrss / 1024.0, ui->first_step, pss_mb());
 }
