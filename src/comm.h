@@ -18,6 +18,11 @@ int comm_size(void);
 int comm_sum_float(float *buf, size_t n);
 int comm_sum_double(double *buf, size_t n);
 int comm_sum_i64(int64_t *buf, size_t n);
+/* Sum n bfloat16 values (the upper halves of float32s) over all ranks, in
+ * place: each partial sum is formed in float32 and rounded to the nearest
+ * bfloat16 (ties to even); tail (tn floats) is summed in float32 by a
+ * concurrent reduction. */
+int comm_sum_bf16(uint16_t *buf, size_t n, float *tail, size_t tn);
 /* every rank's k values, rank after rank, into all (size() * k) */
 int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all);
 /* The ranks on this host: every one's `bytes` bytes, local rank after local

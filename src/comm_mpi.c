@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "base.h"
+#include "bf16.h"
 #include "comm.h"
 
 #include <limits.h>
@@ -22,6 +23,7 @@ static int g_owner;   /* descent initialised MPI, so it finalises it          */
 static MPI_Comm g_comm = MPI_COMM_NULL; /* descent's own duplicate of the ranks' communicator */
 static MPI_Comm g_local = MPI_COMM_NULL; /* the ranks of this host, a part of g_comm     */
 static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
+static MPI_Op g_bf16_sum = MPI_OP_NULL; /* bfloat16 pairs summed in float32 */
 
 int descent_mpi_available(void) { return 1; }
 
@@ -89,6 +91,7 @@ int descent_mpi_init_comm(int64_t fortran_comm) {
 void descent_mpi_finalize(void) {
     if (!g_active) return;
     g_active = 0;
+    if (g_bf16_sum != MPI_OP_NULL) MPI_Op_free(&g_bf16_sum);
     MPI_Comm_free(&g_local);
     MPI_Comm_free(&g_comm);
     g_rank = g_local_rank = 0;
@@ -129,6 +132,26 @@ int comm_sum_double(double *buf, size_t n) {
 
 int comm_sum_i64(int64_t *buf, size_t n) {
     return sum_inplace(buf, n, MPI_INT64_T, sizeof(int64_t));
+}
+
+static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type) {
+    (void)type;
+    const uint16_t *a = in;
+    uint16_t *b = inout;
+    for (int i = 0; i < *len; i++) b[i] = f32_to_bf16(bf16_to_f32(a[i]) + bf16_to_f32(b[i]));
+}
+
+int comm_sum_bf16(uint16_t *buf, size_t n, float *tail, size_t tn) {
+    if (!g_active || g_size == 1) return DESCENT_OK;
+    if (g_bf16_sum == MPI_OP_NULL && MPI_Op_create(bf16_sum, 1, &g_bf16_sum) != MPI_SUCCESS)
+        return DESCENT_E_COMM;
+    if (n > INT_MAX) return DESCENT_E_NOMEM;
+    MPI_Request req[2];
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, tail, (int)tn, MPI_FLOAT, MPI_SUM, g_comm, &req[0]);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_UINT16_T, g_bf16_sum, g_comm, &req[1]);
+    if (rc == MPI_SUCCESS) rc = MPI_Waitall(2, req, MPI_STATUSES_IGNORE);
+    return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
 }
 
 int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all) {

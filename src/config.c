@@ -83,6 +83,7 @@ void descent_train_config_default(descent_train_config *cfg) {
     cfg->seed = 1;
     cfg->sync_check = 0;
     cfg->reproducible = 0;
+    cfg->comm_bf16 = 0;
     cfg->checkpoint_dir = NULL;
     cfg->checkpoint_steps = 0;
     cfg->checkpoint_epochs = 0;
@@ -121,6 +122,9 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
         return set_error(err, DESCENT_E_USAGE, "checkpoint interval must be >= 0 and keep >= 1");
     if (c->warmup_steps < 0 || c->warmup_epochs < 0 || (c->warmup_steps && c->warmup_epochs))
         return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, >= 0");
+    if (c->comm_bf16 && c->reproducible)
+        return set_error(err, DESCENT_E_USAGE, "bfloat16 communication and reproducible mode "
+                         "exclude each other (rounding to bfloat16 depends on the layout)");
     if (c->patience < 0)
         return set_error(err, DESCENT_E_USAGE, "patience must be >= 0 (got %d)", c->patience);
     if (!(c->dropout >= 0.0 && c->dropout < 1.0))

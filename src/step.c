@@ -23,6 +23,7 @@
 #include "step.h"
 
 #include "base.h"
+#include "bf16.h"
 #include "comm.h"
 #include "data.h"
 
@@ -69,6 +70,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
         ok = sp->gfx && sp->sw && sp->sb;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
+    if (ok && cfg->comm_bf16 && comm_size() > 1) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
     if (ok && cfg->dropout > 0) {
         ok = dropout_init(&sp->drop, net->L, sp->ws.ld, sp->bcap, cfg->dropout, cfg->seed) == 0;
         sp->ws.drop = ok ? &sp->drop : NULL;
@@ -81,6 +83,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
 void stepper_free(stepper *sp) {
     aligned_free(sp->grad);
     aligned_free(sp->gfx);
+    aligned_free(sp->g16);
     free(sp->sw);
     free(sp->sb);
     workspace_free(&sp->ws);
@@ -108,6 +111,17 @@ static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t
     return st;
 }
 
+/* The gradient sums reduced as bfloat16 (half the bytes), the tail in float */
+static int sum_as_bf16(stepper *sp, float *g, size_t np) {
+    uint16_t *h = sp->g16;
+#pragma omp parallel for schedule(static) if (np >= 65536)
+    for (size_t i = 0; i < np; i++) h[i] = f32_to_bf16(g[i]);
+    const int rc = comm_sum_bf16(h, np, g + np, T_LEN);
+#pragma omp parallel for schedule(static) if (np >= 65536)
+    for (size_t i = 0; i < np; i++) g[i] = bf16_to_f32(h[i]);
+    return rc;
+}
+
 static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
                       size_t mk, int stop, step_result *out, descent_error *err) {
     const size_t np = net->n_params;
@@ -125,7 +139,8 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
     g[np + T_RANGE] = 0.0f;
     g[np + T_STOP] = (float)stop;
     const double t0 = comm_wtime();
-    if (comm_sum_float(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+    if (sp->g16 ? sum_as_bf16(sp, g, np) : comm_sum_float(g, np + T_LEN))
+        return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
         return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");

@@ -25,6 +25,7 @@ typedef struct {
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
+    uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */
 } stepper;
 
 typedef struct {

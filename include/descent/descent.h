@@ -302,6 +302,9 @@ typedef struct {
     double weight_decay;     /* L2 on weights: adds wd * W to the gradient    */
     uint64_t seed;           /* data order of epoch e = f(seed, e)            */
     int sync_check;          /* compare parameter checksums every N steps     */
+    int comm_bf16;           /* 1: send the gradient between ranks as         */
+                             /* bfloat16 (half the bytes), summed in float32; */
+                             /* not with reproducible                         */
     int reproducible;        /* 1: bit-identical results for any ranks x     */
                              /* threads (fixed-point gradient sums; rank     */
                              /* slices are whole 16-sample chunks)           */

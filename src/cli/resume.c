@@ -147,6 +147,7 @@ descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
     saved.checkpoint_keep = o->cfg.checkpoint_keep;
     saved.patience = o->cfg.patience;
+    saved.comm_bf16 = o->cfg.comm_bf16;
     saved.best_model = o->cfg.best_model;
     o->cfg = saved;
     if (g_rank == 0 && !o->quiet)

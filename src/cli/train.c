@@ -76,6 +76,9 @@ static void help_train(void) {
            "                        16-sample chunks (a rank's slice is whole chunks);\n"
            "                        about 40%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
+           "  --comm-precision P    fp32 (default) or bf16: send the gradient between ranks\n"
+           "                        as bfloat16 (half the bytes; sums in float32); not\n"
+           "                        with --reproducible\n"
            "  --quiet               no per-epoch lines\n"
            "  --stats               at the end, one line per rank on stderr: peak RSS,\n"
            "                        PSS (its share of pages shared with other ranks) and\n"
@@ -96,6 +99,10 @@ static void help_train(void) {
            g_hidden_acts, g_acts, DATA_HELP);
 }
 
+
+static int precision_lookup(const char *s) {
+    return strcmp(s, "fp32") == 0 ? 0 : strcmp(s, "bf16") == 0 ? 1 : -1;
+}
 
 static int act_lookup(const char *s) { return descent_act_parse(s); }
 static int cost_lookup(const char *s) { return descent_cost_parse(s); }
@@ -185,6 +192,9 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
                              .custom = probability});
     opt_add(t, (option_spec){.name = "--patience", .kind = OPT_INT, .dst = &o->patience, .lo = 1,
                              .hi = 1000000});
+    opt_add(t, (option_spec){.name = "--comm-precision", .kind = OPT_CHOICE, .dst = &c->comm_bf16,
+                             .lookup = precision_lookup, .what = "precision",
+                             .choices = "fp32, bf16"});
     opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,
                              .lo = 1});
     opt_add(t, (option_spec){.name = "--no-reproducible", .kind = OPT_FLAG,
