@@ -309,16 +309,26 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
-    if (reps < 1 || n == 0) return DESCENT_E_USAGE;
-    float *buf = aligned_calloc(n, sizeof(float));
+/* Spin for s seconds in user space: a stand-in for a step's computation */
+static void busy_for(double s) {
+    const double until = comm_wtime() + s;
+    volatile double x = 0.0;
+    while (comm_wtime() < until) x += 1.0;
+}
+
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+                               double *min_s) {
+    if (reps < 1 || n == 0 || !(busy_s >= 0.0)) return DESCENT_E_USAGE;
+    float *buf = aligned_calloc(n + 8, sizeof(float));
+    uint16_t *half = bf16 ? aligned_calloc(n, sizeof(uint16_t)) : NULL;
     double *t = calloc((size_t)reps, sizeof(double));
-    int rc = buf && t ? DESCENT_OK : DESCENT_E_NOMEM;
+    int rc = buf && t && (!bf16 || half) ? DESCENT_OK : DESCENT_E_NOMEM;
     rc = comm_agree(rc, NULL);
     for (int i = -3; !rc && i < reps; i++) { /* three untimed warm-ups */
         if (g_active) MPI_Barrier(g_comm);
+        busy_for(busy_s);
         const double t0 = comm_wtime();
-        if (comm_sum_float(buf, n)) rc = DESCENT_E_IO;
+        if (bf16 ? comm_sum_bf16(half, n, buf + n, 8) : comm_sum_float(buf, n)) rc = DESCENT_E_IO;
         double dt = comm_wtime() - t0;
         if (g_active && g_size > 1)
             MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, g_comm);
@@ -330,6 +340,11 @@ int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min
         *min_s = t[0];
     }
     aligned_free(buf);
+    aligned_free(half);
     free(t);
     return rc;
+}
+
+int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
+    return descent_mpi_time_reduction(n, reps, 0.0, 0, median_s, min_s);
 }

@@ -102,6 +102,13 @@ int descent_mpi_hosts(char *buf, size_t len) {
 
 int descent_mpi_min_affinity(void) { return local_cpus(); }
 
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+                               double *min_s) {
+    (void)bf16;
+    if (!(busy_s >= 0.0)) return DESCENT_E_USAGE;
+    return descent_mpi_time_allreduce(n, reps, median_s, min_s);
+}
+
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
     if (reps < 1 || n == 0) return DESCENT_E_USAGE;
     *median_s = *min_s = 0.0; /* one process: nothing to exchange */

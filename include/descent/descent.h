@@ -451,6 +451,13 @@ int descent_mpi_hosts(char *buf, size_t len);
 /* Time MPI_Allreduce(SUM) of n floats: reps timed runs after warm-up, each
  * the slowest rank's time; gives the median and minimum (collective). */
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s);
+/* The same for the step's reduction as training does it: n gradient values
+ * as float32, or (bf16) as bfloat16 with the float tail alongside, each run
+ * after busy_s seconds of computation on every rank (a step's compute: where
+ * the network's processing shares the cores, a reduction right after it
+ * is slower than one after idle time). */
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+                               double *min_s);
 /* Collective: do the ranks on each host run their OpenMP threads on CPUs
  * of their own? When they were all pinned to the same CPUs (OMP_PROC_BIND
  * without a binding per rank: mpirun --bind-to none, SLURM's task/none), each

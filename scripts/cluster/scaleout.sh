@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # scaleout.sh - how well descent scales out over a network: brings up an
-# emulated cluster of 2 hosts with links shaped to 10 Gbit/s, measures one
-# process (1 thread) against 2 hosts x 1 rank x 1 thread at global batch 256
+# emulated cluster of 2 hosts with links shaped to 10 Gbit/s and measures,
 # on Fashion-MNIST (784-256-128-10 relu/softmax, the second of 2 epochs, REPS
-# repetitions, default 3, medians), measures MPI_Allreduce on that link
-# (descent commbench: alpha from 1 float, beta from the gradient's 235,146),
-# fits the cost model (a 2-rank step = one process's step at the half batch
-# + the ring all-reduce 2 (P-1) alpha + 2 (P-1)/P N beta), prints a table,
-# and LAST the line "efficiency E model M": E = samples/s on 2 hosts /
-# (2 x samples/s of 1 process), M the model's E. Tears the cluster down.
+# repetitions, default 3, medians), one process (1 thread) at global batch
+# m and m/2, and 2 hosts x 1 rank x 1 thread at m, with the gradient sent
+# as float32 and as bfloat16 (--comm-precision bf16), for m = 256 and 64.
+# The cost model: a 2-rank step = one process's step at m/2 + the step's
+# reduction, timed by `descent commbench` right after that much computation
+# (--busy-us: on this bed the network's processing shares the cores, and a
+# reduction after busy cores is slower than one after idle ones) in the
+# precision used. Prints a table, and LAST the line "efficiency E model M"
+# for float32 at batch 256: E = samples/s on 2 hosts / (2 x samples/s of 1
+# process), M the model's E. Tears the cluster down.
 #   bash scripts/cluster/scaleout.sh          (env: DESCENT, REPS, RATE)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,50 +25,66 @@ bash "$C/up.sh" 2 "$RATE" >&2
 NET=(--data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 --activation relu
      --output softmax --cost xent --optimizer gd --lr 0.1 --epochs 2)
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
-second_epoch() { # samples/s and seconds of the second epoch, from descent's output
-  sed -n 's/^epoch *2\/2 .* \([0-9]*\) samples\/s *\([0-9.]*\) s .*/\1 \2/p'
+second_epoch() { # samples/s, seconds and compute seconds of the second epoch
+  sed -n 's/^epoch *2\/2 .* \([0-9]*\) samples\/s *\([0-9.]*\) s *(compute \([0-9.]*\) s.*/\1 \2 \3/p'
 }
-one=() half=() two=()
+RES=$(mktemp)
 for r in $(seq 1 "$REPS"); do
-  one+=("$("$D" train "${NET[@]}" --batch 256 | second_epoch)")
-  half+=("$("$D" train "${NET[@]}" --batch 128 | second_epoch)")
-  two+=("$(bash $C/mpirun.sh -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
-           "$D" train "${NET[@]}" --batch 256 | second_epoch)")
+  for m in 256 64; do
+    echo "one $m $("$D" train "${NET[@]}" --batch $m | second_epoch)" >>"$RES"
+    echo "one $((m / 2)) $("$D" train "${NET[@]}" --batch $((m / 2)) | second_epoch)" >>"$RES"
+    for p in fp32 bf16; do
+      echo "two-$p $m $(bash $C/mpirun.sh -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS -x OMP_WAIT_POLICY \
+           "$D" train "${NET[@]}" --batch $m --comm-precision $p | second_epoch)" >>"$RES"
+    done
+  done
   echo "scaleout: repetition $r of $REPS done" >&2
 done
-comm=$(bash $C/mpirun.sh -n 2 --map-by ppr:1:node "$D" commbench --floats 1 --floats 235146 --reps 50)
-python3 - "$RATE" "${one[*]}" "${half[*]}" "${two[*]}" "$comm" <<'PY'
+# the reductions: latency (1 float), and the gradient after a half-batch step's compute
+comm=""
+for m in 256 64; do
+  busy=$(awk -v m=$((m / 2)) '$1 == "one" && $2 == m {print $5 / int((60000 + m - 1) / m) * 1e6}' "$RES" |
+         sort -n | awk '{v[NR] = $1} END {print int(v[int((NR + 1) / 2)])}')
+  for p in fp32 bf16; do
+    flag=(); [ $p = bf16 ] && flag=(--bf16)
+    row=$(bash $C/mpirun.sh -n 2 --map-by ppr:1:node "$D" commbench --floats 235146 --reps 50 \
+          --busy-us "$busy" "${flag[@]}" | tail -1)
+    comm+="$m $row"$'\n'
+  done
+done
+lat=$(bash $C/mpirun.sh -n 2 --map-by ppr:1:node "$D" commbench --floats 1 --reps 50 | tail -1)
+python3 - "$RATE" "$RES" "$comm" "$lat" <<'PY'
 import sys, statistics as st
-rate = sys.argv[1]
-def runs(text):  # "sps secs sps secs ..." -> [(sps, secs), ...]
-    v = [float(x) for x in text.split()]
-    return list(zip(v[0::2], v[1::2]))
-one, half, two = runs(sys.argv[2]), runs(sys.argv[3]), runs(sys.argv[4])
-rows = [l.split(",") for l in sys.argv[5].strip().splitlines()[1:]]
-t_small = float(rows[0][3]) * 1e-6           # median seconds, 1 float
-t_big = float(rows[1][3]) * 1e-6             # median seconds, 235,146 floats
-N = 235146 * 4 + 24                          # bytes reduced per step (gradient + tail)
-P = 2
-alpha = t_small / (2 * (P - 1))              # a 1-float all-reduce is latency alone
-beta = max(t_big - 2 * (P - 1) * alpha, 0.0) / (2 * (P - 1) / P * (235146 * 4))
-n, m = 60000, 256
-steps = -(-n // m)
-sps1 = st.median(s for s, _ in one)
-sps2 = st.median(s for s, _ in two)
-step_half = st.median(t for _, t in half) / -(-n // 128)   # one process, 128 samples a step
-comm = 2 * (P - 1) * alpha + 2 * (P - 1) / P * N * beta
-pred_step = step_half + comm
-pred_sps2 = m / pred_step
-E = sps2 / (2 * sps1)
-M = pred_sps2 / (2 * sps1)
-print(f"links {rate}; Fashion-MNIST 784-256-128-10, global batch {m}, 1 thread per rank; medians of {len(one)}")
-print(f"{'run':34s} {'samples/s':>10s} {'s/epoch':>8s}")
-print(f"{'1 process':34s} {sps1:10.0f} {st.median(t for _, t in one):8.3f}")
-print(f"{'1 process, batch 128 (half)':34s} {st.median(s for s, _ in half):10.0f} {st.median(t for _, t in half):8.3f}")
-print(f"{'2 hosts x 1 rank':34s} {sps2:10.0f} {st.median(t for _, t in two):8.3f}")
-print(f"all-reduce on the link: 1 float {t_small*1e6:.1f} us, {N:,} bytes {t_big*1e6:.1f} us;"
-      f" alpha {alpha*1e6:.1f} us, beta {beta*1e9:.3f} ns/byte ({1/beta/1e9*8 if beta else float('inf'):.1f} Gbit/s)")
-print(f"model, per step on 2 hosts: compute {step_half*1e3:.3f} ms + all-reduce {comm*1e3:.3f} ms"
-      f" = {pred_step*1e3:.3f} ms -> {pred_sps2:.0f} samples/s")
-print(f"efficiency {E:.3f} model {M:.3f}")
+rate, res, comm, lat = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+runs = {}
+for line in open(res):
+    kind, m, sps, secs, compute = line.split()
+    runs.setdefault((kind, int(m)), []).append((float(sps), float(secs), float(compute)))
+red = {}
+for line in comm.strip().splitlines():
+    m, row = line.split(" ", 1)
+    f = row.split(",")
+    red[(int(m), f[6])] = (float(f[3]) * 1e-6, int(f[5]))      # median seconds, busy us
+n = 60000
+print(f"links {rate}; Fashion-MNIST 784-256-128-10, 1 thread per rank; medians of {len(runs[('one', 256)])}")
+print(f"latency: all-reduce of 1 float {float(lat.split(',')[3]):.1f} us")
+print(f"{'run':40s} {'samples/s':>10s} {'model':>10s} {'error':>7s} {'efficiency':>10s} {'model':>7s}")
+headline = None
+for m in (256, 64):
+    sps1 = st.median(s for s, _, _ in runs[("one", m)])
+    half_step = st.median(t for _, t, _ in runs[("one", m // 2)]) / -(-n // (m // 2))
+    print(f"{'1 process, batch %d' % m:40s} {sps1:10.0f}")
+    for p in ("fp32", "bf16"):
+        sps2 = st.median(s for s, _, _ in runs[("two-" + p, m)])
+        t_red, busy = red[(m, p)]
+        pred = m / (half_step + t_red)
+        E, M = sps2 / (2 * sps1), pred / (2 * sps1)
+        name = f"2 hosts x 1 rank, batch {m}, {p}"
+        print(f"{name:40s} {sps2:10.0f} {pred:10.0f} {100 * (pred - sps2) / sps2:+6.1f}% {E:10.3f} {M:7.3f}")
+        print(f"{'':40s}   step = {half_step*1e3:.3f} ms compute (1 process, batch {m // 2}) + "
+              f"{t_red*1e3:.3f} ms reduction after {busy} us busy")
+        if m == 256 and p == "fp32":
+            headline = (E, M)
+print(f"efficiency {headline[0]:.3f} model {headline[1]:.3f}")
 PY
+rm -f "$RES"
