@@ -23,6 +23,7 @@ static int g_owner;   /* descent initialised MPI, so it finalises it          */
 static MPI_Comm g_comm = MPI_COMM_NULL; /* descent's own duplicate of the ranks' communicator */
 static MPI_Comm g_local = MPI_COMM_NULL; /* the ranks of this host, a part of g_comm     */
 static int g_rank, g_size = 1, g_local_rank, g_local_size = 1;
+static int g_most_local = 1; /* the largest number of ranks on one host        */
 static MPI_Op g_bf16_sum = MPI_OP_NULL; /* bfloat16 pairs summed in float32 */
 
 int descent_mpi_available(void) { return 1; }
@@ -62,6 +63,7 @@ static int adopt(MPI_Comm comm) {
     MPI_Comm_set_errhandler(g_local, MPI_ERRORS_RETURN);
     MPI_Comm_rank(g_local, &g_local_rank);
     MPI_Comm_size(g_local, &g_local_size);
+    MPI_Allreduce(&g_local_size, &g_most_local, 1, MPI_INT, MPI_MAX, g_comm);
     g_active = 1;
     return DESCENT_OK;
 }
@@ -95,7 +97,7 @@ void descent_mpi_finalize(void) {
     MPI_Comm_free(&g_local);
     MPI_Comm_free(&g_comm);
     g_rank = g_local_rank = 0;
-    g_size = g_local_size = 1;
+    g_size = g_local_size = g_most_local = 1;
     if (g_owner) MPI_Finalize();
     g_owner = 0;
 }
@@ -230,6 +232,101 @@ void comm_host_free(void *handle) {
     if (h->plain) aligned_free(h->plain);
     else MPI_Win_free(&h->win);
     free(h);
+}
+
+struct comm_sum {
+    MPI_Win win;
+    MPI_Comm leaders;     /* local rank 0 of every host (MPI_COMM_NULL on others) */
+    size_t n;             /* floats per rank                                      */
+    float **buf;          /* every local rank's buffer, mapped here               */
+};
+
+/* Rank r's buffer starts at a 64-byte boundary: n floats rounded up */
+static size_t padded_floats(size_t n) { return (n + 15) / 16 * 16; }
+
+int comm_sum_open(comm_sum **out, size_t n) {
+    *out = NULL;
+    /* a decision every rank takes alike: any host with several ranks */
+    if (!g_active || g_most_local == 1) return DESCENT_OK;
+    comm_sum *s = calloc(1, sizeof *s);
+    if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(float *)))) {
+        free(s);
+        return DESCENT_E_NOMEM;
+    }
+    s->n = n;
+    s->leaders = MPI_COMM_NULL;
+    float *base = NULL;
+    const MPI_Aint bytes = (MPI_Aint)(padded_floats(n) * sizeof(float)) + 64;
+    int rc = MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, g_local, &base, &s->win);
+    if (rc == MPI_SUCCESS) rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win);
+    for (int r = 0; rc == MPI_SUCCESS && r < g_local_size; r++) {
+        MPI_Aint size = 0;
+        int unit = 0;
+        void *p = NULL;
+        rc = MPI_Win_shared_query(s->win, r, &size, &unit, &p);
+        s->buf[r] = (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+    }
+    if (rc == MPI_SUCCESS && g_local_size < g_size) /* several hosts: their leaders */
+        rc = MPI_Comm_split(g_comm, g_local_rank == 0 ? 0 : MPI_UNDEFINED, g_rank, &s->leaders);
+    if (rc != MPI_SUCCESS) {
+        free(s->buf);
+        free(s);
+        return DESCENT_E_COMM;
+    }
+    *out = s;
+    return DESCENT_OK;
+}
+
+float *comm_sum_buffer(comm_sum *s) { return s ? s->buf[g_local_rank] : NULL; }
+
+/* Every buffer's writes visible to every rank of the host */
+static int host_fence(comm_sum *s) {
+    MPI_Win_sync(s->win);
+    const int rc = MPI_Barrier(g_local);
+    MPI_Win_sync(s->win);
+    return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
+}
+
+int comm_sum_shared(comm_sum *s) {
+    const int L = g_local_size;
+    size_t lo, hi;
+    share_of(s->n, g_local_rank, L, &lo, &hi);
+    int rc = host_fence(s); /* every rank's sums are complete */
+    float *mine = s->buf[g_local_rank];
+    if (!rc) {
+        for (size_t i = lo; i < hi; i++) { /* local-rank order: the same bits everywhere */
+            float sum = s->buf[0][i];
+            for (int r = 1; r < L; r++) sum += s->buf[r][i];
+            mine[i] = sum;
+        }
+        for (int r = 0; r < L; r++)
+            if (r != g_local_rank) memcpy(s->buf[r] + lo, mine + lo, (hi - lo) * sizeof(float));
+        rc = host_fence(s);
+    }
+    if (rc || g_local_size == g_size) return rc;
+    /* several hosts: the leaders sum the host sums, the others copy the result */
+    int across = DESCENT_OK;
+    for (size_t off = 0; !across && s->leaders != MPI_COMM_NULL && off < s->n; off += COMM_CHUNK) {
+        const size_t cnt = s->n - off < COMM_CHUNK ? s->n - off : COMM_CHUNK;
+        if (MPI_Allreduce(MPI_IN_PLACE, mine + off, (int)cnt, MPI_FLOAT, MPI_SUM, s->leaders) !=
+            MPI_SUCCESS)
+            across = DESCENT_E_COMM;
+    }
+    /* the leader hands the result to the host's ranks before the fence: after
+     * it, every rank may overwrite its own buffer with the next step's sums */
+    if (s->leaders != MPI_COMM_NULL && !across)
+        for (int r = 1; r < L; r++) memcpy(s->buf[r], mine, s->n * sizeof(float));
+    rc = host_fence(s); /* always: the host's other ranks wait here */
+    return rc ? rc : across;
+}
+
+void comm_sum_close(comm_sum *s) {
+    if (!s) return;
+    if (s->leaders != MPI_COMM_NULL) MPI_Comm_free(&s->leaders);
+    MPI_Win_unlock_all(s->win);
+    MPI_Win_free(&s->win);
+    free(s->buf);
+    free(s);
 }
 
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {

@@ -99,30 +99,16 @@ static int host_agrees_on(const char *key, int *agree) {
     return rc;
 }
 
-int descent_data_load_shared(descent_data **out, const char *key, descent_loader load, void *ctx,
-                             descent_error *err) {
-    *out = NULL;
-    int same = 1;
-    int rc = comm_local_size() > 1 ? host_agrees_on(key, &same) : DESCENT_OK;
-    /* a rank told to read other data than its neighbours reads its own (the
-     * ranks' data are compared before training) */
-    const int hosts_share = comm_local_size() > 1 && same;
-    const int loader = !hosts_share || comm_local_rank() == 0;
-    descent_data *mine = NULL;
-    if (!rc && loader) rc = load(&mine, ctx, err);
-    int who = -1;
-    rc = comm_agree(rc, &who);
-    rc = remote_error(err, rc, who);
-    if (rc || !hosts_share) {
-        if (rc) descent_data_free(mine);
-        else *out = mine;
-        return rc;
-    }
+/* The loader's set (on local rank 0; NULL on the others) into a segment
+ * shared by the host's ranks: *out on every rank of the host. Collective on
+ * the host only. */
+static int share_on_host(descent_data *mine, descent_data **out, descent_error *err) {
+    const int loader = comm_local_rank() == 0;
     set_shape s;
     if (loader) describe(mine, &s);
     size_t xb = 0, yb = 0;
     void *base = NULL, *handle = NULL;
-    rc = comm_local_bcast(&s, sizeof s);
+    int rc = comm_local_bcast(&s, sizeof s);
     if (!rc) {
         array_bytes(&s, &xb, &yb);
         rc = comm_host_alloc(xb + yb, &base, &handle);
@@ -135,16 +121,36 @@ int descent_data_load_shared(descent_data **out, const char *key, descent_loader
                                 : (size_t)s.n * (size_t)s.n_out * sizeof(float));
     }
     if (!rc) rc = comm_local_barrier(); /* the copy is complete before anyone reads */
-    descent_data *d = rc ? NULL : into_segment(mine, &s, base, handle);
-    if (!rc && !d) rc = set_error(err, DESCENT_E_NOMEM, "out of memory");
+    if (rc) return set_error(err, rc, "cannot share the data set on this host");
+    *out = into_segment(mine, &s, base, handle);
+    return *out ? DESCENT_OK : set_error(err, DESCENT_E_NOMEM, "out of memory");
+}
+
+int descent_data_load_shared(descent_data **out, const char *key, descent_loader load, void *ctx,
+                             descent_error *err) {
+    *out = NULL;
+    int same = 1;
+    int rc = comm_local_size() > 1 ? host_agrees_on(key, &same) : DESCENT_OK;
+    /* a host whose ranks name different data: each reads its own (the ranks'
+     * data are compared before training) */
+    const int hosts_share = comm_local_size() > 1 && same;
+    const int loader = !hosts_share || comm_local_rank() == 0;
+    descent_data *mine = NULL, *d = NULL;
+    if (!rc && loader) rc = load(&mine, ctx, err);
+    int who = -1;
     rc = comm_agree(rc, &who);
     rc = remote_error(err, rc, who);
     if (rc) {
-        if (d) descent_data_free(d);
-        else {
-            descent_data_free(mine);
-            comm_host_free(handle);
-        }
+        descent_data_free(mine);
+        return rc;
+    }
+    if (hosts_share) rc = share_on_host(mine, &d, err); /* the host's ranks only */
+    else d = mine;
+    /* every rank, on every host, takes part in the same global agreements */
+    rc = comm_agree(rc, &who);
+    rc = remote_error(err, rc, who);
+    if (rc) {
+        descent_data_free(d ? d : mine);
         return rc;
     }
     *out = d;

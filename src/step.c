@@ -61,7 +61,11 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     sp->reproducible = cfg->reproducible;
     sp->nout = net->sizes[net->L];
     sp->bcap = slice < BLOCK_CAP ? (int)(slice ? slice : 1) : BLOCK_CAP;
-    sp->grad = aligned_calloc(np + T_LEN, sizeof(float));
+    /* the float sums of several ranks on a host meet in shared memory */
+    const int shared = !cfg->reproducible && !(cfg->comm_bf16 && comm_size() > 1);
+    if (shared && comm_sum_open(&sp->host, np + T_LEN))
+        return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
+    sp->grad = sp->host ? comm_sum_buffer(sp->host) : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
     if (ok && cfg->reproducible) {
         sp->gfx = aligned_calloc(np + T_LEN, sizeof(int64_t));
@@ -76,12 +80,12 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
         sp->ws.drop = ok ? &sp->drop : NULL;
     }
     if (ok) return DESCENT_OK;
-    stepper_free(sp);
     return set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
 }
 
 void stepper_free(stepper *sp) {
-    aligned_free(sp->grad);
+    if (sp->host) comm_sum_close(sp->host); /* collective on the host */
+    else aligned_free(sp->grad);
     aligned_free(sp->gfx);
     aligned_free(sp->g16);
     free(sp->sw);
@@ -139,7 +143,9 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
     g[np + T_RANGE] = 0.0f;
     g[np + T_STOP] = (float)stop;
     const double t0 = comm_wtime();
-    if (sp->g16 ? sum_as_bf16(sp, g, np) : comm_sum_float(g, np + T_LEN))
+    if (sp->g16 ? sum_as_bf16(sp, g, np)
+        : sp->host ? comm_sum_shared(sp->host)
+                   : comm_sum_float(g, np + T_LEN))
         return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))

@@ -9,6 +9,7 @@
 #ifndef DESCENT_STEP_H
 #define DESCENT_STEP_H
 
+#include "comm.h"
 #include "net.h"
 
 /* The 1/m rule, the one definition: the gradient of the mean cost is the
@@ -26,6 +27,8 @@ typedef struct {
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */
+    comm_sum *host;   /* float sums through the host's shared memory, with  */
+                      /* grad in its segment (several ranks on a host)      */
 } stepper;
 
 typedef struct {
@@ -35,7 +38,8 @@ typedef struct {
     int stop;         /* some rank was asked to stop                        */
 } step_result;
 
-/* Buffers for steps of global batch cfg->batch over train. */
+/* Buffers for steps of global batch cfg->batch over train. Collective; on
+ * failure too, every rank must call stepper_free. */
 int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
                  const descent_train_config *cfg, descent_error *err);
 void stepper_free(stepper *sp);

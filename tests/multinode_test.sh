@@ -40,6 +40,19 @@ equiv)
     && ok || fail "3 hosts x 1 rank x 2 threads: $(tail -5 "$T/log")"
   launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$EQUIV" "$OUT.2x2" "$REF" >"$T/log" 2>&1 \
     && ok || fail "2 hosts x 2 ranks x 1 thread: $(tail -5 "$T/log")"
+  # a gradient big enough that the hosts' sums race with the next step if
+  # the host's ranks are released too early: every rank must stay identical
+  D=$(dirname "$EQUIV")/../descent
+  FM=/usr/share/datasets/fashion-mnist
+  if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
+    launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" train --data "$FM" --limit 10000 \
+      --layers 784,64,10 --activation relu --output softmax --cost xent --epochs 2 --sync-check 10 --quiet \
+      >"$T/log" 2>&1 && ok || fail "2 hosts x 2 ranks, Fashion-MNIST, sync check: $(grep -m1 descent "$T/log")"
+    # uneven hosts (2 ranks and 1): every rank takes part in the same collectives
+    launch -n 3 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY \
+      "$D" train --data "$FM" --limit 10000 --layers 784,64,10 --activation relu --output softmax --cost xent \
+      --epochs 2 --sync-check 10 --quiet >"$T/log" 2>&1 && ok || fail "2 ranks on one host, 1 on the other: $(grep -m1 descent "$T/log")"
+  fi
   ;;
 reproducible)
   D=$1
