@@ -8,8 +8,10 @@
  * step.h), which the optimizer applies as it updates.
  *
  * Two ways to sum a step's gradients:
- *  - float: each rank sums its samples' gradients in float, MPI sums the
- *    ranks' floats. Same mathematics for any layout, but the rounding
+ *  - float: each rank sums its samples' gradients in float, and the ranks'
+ *    floats are summed: through the host's shared memory when a host has
+ *    several ranks (comm_sum_shared), by MPI otherwise, or as bfloat16 with
+ *    --comm-precision bf16. Same mathematics for any layout, but the rounding
  *    depends on how the batch was split.
  *  - reproducible: the global batch is cut into fixed chunks of REPRO_CHUNK
  *    consecutive positions; a rank's slice is whole chunks. Each chunk's sum
