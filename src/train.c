@@ -42,6 +42,7 @@ typedef struct {
     double best_val_loss;  /* lowest validation loss so far (+inf: none)    */
     int best_epoch;        /* its epoch (0: none)                           */
     int epoch_checkpoint_due; /* the epoch's checkpoint waits for validation */
+    int stop_after_epoch;  /* a stop asked at the epoch's last step          */
 } trainer;
 
 /* The learning rate of step `step` (1-based) of total_steps: the linear
@@ -189,6 +190,17 @@ static int step_failed(int rc, int epoch, long step, descent_error *err) {
 
 /* After step k (0-based) of epoch: the checkpoint the policy asks for, then
  * the stop a rank asked for. */
+/* The error a stop on request ends training with: one message, from rank 0 */
+static int stopped_on_request(const trainer *t, int epoch, descent_error *err) {
+    const descent_train_config *cfg = t->cfg;
+    set_error(err, DESCENT_E_INTERRUPTED, "stopped on request after epoch %d, step %ld%s%s", epoch,
+              t->step, cfg->checkpoint_dir ? "; checkpoint written to " :
+              " (no --checkpoint-dir: nothing saved)",
+              cfg->checkpoint_dir ? cfg->checkpoint_dir : "");
+    if (err) err->rank = 0;
+    return DESCENT_E_INTERRUPTED;
+}
+
 static int after_step(trainer *t, int epoch, long k, int stop, double loss_sum, double correct,
                       descent_error *err) {
     const descent_train_config *cfg = t->cfg;
@@ -196,20 +208,18 @@ static int after_step(trainer *t, int epoch, long k, int stop, double loss_sum, 
     const int periodic =
         (cfg->checkpoint_steps > 0 && t->step % cfg->checkpoint_steps == 0) ||
         (cfg->checkpoint_epochs > 0 && last_of_epoch && epoch % cfg->checkpoint_epochs == 0);
-    if (cfg->checkpoint_dir && periodic && last_of_epoch && !stop) {
-        /* written after the epoch's validation, which it then includes */
-        t->epoch_checkpoint_due = 1;
-    } else if (cfg->checkpoint_dir && (periodic || stop)) {
+    if (last_of_epoch) {
+        /* the epoch ends as usual (validation, its report), then its
+         * checkpoint, which includes them; a stop takes effect after that */
+        t->epoch_checkpoint_due = cfg->checkpoint_dir && (periodic || stop);
+        t->stop_after_epoch = stop;
+        return DESCENT_OK;
+    }
+    if (cfg->checkpoint_dir && (periodic || stop)) {
         const int rc = save_checkpoint(t, epoch, k + 1, loss_sum, correct, err);
         if (rc) return rc;
     }
-    if (!stop) return DESCENT_OK;
-    set_error(err, DESCENT_E_INTERRUPTED, "stopped on request after epoch %d, step %ld%s%s", epoch,
-              t->step, cfg->checkpoint_dir ? "; checkpoint written to " :
-              " (no --checkpoint-dir: nothing saved)",
-              cfg->checkpoint_dir ? cfg->checkpoint_dir : "");
-    if (err) err->rank = 0; /* one message, from rank 0 */
-    return DESCENT_E_INTERRUPTED;
+    return stop ? stopped_on_request(t, epoch, err) : DESCENT_OK;
 }
 
 /* The steps of one epoch; its summed loss and correct count in es. */
@@ -307,8 +317,14 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
         /* a stop asked by any rank's callback stops every rank here */
         const int stop = cb && cb->on_epoch && cb->on_epoch(&es, cb->user);
         const int agreed = comm_agree(stop ? DESCENT_E_INTERRUPTED : DESCENT_OK, NULL);
-        if (agreed == DESCENT_E_COMM)
+        if (agreed == DESCENT_E_COMM) {
             rc = set_error(err, DESCENT_E_COMM, "MPI communication failed after epoch %d", epoch);
+            break;
+        }
+        if (t.stop_after_epoch) { /* the same on every rank: it came in the reduction */
+            rc = stopped_on_request(&t, epoch, err);
+            break;
+        }
         if (agreed || es.early_stop) break;
     }
     if (!rc && cfg->sync_check > 0) rc = ranks_same_params(net, t.step, err);

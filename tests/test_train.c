@@ -5,6 +5,8 @@
  * step; a gradient that overflows while the loss stays finite stops
  * training; configuration checks. */
 #include <descent/descent.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -291,6 +293,58 @@ static void names_round_trip(void) {
     CHECK(descent_act_parse("swish") == -1, "an unknown activation parses");
 }
 
+/* A stop asked at the last step of an epoch: that epoch ends as usual (its
+ * report through on_epoch), its checkpoint is the start of the next epoch,
+ * and training returns DESCENT_E_INTERRUPTED */
+typedef struct { int polls, stop_at, epochs_reported; } stop_probe;
+static int stop_on_poll(void *user) {
+    stop_probe *p = user;
+    return ++p->polls == p->stop_at;
+}
+static int count_epochs(const descent_epoch_stats *st, void *user) {
+    ((stop_probe *)user)->epochs_reported = st->epoch;
+    return 0;
+}
+
+static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
+    descent_data *d = blobs(40); /* batch 8: 5 steps an epoch */
+    const int sizes[3] = {6, 5, 3};
+    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
+    descent_net *net = NULL;
+    descent_error err;
+    descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err);
+    descent_net_init(net, 2);
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/descent_stop_%d", (int)getpid());
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = 3;
+    cfg.batch = 8;
+    cfg.checkpoint_dir = dir;
+    stop_probe probe = {0, 10, 0}; /* the poll before step 10: epoch 2's last */
+    const descent_callbacks cb = {.on_epoch = count_epochs, .should_stop = stop_on_poll, .user = &probe};
+    CHECK(mkdir(dir, 0700) == 0, "cannot create %s", dir);
+    const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
+    CHECK(rc == DESCENT_E_INTERRUPTED, "status %d (%s)", rc, err.msg);
+    CHECK(probe.epochs_reported == 2, "epoch 2 was %sreported (last report: epoch %d)",
+          probe.epochs_reported == 2 ? "" : "not ", probe.epochs_reported);
+    descent_net *back = NULL;
+    descent_checkpoint *ck = NULL;
+    descent_train_config saved;
+    CHECK(descent_checkpoint_load(dir, &back, &saved, &ck, NULL, 0, &err) == 0, "%s", err.msg);
+    if (ck)
+        CHECK(descent_checkpoint_epoch(ck) == 3 && descent_checkpoint_step(ck) == 10,
+              "checkpoint at epoch %d, step %ld: expected the start of epoch 3, step 10",
+              descent_checkpoint_epoch(ck), descent_checkpoint_step(ck));
+    descent_checkpoint_free(ck);
+    descent_net_free(back);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+    descent_net_free(net);
+    descent_data_free(d);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(xor_sigmoid_mse_gd),
@@ -303,6 +357,7 @@ int main(int argc, char **argv) {
         SCENARIO(bad_configuration_refused),
         SCENARIO(nonsense_network_refused),
         SCENARIO(names_round_trip),
+        SCENARIO(stop_at_an_epochs_last_step_ends_the_epoch),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }
