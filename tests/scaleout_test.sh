@@ -31,8 +31,12 @@ cmp -s "$T/one32.model" "$T/one16.model" && ok || fail "bf16 on one rank changed
 "$D" "${NET[@]}" --comm-precision bf16 --reproducible >/dev/null 2>"$T/e"
 [ $? -eq 2 ] && grep -q "exclude each other" "$T/e" && ok || fail "bf16 with --reproducible: $(cat "$T/e")"
 
-# 2. one copy of the data per host: 4 ranks, the set read once
-python3 - "$T" <<'PY'
+# 2. one copy of the data per host: 4 ranks, the set read once (memory
+# figures mean nothing under AddressSanitizer: shadow memory, quarantine)
+if ldd "$D" 2>/dev/null | grep -q libasan; then
+  echo "note: built with AddressSanitizer; the PSS check is left to the plain build" >&2
+else
+  python3 - "$T" <<'PY'
 import sys, random
 t = sys.argv[1]
 random.seed(3)
@@ -40,12 +44,13 @@ with open(f"{t}/big.csv", "w") as f:   # 40,000 x 200 floats: 32 MB in memory
     for i in range(40000):
         f.write(str(i % 3) + "," + ",".join("%.3f" % random.random() for _ in range(200)) + "\n")
 PY
-"$MPIEXEC" $NP 4 "$D" train --train-csv "$T/big.csv" --layers 200,8,3 --epochs 1 --batch 256 --quiet --stats \
-  >/dev/null 2>"$T/stats"
-total=$(awk '/^stats:/ {s += $9} END {print s + 0}' "$T/stats")
-python3 -c "import sys; sys.exit(0 if 0 < $total < 2 * 32 + 4 * 10 else 1)" && ok \
-  || fail "4 ranks' PSS total ${total} MB: more than one copy of the 32 MB set ($(cat "$T/stats"))"
-echo "4 ranks, one 32 MB set: PSS total $total MB" >&2
+  "$MPIEXEC" $NP 4 "$D" train --train-csv "$T/big.csv" --layers 200,8,3 --epochs 1 --batch 256 --quiet --stats \
+    >/dev/null 2>"$T/stats"
+  total=$(awk '/^stats:/ {s += $9} END {print s + 0}' "$T/stats")
+  python3 -c "import sys; sys.exit(0 if 0 < $total < 2 * 32 + 4 * 10 else 1)" && ok \
+    || fail "4 ranks' PSS total ${total} MB: more than one copy of the 32 MB set ($(cat "$T/stats"))"
+  echo "4 ranks, one 32 MB set: PSS total $total MB" >&2
+fi
 
 # 3. warm-up is part of the run: a resumed run with another warm-up is refused
 "$D" "${NET[@]}" --warmup 2e --checkpoint-dir "$T/ck" --checkpoint-every 1e --epochs 2 >/dev/null 2>&1
