@@ -411,6 +411,7 @@ static void busy_for(double s) {
     const double until = comm_wtime() + s;
     volatile double x = 0.0;
     while (comm_wtime() < until) x += 1.0;
+    (void)x;
 }
 
 int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
