@@ -43,19 +43,14 @@ void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B
 
 /* ---- typed arrays (data_arrays.c), shared by descent_data_from_arrays and
  * the .npy reader ---- */
-/* Where values came from, for messages: "x.npy: features[3][1] is nan". */
-typedef struct {
-    const char *name;  /* a file, or the name the caller gave               */
-    const char *what;  /* "features", "labels", "targets"                   */
-} data_source;
-
 size_t dtype_size(descent_dtype t);     /* bytes per element; 0: unknown    */
 const char *dtype_name(descent_dtype t); /* "uint8", "float32", ...          */
 
 /* A new set from features x and labels or targets y (may be NULL), every
- * value checked and copied (see descent_data_from_arrays for the rules). */
-int data_from_typed(descent_data **out, const data_source *fsrc, const descent_array *x,
-                    const data_source *lsrc, const descent_array *y, int n_classes,
+ * value checked and copied (see descent_data_from_arrays for the rules);
+ * fname and lname are where they came from, for messages. */
+int data_from_typed(descent_data **out, const char *fname, const descent_array *x,
+                    const char *lname, const descent_array *y, int n_classes,
                     descent_error *err);
 
 #endif

@@ -14,6 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where values came from, for messages: "x.npy: features[3][1] = nan ..." */
+typedef struct {
+    const char *name;  /* a file, or the name the caller gave               */
+    const char *what;  /* "features", "labels", "targets"                   */
+} data_source;
+
 /* Class counts above this are a mistake, not a data set (as for CSV). */
 #define MAX_CLASSES (1 << 16)
 
@@ -102,10 +108,13 @@ static int check_shapes(const data_source *fsrc, const descent_array *x,
     return DESCENT_OK;
 }
 
-int data_from_typed(descent_data **out, const data_source *fsrc, const descent_array *x,
-                    const data_source *lsrc, const descent_array *y, int n_classes,
+int data_from_typed(descent_data **out, const char *fname, const descent_array *x,
+                    const char *lname, const descent_array *y, int n_classes,
                     descent_error *err) {
     *out = NULL;
+    const data_source fsource = {fname, "features"};
+    const data_source lsource = {lname, y && !is_integer_type(y->dtype) ? "targets" : "labels"};
+    const data_source *fsrc = &fsource, *lsrc = &lsource;
     int rc = check_shapes(fsrc, x, lsrc, y, err);
     if (rc) return rc;
     if (n_classes < 0 || n_classes > MAX_CLASSES)
@@ -136,8 +145,6 @@ int descent_data_from_arrays(descent_data **out, const char *name, const descent
     if (!out || !features || !features->data || (labels && !labels->data))
         return set_error(err, DESCENT_E_USAGE, "descent_data_from_arrays: %s is NULL",
                          !out ? "out" : !features || !features->data ? "features" : "labels");
-    const data_source fsrc = {name ? name : "arrays", "features"};
-    const data_source lsrc = {fsrc.name, labels && is_integer_type(labels->dtype) ? "labels"
-                                                                                  : "targets"};
-    return data_from_typed(out, &fsrc, features, &lsrc, labels, n_classes, err);
+    const char *set = name ? name : "arrays";
+    return data_from_typed(out, set, features, set, labels, n_classes, err);
 }

@@ -194,11 +194,9 @@ int descent_data_load_npy(descent_data **out, const char *features, const char *
     void *xbuf = NULL, *ybuf = NULL;
     int rc = read_array(features, "features", &x, &xbuf, err);
     if (!rc && labels) rc = read_array(labels, "labels", &y, &ybuf, err);
-    const data_source fsrc = {features, "features"};
-    const data_source lsrc = {labels ? labels : features,
-                              labels && (y.dtype == DESCENT_F32 || y.dtype == DESCENT_F64)
-                                  ? "targets" : "labels"};
-    if (!rc) rc = data_from_typed(out, &fsrc, &x, &lsrc, labels ? &y : NULL, n_classes, err);
+    if (!rc)
+        rc = data_from_typed(out, features, &x, labels ? labels : features, labels ? &y : NULL,
+                             n_classes, err);
     free(xbuf);
     free(ybuf);
     return rc;

@@ -134,23 +134,18 @@ static void warmup(const char *opt, const char *v, void *dst) {
     steps_or_epochs(opt, v, 0, &cfg->warmup_steps, &cfg->warmup_epochs);
 }
 
-static void fraction(const char *opt, const char *v, void *dst) {
+/* A number below 1 and above 0 (or, with zero_too, from 0) into *dst */
+static void unit_number(const char *opt, const char *v, void *dst, int zero_too) {
     char *end;
     errno = 0;
     const double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x > 0 && x < 1))
-        usage_error("option %s: %s is not in (0,1)", opt, v);
+    if (end == v || *end || errno || !((zero_too ? x >= 0 : x > 0) && x < 1))
+        usage_error("option %s: %s is not in %s0,1)", opt, v, zero_too ? "[" : "(");
     *(double *)dst = x;
 }
 
-static void probability(const char *opt, const char *v, void *dst) {
-    char *end;
-    errno = 0;
-    const double x = strtod(v, &end);
-    if (end == v || *end || errno || !(x >= 0 && x < 1))
-        usage_error("option %s: %s is not in [0,1)", opt, v);
-    *(double *)dst = x;
-}
+static void fraction(const char *opt, const char *v, void *dst) { unit_number(opt, v, dst, 0); }
+static void probability(const char *opt, const char *v, void *dst) { unit_number(opt, v, dst, 1); }
 
 static void add_network_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--layers", .kind = OPT_STRING, .dst = &o->layers});
