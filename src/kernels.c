@@ -21,6 +21,9 @@
 
 #include <math.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -299,10 +302,33 @@ typedef struct {
     int64_t *fx;
     int add;               /* floats: add to f (1) or overwrite it (0)      */
     double scale, limit;   /* fixed point: 2^s, and the largest |value|     */
+    float fscale;          /* 2^s as a float, or 0 where it is not one      */
+    int lim_bits;          /* |v| < limit / scale exactly when the bits of  */
+                           /* |v| are below lim_bits (NaN and Inf are not)  */
     long nonfinite, range; /* values that were NaN/Inf or out of range     */
     vi bad;                /* floats: lanes set once a value stored was NaN
                             * or Inf (all exponent bits set)                */
 } sink;
+
+/* A fixed-point sink for value * 2^e, |value * 2^e| < limit (a power of
+ * two). lim_bits: the bit pattern of the float limit / 2^e; for
+ * non-negative floats the order of bit patterns is the order of values, and
+ * NaN and Inf lie above every finite float. Where limit / 2^e is above the
+ * float range every finite value passes (the bits of Inf); where it is
+ * below, none does and each value takes the exact per-element test. */
+static sink fx_sink(int64_t *g, int e, double limit) {
+    sink k = {.fx = g, .scale = ldexp(1.0, e), .limit = limit};
+    const double t = limit / k.scale;
+    if (t > 0x1p127) k.lim_bits = 0x7f800000;
+    else if (t >= 0x1p-126) {
+        const float tf = (float)t;
+        memcpy(&k.lim_bits, &tf, sizeof tf);
+    }
+    /* 2^e as a normal float: value * 2^e is then exact in float (or, below
+     * the normal range, too small to round to anything but 0) */
+    if (e >= -126 && e <= 127) k.fscale = (float)k.scale;
+    return k;
+}
 
 static inline vf sink_load(const sink *k, size_t i) {
     return k->fx || !k->add ? vbcast(0.0f) : vload(k->f + i);
@@ -325,9 +351,24 @@ static inline void fx_add(sink *k, size_t i, float v) {
 typedef double vd __attribute__((vector_size(VL * sizeof(double))));
 typedef long long vq __attribute__((vector_size(VL * sizeof(long long))));
 
-/* v * scale rounded to integers and added to fx[i..i+VL), with no range
- * check: the caller has checked the whole tile (tile_in_range). */
+/* v * scale rounded to integers (nearest, ties to even) and added to
+ * fx[i..i+VL), with no range check: the caller has checked the whole tile
+ * (tile_in_range). With AVX-512DQ and a float scale: the product in float
+ * (exact) and one conversion to 64-bit integers per half; otherwise in
+ * double with the 1.5 * 2^52 trick. Both give round(v * 2^e) exactly. */
 static inline void fx_add_vec(sink *k, size_t i, vf v) {
+#if VL == 16 && defined(__AVX512DQ__)
+    if (k->fscale != 0.0f) {
+        const __m512 x = _mm512_mul_ps((__m512)v, _mm512_set1_ps(k->fscale));
+        const int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        const __m512i lo = _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), rn);
+        const __m512i hi = _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), rn);
+        int64_t *p = k->fx + i;
+        _mm512_storeu_si512(p, _mm512_add_epi64(_mm512_loadu_si512(p), lo));
+        _mm512_storeu_si512(p + 8, _mm512_add_epi64(_mm512_loadu_si512(p + 8), hi));
+        return;
+    }
+#endif
     const vd t = __builtin_convertvector(v, vd) * k->scale + 0x1.8p52;
     vq q, acc;
     memcpy(&q, &t, sizeof q);
@@ -337,19 +378,22 @@ static inline void fx_add_vec(sink *k, size_t i, vf v) {
 }
 
 /* 1 when every value of the n vectors is finite and |value * scale| < limit:
- * one vector max and one NaN probe (x * 0 is NaN for NaN and Inf) per tile,
- * instead of a test per element. */
+ * the largest bit pattern of |value| against lim_bits (fx_sink). 0 sends
+ * the values to the exact per-element test. */
 static inline int tile_in_range(const sink *k, const vf *v, int n) {
-    vf mx = vbcast(0.0f), probe = vbcast(0.0f);
+    vi mx = {0};
     for (int i = 0; i < n; i++) {
-        const vf a = (vf)((vi)v[i] & 0x7fffffff); /* |v| */
+        const vi a = (vi)v[i] & 0x7fffffff; /* the bits of |v| */
+#if VL == 16
+        mx = (vi)_mm512_max_epi32((__m512i)a, (__m512i)mx);
+#else
         const vi gt = a > mx;
-        mx = (vf)(((vi)a & gt) | ((vi)mx & ~gt));
-        probe += v[i] * 0.0f;
+        mx = (a & gt) | (mx & ~gt);
+#endif
     }
-    float m = 0.0f, p = 0.0f;
-    for (int t = 0; t < VL; t++) { m = mx[t] > m ? mx[t] : m; p += probe[t]; }
-    return p == 0.0f && (double)m * k->scale < k->limit;
+    int m = 0;
+    for (int t = 0; t < VL; t++) m = mx[t] > m ? mx[t] : m;
+    return m < k->lim_bits;
 }
 
 /* lanes of v that are NaN or Inf: all exponent bits set */
@@ -479,8 +523,8 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
 #define KC (8 * VL)
 
 static void backward_weights(const sink *w, const sink *b, const float *dout, int ldd,
-                             const float *inp, int ldi, int B, int IN, int OUT, long *nonfinite,
-                             long *range) {
+                             const float *inp, int ldi, int B, int chunk, int IN, int OUT,
+                             long *nonfinite, long *range) {
     const int ntj = (OUT + WJ - 1) / WJ;
     long nf = 0, rg = 0;
 #pragma omp parallel reduction(+ : nf, rg)
@@ -494,22 +538,29 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
         /* bias sums of this thread's rows: vectors over j, each lane summing
          * its samples in order, exactly as the scalar tail does */
         const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
-        int j = jb;
-        for (; j + VL <= je; j += VL) {
-            vf a = sink_load(&sb, (size_t)j);
-            for (int s = 0; s < B; s++) a += vload(dout + (size_t)s * ldd + j);
-            sink_store(&sb, (size_t)j, a);
+        for (int c0 = 0; c0 < B; c0 += chunk) {
+            const int c1 = B - c0 < chunk ? B : c0 + chunk;
+            int j = jb;
+            for (; j + VL <= je; j += VL) {
+                vf a = sink_load(&sb, (size_t)j);
+                for (int s = c0; s < c1; s++) a += vload(dout + (size_t)s * ldd + j);
+                sink_store(&sb, (size_t)j, a);
+            }
+            for (; j < je; j++) {
+                float a = sink_load1(&sb, (size_t)j);
+                for (int s = c0; s < c1; s++) a += dout[(size_t)s * ldd + j];
+                sink_store1(&sb, (size_t)j, a);
+            }
         }
-        for (; j < je; j++) {
-            float a = sink_load1(&sb, (size_t)j);
-            for (int s = 0; s < B; s++) a += dout[(size_t)s * ldd + j];
-            sink_store1(&sb, (size_t)j, a);
-        }
+        /* chunk by chunk inside a strip: the fixed-point sums of a tile's
+         * rows stay in L1 while its chunks are added to them */
         for (int kb = 0; kb < IN; kb += KC) {
             const int ke = IN - kb < KC ? IN : kb + KC;
             for (int tj = t0; tj < t1; tj++) {
                 const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
-                dw_rows(&sw, dout, ldd, inp, ldi, B, IN, j0, jn, kb, ke);
+                for (int c0 = 0; c0 < B; c0 += chunk)
+                    dw_rows(&sw, dout + (size_t)c0 * ldd, ldd, inp + (size_t)c0 * ldi, ldi,
+                            B - c0 < chunk ? B - c0 : chunk, IN, j0, jn, kb, ke);
             }
         }
         nf += sw.nonfinite + sb.nonfinite + (sw.fx ? 0 : sink_bad(&sw) + sink_bad(&sb));
@@ -522,15 +573,14 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
 void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, const float *inp,
                               int ldi, int B, int IN, int OUT, int add, long *nonfinite) {
     const sink w = {.f = dw, .add = add}, b = {.f = db, .add = add};
-    backward_weights(&w, &b, dout, ldd, inp, ldi, B, IN, OUT, nonfinite, NULL);
+    backward_weights(&w, &b, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, nonfinite, NULL);
 }
 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
-                                 int IN, int OUT, long *nonfinite, long *range) {
-    const sink w = {.fx = dw, .scale = ldexp(1.0, sw), .limit = limit};
-    const sink b = {.fx = db, .scale = ldexp(1.0, sb), .limit = limit};
-    backward_weights(&w, &b, dout, ldd, inp, ldi, B, IN, OUT, nonfinite, range);
+                                 int chunk, int IN, int OUT, long *nonfinite, long *range) {
+    const sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
+    backward_weights(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, nonfinite, range);
 }
 
 /* Reduced fixed-point sums back to floats: out[i] = (float)(g[i] * 2^-e),

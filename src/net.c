@@ -191,13 +191,10 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
                                      &nonfinite);
             st->nonfinite += (double)nonfinite;
         } else /* one float sum per fixed chunk of samples, then exact integer sums */
-            for (int c0 = 0; c0 < B; c0 += fx->chunk)
-                k_dense_backward_weights_fx(
-                    fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l], fx->sb[l], fx->limit,
-                    ws->delta[cur] + (size_t)c0 * ws->ldmax, ws->ldmax,
-                    in + (size_t)c0 * ws->ld[l], ws->ld[l],
-                    B - c0 < fx->chunk ? B - c0 : fx->chunk, n[l], n[l + 1], &fx->nonfinite,
-                    &fx->range);
+            k_dense_backward_weights_fx(fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l],
+                                        fx->sb[l], fx->limit, ws->delta[cur], ws->ldmax, in,
+                                        ws->ld[l], B, fx->chunk, n[l], n[l + 1], &fx->nonfinite,
+                                        &fx->range);
         if (l > 0) {
             /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}), sigma' from the output
              * before dropout; then times the unit's dropout factor */

@@ -2,7 +2,10 @@
  * shapes that exercise every full tile and every edge path (weight gradients
  * both added to and overwriting what the buffer held, and a NaN/Inf in them
  * counted); and the position-independence that reproducibility rests on: a
- * sample's outputs do not depend on where in the block it sits. */
+ * sample's outputs do not depend on where in the block it sits. The
+ * fixed-point weight gradients are checked exactly: every chunk's float sum
+ * (the float kernel on that chunk alone) times 2^e, rounded to nearest even,
+ * added in 64-bit integers, with the values out of range counted. */
 #include <math.h>
 #include <string.h>
 
@@ -161,6 +164,56 @@ static void check_nonfinite_counted(kcase *c) {
           c->OUT);
 }
 
+/* The fixed-point kernel against the float kernel chunk by chunk and an
+ * exact per-element conversion: for a scale inside float's range (the fast
+ * conversion), above and below it, and a limit that some sums exceed. */
+static void check_fixed_point(kcase *c) {
+    static const struct { int e; double limit, dscale; } cfg[] = {
+        {20, 0x1p50, 1.0}, {140, 0x1p50, 0x1p-120}, {-130, 0x1p50, 0x1p120}, {20, 0x1p20, 1.0}};
+    const int chunk = 4, n = c->OUT * c->IN;
+    float *d = aligned_calloc((size_t)c->B * c->ldo, 4);
+    float *cw = aligned_calloc((size_t)n, 4), *cb = aligned_calloc((size_t)c->OUT, 4);
+    int64_t *gw = aligned_calloc((size_t)n, 8), *gb = aligned_calloc((size_t)c->OUT, 8);
+    int64_t *ew = calloc((size_t)n, 8), *eb = calloc((size_t)c->OUT, 8);
+    for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
+        for (int i = 0; i < c->B * c->ldo; i++) d[i] = c->dout[i] * (float)cfg[k].dscale;
+        memset(gw, 0, (size_t)n * 8), memset(gb, 0, (size_t)c->OUT * 8);
+        memset(ew, 0, (size_t)n * 8), memset(eb, 0, (size_t)c->OUT * 8);
+        long range = 0, nonfinite = 0, want_range = 0;
+        k_dense_backward_weights_fx(gw, gb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo, c->inp,
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, &nonfinite, &range);
+        for (int c0 = 0; c0 < c->B; c0 += chunk) {
+            const int cn = c->B - c0 < chunk ? c->B - c0 : chunk;
+            k_dense_backward_weights(cw, cb, d + c0 * c->ldo, c->ldo, c->inp + c0 * c->ldi, c->ldi,
+                                     cn, c->IN, c->OUT, 0, NULL);
+            for (int i = 0; i < n + c->OUT; i++) {
+                const double x = ldexp(i < n ? cw[i] : cb[i - n], cfg[k].e);
+                if (fabs(x) < cfg[k].limit) *(i < n ? &ew[i] : &eb[i - n]) += (int64_t)nearbyint(x);
+                else want_range++;
+            }
+        }
+        CHECK(nonfinite == 0 && range == want_range,
+              "e=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)", cfg[k].e,
+              range, want_range, nonfinite, c->B, c->IN, c->OUT);
+        CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
+              "e=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)", cfg[k].e,
+              c->B, c->IN, c->OUT);
+    }
+    /* a NaN or an Inf input is counted as non-finite, not as out of range,
+     * with the scale inside float's range and beyond it */
+    static const struct { int e; float bad; } nf[] = {{20, NAN}, {-130, INFINITY}};
+    for (int k = 0; k < 2; k++) {
+        c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
+        long range = 0, nonfinite = 0;
+        k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo, c->inp,
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, &nonfinite, &range);
+        CHECK(nonfinite > 0 && range == 0, "%g at e=%d: %ld non-finite, %ld out of range",
+              nf[k].bad, nf[k].e, nonfinite, range);
+    }
+    aligned_free(d), aligned_free(cw), aligned_free(cb), aligned_free(gw), aligned_free(gb);
+    free(ew), free(eb);
+}
+
 static void forward_matches_reference(void) {
     const int shapes = for_each_shape(check_forward);
     CHECK(shapes == 336, "%d shapes, expected 336", shapes);
@@ -169,12 +222,13 @@ static void weight_gradients_match_reference(void) { for_each_shape(check_weight
 static void input_deltas_match_reference(void) { for_each_shape(check_input_deltas); }
 static void sample_alone_gives_same_bits(void) { for_each_shape(check_position_independence); }
 static void nonfinite_gradient_counted(void) { for_each_shape(check_nonfinite_counted); }
+static void fixed_point_sums_exact(void) { for_each_shape(check_fixed_point); }
 
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(forward_matches_reference),     SCENARIO(weight_gradients_match_reference),
         SCENARIO(input_deltas_match_reference),  SCENARIO(sample_alone_gives_same_bits),
-        SCENARIO(nonfinite_gradient_counted),
+        SCENARIO(nonfinite_gradient_counted),    SCENARIO(fixed_point_sums_exact),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }

@@ -2,7 +2,9 @@
  * data in cache. For each weight layer: forward, weight gradient and (past
  * the first layer) input delta, each called REPS times; prints the best
  * call's GFLOP/s (the least disturbed by other work on the machine) and the
- * whole step's kernel-only rate. Threads: OMP_NUM_THREADS.
+ * whole step's kernel-only rate; also the reproducible mode's weight
+ * gradient (chunks of 16 samples summed into 64-bit fixed point), which
+ * replaces the weight gradient in that mode. Threads: OMP_NUM_THREADS.
  *   kernel_bench [BATCH [REPS [WIDTHS]]]     e.g. kernel_bench 64 2000 784,256,128,10
  * Output: one CSV row per kernel (kernel,layer,in,out,batch,threads,gflops)
  * and a last row "step" with the step's kernel-only GFLOP/s and samples/s. */
@@ -45,6 +47,7 @@ int main(int argc, char **argv) {
     }
     const int ldmax = round_up_int(maxw, DESCENT_ALIGN_FLOATS);
     float *act[MAXL + 1], *w[MAXL], *b[MAXL], *dw[MAXL], *db[MAXL];
+    int64_t *dwx[MAXL], *dbx[MAXL];
     int ld[MAXL + 1];
     float *d0 = aligned_calloc((size_t)B * ldmax, sizeof(float));
     float *d1 = aligned_calloc((size_t)B * ldmax, sizeof(float));
@@ -62,11 +65,13 @@ int main(int argc, char **argv) {
         dw[l] = aligned_calloc(nw, sizeof(float));
         b[l] = aligned_calloc(n[l + 1], sizeof(float));
         db[l] = aligned_calloc(n[l + 1], sizeof(float));
-        if (!w[l] || !dw[l] || !b[l] || !db[l]) return 1;
+        dwx[l] = aligned_calloc(nw, sizeof(int64_t));
+        dbx[l] = aligned_calloc(n[l + 1], sizeof(int64_t));
+        if (!w[l] || !dw[l] || !b[l] || !db[l] || !dwx[l] || !dbx[l]) return 1;
         for (size_t i = 0; i < nw; i++) w[l][i] = (float)((int)(i % 11) - 5) * 0.01f;
     }
-    double tf[MAXL], tw[MAXL], ti[MAXL];
-    for (int l = 0; l < L; l++) tf[l] = tw[l] = ti[l] = 1e30;
+    double tf[MAXL], tw[MAXL], ti[MAXL], tx[MAXL];
+    for (int l = 0; l < L; l++) tf[l] = tw[l] = ti[l] = tx[l] = 1e30;
     for (int r = 0; r < reps; r++) {
         for (int l = 0; l < L; l++) {
             const double t = now();
@@ -82,6 +87,12 @@ int main(int argc, char **argv) {
                                      &nonfinite);
             double e = now() - t;
             tw[l] = e < tw[l] ? e : tw[l];
+            long range = 0;
+            t = now();
+            k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p50, d0, ldmax, act[l], ld[l], B,
+                                        16, n[l], n[l + 1], &nonfinite, &range);
+            e = now() - t;
+            tx[l] = e < tx[l] ? e : tx[l];
             if (l > 0) {
                 t = now();
                 k_dense_backward_input(d1, ldmax, d0, ldmax, w[l], act[l], ld[l], B, n[l], n[l + 1],
@@ -99,6 +110,8 @@ int main(int argc, char **argv) {
         printf("forward,%d,%d,%d,%d,%d,%.1f\n", l + 1, n[l], n[l + 1], B, threads, f / tf[l] / 1e9);
         printf("weight_gradient,%d,%d,%d,%d,%d,%.1f\n", l + 1, n[l], n[l + 1], B, threads,
                f / tw[l] / 1e9);
+        printf("weight_gradient_fx,%d,%d,%d,%d,%d,%.1f\n", l + 1, n[l], n[l + 1], B, threads,
+               f / tx[l] / 1e9);
         total_t += tf[l] + tw[l];
         total_f += 2 * f;
         if (l > 0) {
