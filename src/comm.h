@@ -43,18 +43,18 @@ int comm_local_barrier(void);
 int comm_host_alloc(size_t bytes, void **base, void **handle);
 void comm_host_free(void *handle);
 /* ---- the step's sum through shared memory ----
- * With several ranks on a host, each rank's n-float buffer lives in one
- * shared segment (comm_sum_buffer gives this rank's, 64-byte aligned;
- * comm_sum_open gives NULL when every host has one rank: use
- * comm_sum_float). comm_sum_shared sums
- * the buffers of all ranks into every buffer: on each host every rank adds
- * its 1/L of the elements over the host's L buffers (in local-rank order,
- * so every rank gets the same bits) and writes that part into every buffer;
- * across hosts one rank per host then all-reduces the host sums with MPI.
- * Collective. */
+ * With several ranks on a host, each rank's buffer of n elements (float or
+ * int64_t) lives in one shared segment (comm_sum_buffer gives this rank's,
+ * 64-byte aligned; comm_sum_open gives NULL when every host has one rank:
+ * use comm_sum_float / comm_sum_i64). comm_sum_shared sums the buffers of
+ * all ranks into every buffer: on each host every rank adds its 1/L of the
+ * elements over the host's L buffers (in local-rank order, so every rank
+ * gets the same bits) and writes that part into every buffer; across hosts
+ * one rank per host then all-reduces the host sums with MPI. Collective. */
+typedef enum { COMM_FLOAT, COMM_INT64 } comm_type;
 typedef struct comm_sum comm_sum;
-int comm_sum_open(comm_sum **s, size_t n);
-float *comm_sum_buffer(comm_sum *s);
+int comm_sum_open(comm_sum **s, size_t n, comm_type type);
+void *comm_sum_buffer(comm_sum *s);
 int comm_sum_shared(comm_sum *s);
 void comm_sum_close(comm_sum *s); /* collective on the host */
 /* min and max of v over ranks */

@@ -237,34 +237,36 @@ void comm_host_free(void *handle) {
 struct comm_sum {
     MPI_Win win;
     MPI_Comm leaders;     /* local rank 0 of every host (MPI_COMM_NULL on others) */
-    size_t n;             /* floats per rank                                      */
-    float **buf;          /* every local rank's buffer, mapped here               */
+    size_t n;             /* elements per rank                                    */
+    comm_type type;
+    size_t elem;          /* bytes per element                                    */
+    char **buf;           /* every local rank's buffer, mapped here               */
 };
 
-/* Rank r's buffer starts at a 64-byte boundary: n floats rounded up */
-static size_t padded_floats(size_t n) { return (n + 15) / 16 * 16; }
-
-int comm_sum_open(comm_sum **out, size_t n) {
+int comm_sum_open(comm_sum **out, size_t n, comm_type type) {
     *out = NULL;
     /* a decision every rank takes alike: any host with several ranks */
     if (!g_active || g_most_local == 1) return DESCENT_OK;
     comm_sum *s = calloc(1, sizeof *s);
-    if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(float *)))) {
+    if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(char *)))) {
         free(s);
         return DESCENT_E_NOMEM;
     }
     s->n = n;
+    s->type = type;
+    s->elem = type == COMM_INT64 ? sizeof(int64_t) : sizeof(float);
     s->leaders = MPI_COMM_NULL;
-    float *base = NULL;
-    const MPI_Aint bytes = (MPI_Aint)(padded_floats(n) * sizeof(float)) + 64;
-    int rc = MPI_Win_allocate_shared(bytes, sizeof(float), MPI_INFO_NULL, g_local, &base, &s->win);
+    void *base = NULL;
+    /* rank r's buffer starts at a 64-byte boundary */
+    const MPI_Aint bytes = (MPI_Aint)((n * s->elem + 63) / 64 * 64) + 64;
+    int rc = MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, g_local, &base, &s->win);
     if (rc == MPI_SUCCESS) rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win);
     for (int r = 0; rc == MPI_SUCCESS && r < g_local_size; r++) {
         MPI_Aint size = 0;
         int unit = 0;
         void *p = NULL;
         rc = MPI_Win_shared_query(s->win, r, &size, &unit, &p);
-        s->buf[r] = (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+        s->buf[r] = (char *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
     }
     if (rc == MPI_SUCCESS && g_local_size < g_size) /* several hosts: their leaders */
         rc = MPI_Comm_split(g_comm, g_local_rank == 0 ? 0 : MPI_UNDEFINED, g_rank, &s->leaders);
@@ -277,7 +279,7 @@ int comm_sum_open(comm_sum **out, size_t n) {
     return DESCENT_OK;
 }
 
-float *comm_sum_buffer(comm_sum *s) { return s ? s->buf[g_local_rank] : NULL; }
+void *comm_sum_buffer(comm_sum *s) { return s ? s->buf[g_local_rank] : NULL; }
 
 /* Every buffer's writes visible to every rank of the host */
 static int host_fence(comm_sum *s) {
@@ -287,35 +289,53 @@ static int host_fence(comm_sum *s) {
     return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
 }
 
+/* mine[lo, hi) = the sum over the host's L buffers, in local-rank order */
+static void sum_local_part(comm_sum *s, size_t lo, size_t hi) {
+    const int L = g_local_size;
+    if (s->type == COMM_INT64) {
+        int64_t *mine = (int64_t *)s->buf[g_local_rank];
+        for (size_t i = lo; i < hi; i++) {
+            int64_t sum = ((const int64_t *)s->buf[0])[i];
+            for (int r = 1; r < L; r++) sum += ((const int64_t *)s->buf[r])[i];
+            mine[i] = sum;
+        }
+    } else {
+        float *mine = (float *)s->buf[g_local_rank];
+        for (size_t i = lo; i < hi; i++) {
+            float sum = ((const float *)s->buf[0])[i];
+            for (int r = 1; r < L; r++) sum += ((const float *)s->buf[r])[i];
+            mine[i] = sum;
+        }
+    }
+}
+
 int comm_sum_shared(comm_sum *s) {
     const int L = g_local_size;
+    const size_t E = s->elem;
     size_t lo, hi;
     share_of(s->n, g_local_rank, L, &lo, &hi);
     int rc = host_fence(s); /* every rank's sums are complete */
-    float *mine = s->buf[g_local_rank];
+    char *mine = s->buf[g_local_rank];
     if (!rc) {
-        for (size_t i = lo; i < hi; i++) { /* local-rank order: the same bits everywhere */
-            float sum = s->buf[0][i];
-            for (int r = 1; r < L; r++) sum += s->buf[r][i];
-            mine[i] = sum;
-        }
+        sum_local_part(s, lo, hi);
         for (int r = 0; r < L; r++)
-            if (r != g_local_rank) memcpy(s->buf[r] + lo, mine + lo, (hi - lo) * sizeof(float));
+            if (r != g_local_rank) memcpy(s->buf[r] + lo * E, mine + lo * E, (hi - lo) * E);
         rc = host_fence(s);
     }
     if (rc || g_local_size == g_size) return rc;
     /* several hosts: the leaders sum the host sums, the others copy the result */
+    const MPI_Datatype dtype = s->type == COMM_INT64 ? MPI_INT64_T : MPI_FLOAT;
     int across = DESCENT_OK;
     for (size_t off = 0; !across && s->leaders != MPI_COMM_NULL && off < s->n; off += COMM_CHUNK) {
         const size_t cnt = s->n - off < COMM_CHUNK ? s->n - off : COMM_CHUNK;
-        if (MPI_Allreduce(MPI_IN_PLACE, mine + off, (int)cnt, MPI_FLOAT, MPI_SUM, s->leaders) !=
+        if (MPI_Allreduce(MPI_IN_PLACE, mine + off * E, (int)cnt, dtype, MPI_SUM, s->leaders) !=
             MPI_SUCCESS)
             across = DESCENT_E_COMM;
     }
     /* the leader hands the result to the host's ranks before the fence: after
      * it, every rank may overwrite its own buffer with the next step's sums */
     if (s->leaders != MPI_COMM_NULL && !across)
-        for (int r = 1; r < L; r++) memcpy(s->buf[r], mine, s->n * sizeof(float));
+        for (int r = 1; r < L; r++) memcpy(s->buf[r], mine, s->n * E);
     rc = host_fence(s); /* always: the host's other ranks wait here */
     return rc ? rc : across;
 }

@@ -81,12 +81,12 @@ int comm_host_alloc(size_t bytes, void **base, void **handle) {
 void comm_host_free(void *handle) { aligned_free(handle); }
 
 /* one process: nothing is shared */
-int comm_sum_open(comm_sum **s, size_t n) {
-    (void)n;
+int comm_sum_open(comm_sum **s, size_t n, comm_type type) {
+    (void)n, (void)type;
     *s = NULL;
     return DESCENT_OK;
 }
-float *comm_sum_buffer(comm_sum *s) { (void)s; return NULL; }
+void *comm_sum_buffer(comm_sum *s) { (void)s; return NULL; }
 int comm_sum_shared(comm_sum *s) { (void)s; return DESCENT_OK; }
 void comm_sum_close(comm_sum *s) { (void)s; }
 

@@ -300,7 +300,7 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
 typedef struct {
     float *f;
     int64_t *fx;
-    int add;               /* floats: add to f (1) or overwrite it (0)      */
+    int add;               /* add to f or fx (1) or overwrite it (0)        */
     double scale, limit;   /* fixed point: 2^s, and the largest |value|     */
     float fscale;          /* 2^s as a float, or 0 where it is not one      */
     int lim_bits;          /* |v| < limit / scale exactly when the bits of  */
@@ -336,6 +336,7 @@ static inline vf sink_load(const sink *k, size_t i) {
 
 static inline void fx_add(sink *k, size_t i, float v) {
     const double x = (double)v * k->scale; /* exact: scale is a power of two */
+    if (!k->add) k->fx[i] = 0;
     if (!(fabs(x) < k->limit)) {
         if (isfinite(x)) k->range++;
         else k->nonfinite++;
@@ -364,15 +365,20 @@ static inline void fx_add_vec(sink *k, size_t i, vf v) {
         const __m512i lo = _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), rn);
         const __m512i hi = _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), rn);
         int64_t *p = k->fx + i;
-        _mm512_storeu_si512(p, _mm512_add_epi64(_mm512_loadu_si512(p), lo));
-        _mm512_storeu_si512(p + 8, _mm512_add_epi64(_mm512_loadu_si512(p + 8), hi));
+        if (k->add) {
+            _mm512_storeu_si512(p, _mm512_add_epi64(_mm512_loadu_si512(p), lo));
+            _mm512_storeu_si512(p + 8, _mm512_add_epi64(_mm512_loadu_si512(p + 8), hi));
+        } else {
+            _mm512_storeu_si512(p, lo);
+            _mm512_storeu_si512(p + 8, hi);
+        }
         return;
     }
 #endif
     const vd t = __builtin_convertvector(v, vd) * k->scale + 0x1.8p52;
-    vq q, acc;
+    vq q, acc = {0};
     memcpy(&q, &t, sizeof q);
-    memcpy(&acc, k->fx + i, sizeof acc);
+    if (k->add) memcpy(&acc, k->fx + i, sizeof acc);
     acc += q - 0x4338000000000000LL;
     memcpy(k->fx + i, &acc, sizeof acc);
 }
@@ -540,6 +546,7 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
         const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
         for (int c0 = 0; c0 < B; c0 += chunk) {
             const int c1 = B - c0 < chunk ? B : c0 + chunk;
+            sb.add = c0 > 0 || b->add; /* later chunks add to the first */
             int j = jb;
             for (; j + VL <= je; j += VL) {
                 vf a = sink_load(&sb, (size_t)j);
@@ -558,9 +565,11 @@ static void backward_weights(const sink *w, const sink *b, const float *dout, in
             const int ke = IN - kb < KC ? IN : kb + KC;
             for (int tj = t0; tj < t1; tj++) {
                 const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
-                for (int c0 = 0; c0 < B; c0 += chunk)
+                for (int c0 = 0; c0 < B; c0 += chunk) {
+                    sw.add = c0 > 0 || w->add;
                     dw_rows(&sw, dout + (size_t)c0 * ldd, ldd, inp + (size_t)c0 * ldi, ldi,
                             B - c0 < chunk ? B - c0 : chunk, IN, j0, jn, kb, ke);
+                }
             }
         }
         nf += sw.nonfinite + sb.nonfinite + (sw.fx ? 0 : sink_bad(&sw) + sink_bad(&sb));
@@ -578,8 +587,10 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, 
 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
-                                 int chunk, int IN, int OUT, long *nonfinite, long *range) {
-    const sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
+                                 int chunk, int IN, int OUT, int add, long *nonfinite,
+                                 long *range) {
+    sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
+    w.add = b.add = add;
     backward_weights(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, nonfinite, range);
 }
 
@@ -589,7 +600,7 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
     const double unscale = ldexp(1.0, -e); /* a power of two: exact */
     uint64_t mx = 0;
-#pragma omp parallel for schedule(static) reduction(max : mx)
+#pragma omp parallel for schedule(static) reduction(max : mx) if (n >= 16384)
     for (size_t i = 0; i < n; i++) {
         const uint64_t a = g[i] < 0 ? (uint64_t)(-(g[i] + 1)) + 1 : (uint64_t)g[i];
         mx = a > mx ? a : mx;

@@ -24,15 +24,22 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
 void k_dense_backward_weights(float *dw, float *db, const float *dout,
                               int ldd, const float *inp, int ldi, int B,
                               int IN, int OUT, int add, long *nonfinite);
+/* Samples per chunk in reproducible mode: each chunk's gradient sum is one
+ * fixed float computation, converted to fixed point (step.c). Larger chunks
+ * convert less often; a rank's slice of a global batch is whole chunks. */
+#define REPRO_CHUNK 32
 /* Reproducible variant: the block is cut into chunks of `chunk` samples
  * (the last may be shorter); each chunk's sums are computed in float as
  * above (starting from zero), then scaled by 2^sw (2^sb for biases),
- * rounded to an integer and ADDED to dw/db. Values whose magnitude reaches
- * limit (<= 2^51) are skipped and counted in *range, NaN/Inf in *nonfinite. */
+ * rounded to an integer and summed into dw/db: added to what they hold
+ * when add is 1, overwriting it when add is 0. Values whose magnitude
+ * reaches limit (<= 2^51) are skipped (count as 0) and counted in *range,
+ * NaN/Inf in *nonfinite. */
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
                                  double limit, const float *dout, int ldd,
                                  const float *inp, int ldi, int B, int chunk,
-                                 int IN, int OUT, long *nonfinite, long *range);
+                                 int IN, int OUT, int add, long *nonfinite,
+                                 long *range);
 /* out[i] = (float)(g[i] * 2^-e): reduced fixed-point sums back to floats,
  * the same operations on every rank; returns max |g[i]|. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);

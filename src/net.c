@@ -193,8 +193,8 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
         } else /* one float sum per fixed chunk of samples, then exact integer sums */
             k_dense_backward_weights_fx(fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l],
                                         fx->sb[l], fx->limit, ws->delta[cur], ws->ldmax, in,
-                                        ws->ld[l], B, fx->chunk, n[l], n[l + 1], &fx->nonfinite,
-                                        &fx->range);
+                                        ws->ld[l], B, fx->chunk, n[l], n[l + 1], add,
+                                        &fx->nonfinite, &fx->range);
         if (l > 0) {
             /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}), sigma' from the output
              * before dropout; then times the unit's dropout factor */

@@ -59,7 +59,8 @@ typedef struct {
  * != NULL also backpropagates and writes the block's summed per-sample
  * gradients into grad (added to its contents when add is 1, overwriting
  * them when 0; a NaN or Inf stored there counts in st->nonfinite); if fx !=
- * NULL instead adds each chunk's sums, in fixed point, into fx->g. The
+ * NULL instead puts each chunk's sums, in fixed point, into fx->g (added or
+ * overwriting as for grad). The
  * output layer's activations end in ws->act[L] either way. With ws->drop
  * the hidden layers' outputs pass through dropout (dropout.h). */
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,

@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPRO_CHUNK 16
 /* The reduced buffer's tail after the gradients */
 enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
 /* Reproducible mode: the largest reduced sum is placed at 2^FX_TARGET; a
@@ -63,20 +62,23 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     sp->reproducible = cfg->reproducible;
     sp->nout = net->sizes[net->L];
     sp->bcap = slice < BLOCK_CAP ? (int)(slice ? slice : 1) : BLOCK_CAP;
-    /* the float sums of several ranks on a host meet in shared memory */
-    const int shared = !cfg->reproducible && !(cfg->comm_bf16 && comm_size() > 1);
-    if (shared && comm_sum_open(&sp->host, np + T_LEN))
+    /* the sums of several ranks on a host meet in shared memory: the
+     * fixed-point sums in reproducible mode, else the float sums (unless
+     * they travel as bfloat16) */
+    const int bf16 = cfg->comm_bf16 && comm_size() > 1;
+    if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, cfg->reproducible ? COMM_INT64 : COMM_FLOAT))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
-    sp->grad = sp->host ? comm_sum_buffer(sp->host) : aligned_calloc(np + T_LEN, sizeof(float));
+    void *shared = comm_sum_buffer(sp->host);
+    sp->grad = shared && !cfg->reproducible ? shared : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
     if (ok && cfg->reproducible) {
-        sp->gfx = aligned_calloc(np + T_LEN, sizeof(int64_t));
+        sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
         sp->sw = calloc((size_t)net->L, sizeof(int));
         sp->sb = calloc((size_t)net->L, sizeof(int));
         ok = sp->gfx && sp->sw && sp->sb;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
-    if (ok && cfg->comm_bf16 && comm_size() > 1) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
+    if (ok && bf16) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
     if (ok && cfg->dropout > 0) {
         ok = dropout_init(&sp->drop, net->L, sp->ws.ld, sp->bcap, cfg->dropout, cfg->seed) == 0;
         sp->ws.drop = ok ? &sp->drop : NULL;
@@ -86,9 +88,10 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
 }
 
 void stepper_free(stepper *sp) {
+    /* the buffer in the host's segment goes with it */
+    if (!sp->host || sp->reproducible) aligned_free(sp->grad);
+    if (!sp->host || !sp->reproducible) aligned_free(sp->gfx);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
-    else aligned_free(sp->grad);
-    aligned_free(sp->gfx);
     aligned_free(sp->g16);
     free(sp->sw);
     free(sp->sb);
@@ -165,7 +168,8 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
                           size_t first, size_t lo, size_t hi, double limit, int stop) {
     const size_t np = net->n_params;
     int64_t *g = sp->gfx;
-    memset(g, 0, sizeof(int64_t) * (np + T_LEN));
+    /* an empty slice contributes zeros; else the first block overwrites */
+    if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
     fx_grad fx = {g, sp->sw, sp->sb, REPRO_CHUNK, limit, 0, 0};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
     g[np + T_LOSS] = st.loss_fx;
@@ -209,7 +213,8 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     for (int attempt = 0;; attempt++) {
         fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop);
         const double t0 = comm_wtime();
-        if (comm_sum_i64(g, np + T_LEN)) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+        if (sp->host ? comm_sum_shared(sp->host) : comm_sum_i64(g, np + T_LEN))
+            return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
         sp->comm_s += comm_wtime() - t0;
         if (g[np + T_NONFINITE] != 0)
             return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",

@@ -2,7 +2,7 @@
 # --reproducible: the model file, the last checkpoint (optimizer state and
 # fixed-point scales), the per-epoch losses and accuracies and the test
 # accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
-# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 7 chunks of 16 split unevenly;
+# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 3 chunks of 32 and one of 4, split unevenly;
 # with dropout, whose masks follow the samples). Prints the hash matrix.
 # Usage: repro_test.sh descent mpiexec numproc-flag
 set -u

@@ -177,11 +177,13 @@ static void check_fixed_point(kcase *c) {
     int64_t *ew = calloc((size_t)n, 8), *eb = calloc((size_t)c->OUT, 8);
     for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
         for (int i = 0; i < c->B * c->ldo; i++) d[i] = c->dout[i] * (float)cfg[k].dscale;
-        memset(gw, 0, (size_t)n * 8), memset(gb, 0, (size_t)c->OUT * 8);
-        memset(ew, 0, (size_t)n * 8), memset(eb, 0, (size_t)c->OUT * 8);
+        /* added to what the sums held (7) or overwriting it */
+        const int add = k % 2 == 0;
+        for (int i = 0; i < n; i++) gw[i] = 7, ew[i] = add ? 7 : 0;
+        for (int j = 0; j < c->OUT; j++) gb[j] = 7, eb[j] = add ? 7 : 0;
         long range = 0, nonfinite = 0, want_range = 0;
         k_dense_backward_weights_fx(gw, gb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, &nonfinite, &range);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, add, &nonfinite, &range);
         for (int c0 = 0; c0 < c->B; c0 += chunk) {
             const int cn = c->B - c0 < chunk ? c->B - c0 : chunk;
             k_dense_backward_weights(cw, cb, d + c0 * c->ldo, c->ldo, c->inp + c0 * c->ldi, c->ldi,
@@ -193,10 +195,10 @@ static void check_fixed_point(kcase *c) {
             }
         }
         CHECK(nonfinite == 0 && range == want_range,
-              "e=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)", cfg[k].e,
+              "e=%d add=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)", cfg[k].e, add,
               range, want_range, nonfinite, c->B, c->IN, c->OUT);
         CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
-              "e=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)", cfg[k].e,
+              "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)", cfg[k].e, add,
               c->B, c->IN, c->OUT);
     }
     /* a NaN or an Inf input is counted as non-finite, not as out of range,
@@ -206,7 +208,7 @@ static void check_fixed_point(kcase *c) {
         c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
         long range = 0, nonfinite = 0;
         k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, &nonfinite, &range);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, &range);
         CHECK(nonfinite > 0 && range == 0, "%g at e=%d: %ld non-finite, %ld out of range",
               nf[k].bad, nf[k].e, nonfinite, range);
     }
