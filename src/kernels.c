@@ -528,61 +528,64 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
  * tails and every element sees the same operations as without strips. */
 #define KC (8 * VL)
 
-static void backward_weights(const sink *w, const sink *b, const float *dout, int ldd,
-                             const float *inp, int ldi, int B, int chunk, int IN, int OUT,
-                             long *nonfinite, long *range) {
+/* One thread's share of the weight and bias gradients. Inlined into two
+ * parallel regions, one per kind of sink (fixed_point constant), so that
+ * each gets code of its own: the float kernel does not pay in registers or
+ * branches for the fixed-point paths. */
+static inline __attribute__((always_inline)) void
+backward_weights_share(const sink *w, const sink *b, const float *dout, int ldd,
+                       const float *inp, int ldi, int B, int chunk, int IN, int OUT,
+                       const int fixed_point, long *nf, long *rg) {
     const int ntj = (OUT + WJ - 1) / WJ;
-    long nf = 0, rg = 0;
-#pragma omp parallel reduction(+ : nf, rg)
-    {
-        /* each thread owns a fixed range of row tiles (output units): no two
-         * threads write the same element, whatever the thread count */
-        int t0, t1;
-        my_tiles(ntj, &t0, &t1);
-        sink sw = *w, sb = *b;
-        sw.bad = sb.bad = (vi){0};
-        /* bias sums of this thread's rows: vectors over j, each lane summing
-         * its samples in order, exactly as the scalar tail does */
-        const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
-        for (int c0 = 0; c0 < B; c0 += chunk) {
-            const int c1 = B - c0 < chunk ? B : c0 + chunk;
-            sb.add = c0 > 0 || b->add; /* later chunks add to the first */
-            int j = jb;
-            for (; j + VL <= je; j += VL) {
-                vf a = sink_load(&sb, (size_t)j);
-                for (int s = c0; s < c1; s++) a += vload(dout + (size_t)s * ldd + j);
-                sink_store(&sb, (size_t)j, a);
-            }
-            for (; j < je; j++) {
-                float a = sink_load1(&sb, (size_t)j);
-                for (int s = c0; s < c1; s++) a += dout[(size_t)s * ldd + j];
-                sink_store1(&sb, (size_t)j, a);
-            }
+    /* each thread owns a fixed range of row tiles (output units): no two
+     * threads write the same element, whatever the thread count */
+    int t0, t1;
+    my_tiles(ntj, &t0, &t1);
+    sink sw = *w, sb = *b;
+    sw.bad = sb.bad = (vi){0};
+    if (!fixed_point) sw.fx = sb.fx = NULL;
+    /* bias sums of this thread's rows: vectors over j, each lane summing
+     * its samples in order, exactly as the scalar tail does */
+    const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
+    for (int c0 = 0; c0 < B; c0 += chunk) {
+        const int c1 = B - c0 < chunk ? B : c0 + chunk;
+        sb.add = c0 > 0 || b->add; /* later chunks add to the first */
+        int j = jb;
+        for (; j + VL <= je; j += VL) {
+            vf a = sink_load(&sb, (size_t)j);
+            for (int s = c0; s < c1; s++) a += vload(dout + (size_t)s * ldd + j);
+            sink_store(&sb, (size_t)j, a);
         }
-        /* chunk by chunk inside a strip: the fixed-point sums of a tile's
-         * rows stay in L1 while its chunks are added to them */
-        for (int kb = 0; kb < IN; kb += KC) {
-            const int ke = IN - kb < KC ? IN : kb + KC;
-            for (int tj = t0; tj < t1; tj++) {
-                const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
-                for (int c0 = 0; c0 < B; c0 += chunk) {
-                    sw.add = c0 > 0 || w->add;
-                    dw_rows(&sw, dout + (size_t)c0 * ldd, ldd, inp + (size_t)c0 * ldi, ldi,
-                            B - c0 < chunk ? B - c0 : chunk, IN, j0, jn, kb, ke);
-                }
-            }
+        for (; j < je; j++) {
+            float a = sink_load1(&sb, (size_t)j);
+            for (int s = c0; s < c1; s++) a += dout[(size_t)s * ldd + j];
+            sink_store1(&sb, (size_t)j, a);
         }
-        nf += sw.nonfinite + sb.nonfinite + (sw.fx ? 0 : sink_bad(&sw) + sink_bad(&sb));
-        rg += sw.range + sb.range;
     }
-    if (nonfinite) *nonfinite += nf;
-    if (range) *range += rg;
+    /* chunk by chunk inside a strip: the fixed-point sums of a tile's
+     * rows stay in L1 while its chunks are added to them */
+    for (int kb = 0; kb < IN; kb += KC) {
+        const int ke = IN - kb < KC ? IN : kb + KC;
+        for (int tj = t0; tj < t1; tj++) {
+            const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+            for (int c0 = 0; c0 < B; c0 += chunk) {
+                sw.add = c0 > 0 || w->add;
+                dw_rows(&sw, dout + (size_t)c0 * ldd, ldd, inp + (size_t)c0 * ldi, ldi,
+                        B - c0 < chunk ? B - c0 : chunk, IN, j0, jn, kb, ke);
+            }
+        }
+    }
+    *nf += sw.nonfinite + sb.nonfinite + (fixed_point ? 0 : sink_bad(&sw) + sink_bad(&sb));
+    *rg += sw.range + sb.range;
 }
 
 void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, const float *inp,
                               int ldi, int B, int IN, int OUT, int add, long *nonfinite) {
     const sink w = {.f = dw, .add = add}, b = {.f = db, .add = add};
-    backward_weights(&w, &b, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, nonfinite, NULL);
+    long nf = 0, rg = 0;
+#pragma omp parallel reduction(+ : nf, rg)
+    backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, &nf, &rg);
+    if (nonfinite) *nonfinite += nf;
 }
 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
@@ -591,7 +594,11 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
                                  long *range) {
     sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
     w.add = b.add = add;
-    backward_weights(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, nonfinite, range);
+    long nf = 0, rg = 0;
+#pragma omp parallel reduction(+ : nf, rg)
+    backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, &nf, &rg);
+    if (nonfinite) *nonfinite += nf;
+    if (range) *range += rg;
 }
 
 /* Reduced fixed-point sums back to floats: out[i] = (float)(g[i] * 2^-e),
