@@ -123,6 +123,15 @@ static inline float dot_one(const float *x, const float *w, int IN, int kv) {
     return h;
 }
 
+/* A kernel call worth more than one thread: below this many multiply-adds
+ * (a few microseconds) handing work to the other threads and waiting for
+ * them costs more than it saves. Results do not depend on it: every thread
+ * count gives the same bits. */
+#define PARALLEL_MIN_FMAS (1L << 19)
+static inline int worth_threads(int B, int IN, int OUT) {
+    return (long)B * IN * OUT >= PARALLEL_MIN_FMAS;
+}
+
 /* Inside a parallel region: this thread's fixed share [t0, t1) of ntiles
  * output tiles (the same share every call), so each output element always
  * has one owner and is never written by two threads. */
@@ -257,7 +266,7 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
     const int kv = IN / VL * VL;
     const int ntj = (OUT + FJ - 1) / FJ;
     const int bfull = B / FS * FS; /* samples covered by full tiles */
-#pragma omp parallel
+#pragma omp parallel if (worth_threads(B, IN, OUT))
     {
         /* each thread owns a fixed range of output tiles */
         int t0, t1;
@@ -583,7 +592,7 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, 
                               int ldi, int B, int IN, int OUT, int add, long *nonfinite) {
     const sink w = {.f = dw, .add = add}, b = {.f = db, .add = add};
     long nf = 0, rg = 0;
-#pragma omp parallel reduction(+ : nf, rg)
+#pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
     backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, &nf, &rg);
     if (nonfinite) *nonfinite += nf;
 }
@@ -595,7 +604,7 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
     sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
     w.add = b.add = add;
     long nf = 0, rg = 0;
-#pragma omp parallel reduction(+ : nf, rg)
+#pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
     backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, &nf, &rg);
     if (nonfinite) *nonfinite += nf;
     if (range) *range += rg;
@@ -644,7 +653,7 @@ void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,
     const int ntk = (IN + 2 * VL - 1) / (2 * VL);
     const int nts = (B + IS - 1) / IS;
     const int nt = ntk * nts;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(B, IN, OUT))
     for (int t = 0; t < nt; t++) {
         const int k0 = (t / nts) * 2 * VL, s0 = (t % nts) * IS;
         const int kn = IN - k0 < 2 * VL ? IN - k0 : 2 * VL;
