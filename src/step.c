@@ -13,8 +13,9 @@
  *    several ranks (comm_sum_shared), by MPI otherwise, or as bfloat16 with
  *    --comm-precision bf16. Same mathematics for any layout, but the rounding
  *    depends on how the batch was split.
- *  - reproducible: the global batch is cut into fixed chunks of REPRO_CHUNK
- *    consecutive positions; a rank's slice is whole chunks. Each chunk's sum
+ *  - reproducible: the global batch is cut into fixed chunks of
+ *    repro_chunk(m) consecutive positions (kernels.h: 32 or 64, from the
+ *    configured global batch m alone); a rank's slice is whole chunks. Each chunk's sum
  *    (a fixed float computation) is converted to 64-bit fixed point with a
  *    per-tensor power-of-two scale that every rank derives from the previous
  *    step's reduced sums, and the integers are summed: exact, so threads,
@@ -49,8 +50,8 @@ static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
  * (reproducible) whole chunks. */
 static size_t largest_slice(size_t m, int P, int reproducible) {
     if (!reproducible) return (m + (size_t)P - 1) / (size_t)P;
-    const size_t nc = (m + REPRO_CHUNK - 1) / REPRO_CHUNK;
-    return (nc + (size_t)P - 1) / (size_t)P * REPRO_CHUNK;
+    const size_t C = (size_t)repro_chunk(m), nc = (m + C - 1) / C;
+    return (nc + (size_t)P - 1) / (size_t)P * C;
 }
 
 int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
@@ -60,6 +61,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     const size_t slice = largest_slice(m, comm_size(), cfg->reproducible);
     sp->train = train;
     sp->reproducible = cfg->reproducible;
+    sp->chunk = repro_chunk(m);
     sp->nout = net->sizes[net->L];
     sp->bcap = slice < BLOCK_CAP ? (int)(slice ? slice : 1) : BLOCK_CAP;
     /* the sums of several ranks on a host meet in shared memory: the
@@ -170,7 +172,7 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     int64_t *g = sp->gfx;
     /* an empty slice contributes zeros; else the first block overwrites */
     if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
-    fx_grad fx = {g, sp->sw, sp->sb, REPRO_CHUNK, limit, 0, 0};
+    fx_grad fx = {g, sp->sw, sp->sb, sp->chunk, limit, 0, 0};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
     g[np + T_LOSS] = st.loss_fx;
     g[np + T_COUNT] = (int64_t)(hi - lo);
@@ -202,7 +204,7 @@ static void fx_convert_and_rescale(stepper *sp, const descent_net *net) {
 static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
                       size_t mk, int stop, step_result *out, descent_error *err) {
     const size_t np = net->n_params;
-    const size_t C = REPRO_CHUNK, nc = (mk + C - 1) / C;
+    const size_t C = (size_t)sp->chunk, nc = (mk + C - 1) / C;
     /* whole chunks per rank: chunk boundaries do not depend on P */
     size_t c0, c1;
     share_of(nc, comm_rank(), comm_size(), &c0, &c1);

@@ -24,6 +24,7 @@ typedef struct {
     float *grad;      /* n_params + tail floats: the summed gradients       */
     int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
+    int chunk;        /* samples per fixed-point chunk (reproducible)       */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */

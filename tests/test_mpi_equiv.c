@@ -12,8 +12,9 @@
  * 2.4e-7 for a step's loss and 1.1e-5 for a final parameter (Adam, whose
  * first steps divide by the gradient's size, amplifies rounding); the
  * tolerances are 5e-6 and 2e-4, about 20x those. A third problem runs in
- * reproducible mode (global batch 50: 4 chunks, the last partial) and must
- * match one process exactly: that comparison does not depend on rounding. */
+ * reproducible mode (global batch 150: chunks of 64, 64 and 22, then a last
+ * batch of 50 in one chunk, so some ranks get none) and must match one
+ * process exactly: that comparison does not depend on rounding. */
 #include <descent/descent.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,7 +81,7 @@ static const problem problems[] = {
     {"adam_three_layers", 200, 32, 3, 3, {5, 33, 17, 3},
      {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
      DESCENT_OPT_ADAM, 0.01, 0},
-    {"reproducible_adam", 200, 50, 3, 3, {5, 33, 17, 3},
+    {"reproducible_adam", 200, 150, 8, 3, {5, 33, 17, 3},
      {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
      DESCENT_OPT_ADAM, 0.01, 1},
 };

@@ -244,7 +244,7 @@ static void warmup_ramps_linearly_then_schedule(void) {
 static void gd_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_GD, 0); }
 static void momentum_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_MOMENTUM, 0); }
 static void adam_step_with_weight_decay(void) { check_one_step(DESCENT_OPT_ADAM, 0); }
-/* the fixed-point sums (300 = 9 chunks of 32 and one of 12) give the same step */
+/* the fixed-point sums (300 = 4 chunks of 64 and one of 44) give the same step */
 static void reproducible_gd_step(void) { check_one_step(DESCENT_OPT_GD, 1); }
 
 int main(int argc, char **argv) {

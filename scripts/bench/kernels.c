@@ -3,7 +3,7 @@
  * the first layer) input delta, each called REPS times; prints the best
  * call's GFLOP/s (the least disturbed by other work on the machine) and the
  * whole step's kernel-only rate; also the reproducible mode's weight
- * gradient (chunks of REPRO_CHUNK samples summed into 64-bit fixed point), which
+ * gradient (chunks of repro_chunk(BATCH) samples summed into 64-bit fixed point), which
  * replaces the weight gradient in that mode. Threads: OMP_NUM_THREADS.
  *   kernel_bench [BATCH [REPS [WIDTHS]]]     e.g. kernel_bench 64 2000 784,256,128,10
  * Output: one CSV row per kernel (kernel,layer,in,out,batch,threads,gflops)
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
             long nonfinite = 0, range = 0;
             const double t = now();
             k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p50, d0, ldmax, act[l], ld[l], B,
-                                        REPRO_CHUNK, n[l], n[l + 1], 1, &nonfinite, &range);
+                                        repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, &range);
             const double e = now() - t;
             tx[l] = e < tx[l] ? e : tx[l];
         }
