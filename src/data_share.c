@@ -5,13 +5,16 @@
  * of the host reads them there. The rest of the library sees an ordinary
  * descent_data.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise */
 #include "base.h"
 #include "comm.h"
 #include "data.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* What the loading rank tells the others about the set */
 typedef struct {
@@ -99,6 +102,24 @@ static int host_agrees_on(const char *key, int *agree) {
     return rc;
 }
 
+/* memcpy of an array that is freed right after: piece by piece, and the
+ * source's pages already copied are handed back to the system at once, so
+ * that the loading rank never holds the whole set twice (its peak RSS stays
+ * near the other ranks'). */
+static void copy_then_release(void *dst, const void *src, size_t bytes) {
+    const size_t piece = (size_t)8 << 20;
+    const long page = sysconf(_SC_PAGESIZE);
+    const uintptr_t pg = page > 0 ? (uintptr_t)page : 4096;
+    for (size_t off = 0; off < bytes; off += piece) {
+        const size_t len = bytes - off < piece ? bytes - off : piece;
+        memcpy((char *)dst + off, (const char *)src + off, len);
+        /* the whole pages inside what has been copied so far */
+        const uintptr_t lo = ((uintptr_t)src + pg - 1) / pg * pg;
+        const uintptr_t hi = ((uintptr_t)src + off + len) / pg * pg;
+        if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: failure is harmless */
+    }
+}
+
 /* The loader's set (on local rank 0; NULL on the others) into a segment
  * shared by the host's ranks: *out on every rank of the host. Collective on
  * the host only. */
@@ -114,8 +135,8 @@ static int share_on_host(descent_data *mine, descent_data **out, descent_error *
         rc = comm_host_alloc(xb + yb, &base, &handle);
     }
     if (!rc && loader) {
-        memcpy(base, s.bytes == 1 ? (void *)mine->x8 : (void *)mine->xf,
-               (size_t)s.n * (size_t)s.n_in * (size_t)s.bytes);
+        copy_then_release(base, s.bytes == 1 ? (void *)mine->x8 : (void *)mine->xf,
+                          (size_t)s.n * (size_t)s.n_in * (size_t)s.bytes);
         memcpy((char *)base + xb, s.classification ? (void *)mine->labels : (void *)mine->targets,
                s.classification ? (size_t)s.n * sizeof(int32_t)
                                 : (size_t)s.n * (size_t)s.n_out * sizeof(float));
