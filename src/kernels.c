@@ -615,14 +615,18 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
  * next step's scale). */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
     const double unscale = ldexp(1.0, -e); /* a power of two: exact */
-    uint64_t mx = 0;
-#pragma omp parallel for schedule(static) reduction(max : mx) if (n >= 16384)
+    /* the smallest and largest values rather than magnitudes: plain min
+     * and max, which vectorise */
+    int64_t lo = 0, hi = 0;
+#pragma omp parallel for simd schedule(static) reduction(min : lo) reduction(max : hi) \
+    if (n >= 16384)
     for (size_t i = 0; i < n; i++) {
-        const uint64_t a = g[i] < 0 ? (uint64_t)(-(g[i] + 1)) + 1 : (uint64_t)g[i];
-        mx = a > mx ? a : mx;
+        lo = g[i] < lo ? g[i] : lo;
+        hi = g[i] > hi ? g[i] : hi;
         out[i] = (float)((double)g[i] * unscale);
     }
-    return mx;
+    const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
+    return neg > (uint64_t)hi ? neg : (uint64_t)hi;
 }
 
 /* ---- backward: error terms of the previous layer --------------------------
