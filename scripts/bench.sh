@@ -4,7 +4,8 @@
 #  - descent: Fashion-MNIST, 784-256-128-10 relu + softmax/cross-entropy,
 #    plain SGD, batch 64 and 256, layouts 1x1, 1x2, 2x1 (ranks x threads),
 #    and the wider 784-1024-1024-10: seconds per epoch (training only, data in
-#    memory; the second epoch of each run), samples/s, GFLOP/s (the step's
+#    memory; of each run's epochs 2..EPOCHS, the median one: a single epoch
+#    of half a second is at the mercy of a noisy machine), samples/s, GFLOP/s (the step's
 #    exact matrix-product FLOPs), communication share, peak RSS per rank,
 #    launch to first step;
 #  - PyTorch CPU (Debian's python3-torch): 1 core, its best 2-core settings,
@@ -15,11 +16,12 @@
 # Peers and ceiling run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the
 # machine sets them and with both unset. Writes bench-results/raw.csv,
 # bench-results/summary.csv and prints the table.
-#   bash scripts/bench.sh [OUT_DIR]        (env: REPS)
+#   bash scripts/bench.sh [OUT_DIR]        (env: REPS, EPOCHS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-bench-results}
 REPS=${REPS:-5}
+EPOCHS=${EPOCHS:-4} # per run; the first warms up, the median of the rest is timed
 bash scripts/deps.sh bench
 [ -x build/descent ] || bash scripts/build.sh
 mkdir -p "$OUT"
@@ -52,22 +54,27 @@ flops_per_sample() { # widths... (comma list): fwd + weight grad (2 each) + inpu
 F_STD=$(flops_per_sample 784,256,128,10)
 F_WIDE=$(flops_per_sample 784,1024,1024,10)
 
+median_epoch() { # csv-file seconds-column lines-to-skip: of the lines after
+  # the skipped ones (a header, the warm-up epoch), the one with the median seconds
+  tail -n +"$(($3 + 1))" "$1" | sort -t, -g -k"$2","$2" | awk '{l[NR] = $0} END {print l[int((NR + 1) / 2)]}'
+}
 descent_run() { # name batch rep flops launcher...
   local name=$1 b=$2 rep=$3 f=$4; shift 4
   local t0; t0=$(date +%s.%N)
-  "$@" "$D" train "${DATA[@]}" --batch "$b" --epochs 2 --quiet --stats --metrics "$OUT/m.csv" \
+  "$@" "$D" train "${DATA[@]}" --batch "$b" --epochs "$EPOCHS" --quiet --stats --metrics "$OUT/m.csv" \
     "${NETARGS[@]}" >/dev/null 2>"$OUT/stats.txt"
   local rss first
   rss=$(awk '/^stats:/{if($5>m)m=$5} END{print m}' "$OUT/stats.txt")
   first=$(awk '/^stats: rank 0/{print $7}' "$OUT/stats.txt")
-  tail -1 "$OUT/m.csv" | awk -F, -v n="$name" -v b="$b" -v r="$rep" -v f="$f" -v rss="$rss" \
+  median_epoch "$OUT/m.csv" 7 2 | awk -F, -v n="$name" -v b="$b" -v r="$rep" -v f="$f" -v rss="$rss" \
     -v l="$(awk -v a="$first" -v b="$t0" 'BEGIN{print a-b}')" \
     '{printf "%s,-,%d,%d,%.4f,%.1f,%.2f,%.4f,%s,%.3f\n", n, b, r, $7, $6, $6*f/1e9, $9/$7, rss, l}' >>"$RAW"
 }
 torch_run() { # name env batch rep command...
   local name=$1 e=$2 b=$3 rep=$4; shift 4
-  # two epochs, the second timed (the first warms up)
-  in_env "$e" "$@" | tail -1 | awk -F, -v n="$name" -v e="$e" -v r="$rep" -v f="$F_STD" \
+  # EPOCHS epochs: the first warms up, the median of the others is timed
+  in_env "$e" "$@" >"$OUT/t.csv"
+  median_epoch "$OUT/t.csv" 4 1 | awk -F, -v n="$name" -v e="$e" -v r="$rep" -v f="$F_STD" \
     '{printf "%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", n, e, $3, r, $4, $5, $5*f/1e9}' >>"$RAW"
 }
 
@@ -85,13 +92,13 @@ for rep in $(seq 1 "$REPS"); do
     NETARGS=("${NET[@]}")
     for e in "${ENVS[@]}"; do
       torch_run "torch 1 core" "$e" $b $rep taskset -c 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-        $PY scripts/bench/torch_bench.py single $b 2 1
+        $PY scripts/bench/torch_bench.py single $b "$EPOCHS" 1
       torch_run "torch 2 cores (1 torch + 2 BLAS threads)" "$e" $b $rep env OPENBLAS_NUM_THREADS=2 \
-        $PY scripts/bench/torch_bench.py single $b 2 1
+        $PY scripts/bench/torch_bench.py single $b "$EPOCHS" 1
       torch_run "torch 2 cores (2 threads; passive wait)" "$e" $b $rep env OMP_WAIT_POLICY=PASSIVE \
-        OPENBLAS_NUM_THREADS=1 $PY scripts/bench/torch_bench.py single $b 2 2
+        OPENBLAS_NUM_THREADS=1 $PY scripts/bench/torch_bench.py single $b "$EPOCHS" 2
       [ $b = 64 ] && torch_run "torch DDP gloo 2x1" "$e" $b $rep env OPENBLAS_NUM_THREADS=1 \
-        OMP_NUM_THREADS=1 $PY scripts/bench/torch_bench.py ddp $b 2
+        OMP_NUM_THREADS=1 $PY scripts/bench/torch_bench.py ddp $b "$EPOCHS"
       for t in 1 2; do
         in_env "$e" "$OUT/ceiling" $t $b 100 | awk -F, -v e="$e" -v r="$rep" -v f="$F_STD" -v t=$t \
           '{printf "OpenBLAS ceiling %d thread%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", t, (t > 1 ? "s" : ""), e, $3, r, $5, 60000 / $5, $4}' >>"$RAW"
@@ -102,7 +109,7 @@ for rep in $(seq 1 "$REPS"); do
   descent_run "descent 1x2 wide 784-1024-1024-10" 256 $rep "$F_WIDE" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
   echo "bench: repetition $rep of $REPS done" >&2
 done
-rm -f "$OUT/m.csv" "$OUT/stats.txt"
+rm -f "$OUT/m.csv" "$OUT/t.csv" "$OUT/stats.txt"
 $PY scripts/bench/summarize.py "$RAW" "$OUT/summary.csv"
 
 # The layer kernels alone (scripts/bench/kernels.c): best call of 2000, data
