@@ -134,8 +134,8 @@ for b, t in cols:
         key = (r[0], r[1], r[2], r[3])
         rows.setdefault(key, {})[(b, t)] = r[6]
 print("\nkernels alone (GFLOP/s of the best of 2000 calls, data in cache):")
-print(f"{'kernel':16} {'layer':>5} {'in x out':>10}" + "".join(f"  b{b:<3} {t}T" for b, t in cols))
+print(f"{'kernel':18} {'layer':>5} {'in x out':>10}" + "".join(f"  b{b:<3} {t}T" for b, t in cols))
 for (k, l, i, o), v in rows.items():
     io = f"{i}x{o}" if k != "step" else ""
-    print(f"{k:16} {l:>5} {io:>10}" + "".join(f"  {v[c]:>7}" for c in cols))
+    print(f"{k:18} {l:>5} {io:>10}" + "".join(f"  {v[c]:>7}" for c in cols))
 PY

@@ -10,7 +10,9 @@
 
 #include "testutil.h"
 
-enum { N = 1000, K = 7 };
+/* 10 MB of features: more than one of the pieces in which the loading rank
+ * moves its copy into shared memory (data_share.c) */
+enum { N = 100000, K = 25 };
 static int g_calls;
 
 /* N samples of K float features, labels i % 3; feature values from the seed */
