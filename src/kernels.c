@@ -124,9 +124,10 @@ static inline float dot_one(const float *x, const float *w, int IN, int kv) {
 }
 
 /* A kernel call worth more than one thread: below this many multiply-adds
- * (a few microseconds) handing work to the other threads and waiting for
- * them costs more than it saves. Results do not depend on it: every thread
- * count gives the same bits. */
+ * (a few microseconds: the 128x10 layer) handing work to the other threads
+ * and waiting for them costs about what it saves (training measured the
+ * same either way), so those calls skip the hand-off. Results do not depend
+ * on it: every thread count gives the same bits. */
 #define PARALLEL_MIN_FMAS (1L << 19)
 static inline int worth_threads(int B, int IN, int OUT) {
     return (long)B * IN * OUT >= PARALLEL_MIN_FMAS;
@@ -366,13 +367,13 @@ typedef long long vq __attribute__((vector_size(VL * sizeof(long long))));
  * (tile_in_range). With AVX-512DQ and a float scale: the product in float
  * (exact) and one conversion to 64-bit integers per half; otherwise in
  * double with the 1.5 * 2^52 trick. Both give round(v * 2^e) exactly. */
+#define FX_ROUNDING (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* a constant for clang */
 static inline void fx_add_vec(sink *k, size_t i, vf v) {
 #if VL == 16 && defined(__AVX512DQ__)
     if (k->fscale != 0.0f) {
         const __m512 x = _mm512_mul_ps((__m512)v, _mm512_set1_ps(k->fscale));
-        const int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-        const __m512i lo = _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), rn);
-        const __m512i hi = _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), rn);
+        const __m512i lo = _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), FX_ROUNDING);
+        const __m512i hi = _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), FX_ROUNDING);
         int64_t *p = k->fx + i;
         if (k->add) {
             _mm512_storeu_si512(p, _mm512_add_epi64(_mm512_loadu_si512(p), lo));
