@@ -15,13 +15,15 @@
  *    depends on how the batch was split.
  *  - reproducible: the global batch is cut into fixed chunks of
  *    repro_chunk(m) consecutive positions (kernels.h: 32 or 64, from the
- *    configured global batch m alone); a rank's slice is whole chunks. Each chunk's sum
- *    (a fixed float computation) is converted to 64-bit fixed point with a
- *    per-tensor power-of-two scale that every rank derives from the previous
- *    step's reduced sums, and the integers are summed: exact, so threads,
- *    ranks and MPI's reduction order cannot change a bit. A value out of the
- *    fixed-point range is counted in the reduction; then every rank lowers
- *    the scale and redoes the step (rare, and the same on every layout).
+ *    configured global batch m alone); a rank's slice is whole chunks.
+ *    Each chunk's sum (a fixed float computation) is converted to 64-bit
+ *    fixed point with a per-tensor power-of-two scale that every rank
+ *    derives from the previous step's reduced sums, and the integers are
+ *    summed (through the host's shared memory as the floats are): exact, so
+ *    threads, ranks and the reduction's order cannot change a bit. A value
+ *    out of the fixed-point range is counted in the reduction; then every
+ *    rank lowers the scale and redoes the step (rare, and the same on every
+ *    layout).
  */
 #include "step.h"
 
