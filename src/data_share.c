@@ -110,13 +110,16 @@ static void copy_then_release(void *dst, const void *src, size_t bytes) {
     const size_t piece = (size_t)8 << 20;
     const long page = sysconf(_SC_PAGESIZE);
     const uintptr_t pg = page > 0 ? (uintptr_t)page : 4096;
+    uintptr_t released = ((uintptr_t)src + pg - 1) / pg * pg; /* first whole page */
     for (size_t off = 0; off < bytes; off += piece) {
         const size_t len = bytes - off < piece ? bytes - off : piece;
         memcpy((char *)dst + off, (const char *)src + off, len);
-        /* the whole pages inside what has been copied so far */
-        const uintptr_t lo = ((uintptr_t)src + pg - 1) / pg * pg;
+        /* the whole pages copied since the last release */
         const uintptr_t hi = ((uintptr_t)src + off + len) / pg * pg;
-        if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: failure is harmless */
+        if (hi > released) {
+            madvise((void *)released, hi - released, MADV_DONTNEED); /* advice: may fail */
+            released = hi;
+        }
     }
 }
 

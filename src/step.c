@@ -92,9 +92,10 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
 }
 
 void stepper_free(stepper *sp) {
-    /* the buffer in the host's segment goes with it */
-    if (!sp->host || sp->reproducible) aligned_free(sp->grad);
-    if (!sp->host || !sp->reproducible) aligned_free(sp->gfx);
+    /* the buffer in the host's segment goes with the segment */
+    const void *shared = comm_sum_buffer(sp->host);
+    if ((void *)sp->grad != shared) aligned_free(sp->grad);
+    if ((void *)sp->gfx != shared) aligned_free(sp->gfx);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
     aligned_free(sp->g16);
     free(sp->sw);

@@ -188,8 +188,6 @@ static int step_failed(int rc, int epoch, long step, descent_error *err) {
     return rc;
 }
 
-/* After step k (0-based) of epoch: the checkpoint the policy asks for, then
- * the stop a rank asked for. */
 /* The error a stop on request ends training with: one message, from rank 0 */
 static int stopped_on_request(const trainer *t, int epoch, descent_error *err) {
     const descent_train_config *cfg = t->cfg;
@@ -201,6 +199,9 @@ static int stopped_on_request(const trainer *t, int epoch, descent_error *err) {
     return DESCENT_E_INTERRUPTED;
 }
 
+/* After step k (0-based) of epoch: the checkpoint the policy asks for, then
+ * the stop a rank asked for (at an epoch's last step both wait for the
+ * epoch's end). */
 static int after_step(trainer *t, int epoch, long k, int stop, double loss_sum, double correct,
                       descent_error *err) {
     const descent_train_config *cfg = t->cfg;

@@ -195,11 +195,11 @@ static void check_fixed_point(kcase *c) {
             }
         }
         CHECK(nonfinite == 0 && range == want_range,
-              "e=%d add=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)", cfg[k].e, add,
-              range, want_range, nonfinite, c->B, c->IN, c->OUT);
+              "e=%d add=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)",
+              cfg[k].e, add, range, want_range, nonfinite, c->B, c->IN, c->OUT);
         CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
-              "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)", cfg[k].e, add,
-              c->B, c->IN, c->OUT);
+              "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)",
+              cfg[k].e, add, c->B, c->IN, c->OUT);
     }
     /* a NaN or an Inf input is counted as non-finite, not as out of range,
      * with the scale inside float's range and beyond it */
