@@ -57,6 +57,27 @@ int comm_sum_open(comm_sum **s, size_t n, comm_type type);
 void *comm_sum_buffer(comm_sum *s);
 int comm_sum_shared(comm_sum *s);
 void comm_sum_close(comm_sum *s); /* collective on the host */
+/* ---- the step's sum in pieces, overlapped with the computation ----
+ * The same sum as above (comm_sum_float, comm_sum_i64, comm_sum_bf16 or
+ * comm_sum_shared over buf), started piece by piece while the rest of buf
+ * is still being computed: comm_pipe_start(p, lo, hi) says elements [lo, hi)
+ * are final on this rank and starts their sum (non-blocking); the
+ * computation calls comm_pipe_progress now and then so that started sums
+ * move on; comm_pipe_finish waits for them all. Every rank starts the same
+ * pieces in the same order, and each element is summed as it would be in
+ * one piece. Elements [0, nwire) travel as bfloat16 when bf16 is 1 (the
+ * rest in float32); with host (comm_sum_open's, buf its comm_sum_buffer) a
+ * piece is first summed through the host's shared memory, then one rank per
+ * host sums the hosts' pieces over MPI. Errors are kept until finish. */
+typedef struct comm_pipe comm_pipe;
+int comm_pipe_open(comm_pipe **p, void *buf, size_t n, comm_type type, size_t nwire, int bf16,
+                   comm_sum *host);
+void comm_pipe_start(comm_pipe *p, size_t lo, size_t hi);
+void comm_pipe_progress(comm_pipe *p);
+int comm_pipe_finish(comm_pipe *p);
+void comm_pipe_close(comm_pipe *p);
+/* 1 when every rank runs on one host: no network to hide */
+int comm_one_host(void);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 /* Every rank passes its status; returns the lowest failing rank's status

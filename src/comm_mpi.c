@@ -289,18 +289,19 @@ static int host_fence(comm_sum *s) {
     return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
 }
 
-/* mine[lo, hi) = the sum over the host's L buffers, in local-rank order */
-static void sum_local_part(comm_sum *s, size_t lo, size_t hi) {
+/* dst[lo, hi) = the sum over the host's L buffers, in local-rank order
+ * (dst: one of them) */
+static void sum_local_part(comm_sum *s, size_t lo, size_t hi, char *dst) {
     const int L = g_local_size;
     if (s->type == COMM_INT64) {
-        int64_t *mine = (int64_t *)s->buf[g_local_rank];
+        int64_t *mine = (int64_t *)dst;
         for (size_t i = lo; i < hi; i++) {
             int64_t sum = ((const int64_t *)s->buf[0])[i];
             for (int r = 1; r < L; r++) sum += ((const int64_t *)s->buf[r])[i];
             mine[i] = sum;
         }
     } else {
-        float *mine = (float *)s->buf[g_local_rank];
+        float *mine = (float *)dst;
         for (size_t i = lo; i < hi; i++) {
             float sum = ((const float *)s->buf[0])[i];
             for (int r = 1; r < L; r++) sum += ((const float *)s->buf[r])[i];
@@ -317,7 +318,7 @@ int comm_sum_shared(comm_sum *s) {
     int rc = host_fence(s); /* every rank's sums are complete */
     char *mine = s->buf[g_local_rank];
     if (!rc) {
-        sum_local_part(s, lo, hi);
+        sum_local_part(s, lo, hi, mine);
         for (int r = 0; r < L; r++)
             if (r != g_local_rank) memcpy(s->buf[r] + lo * E, mine + lo * E, (hi - lo) * E);
         rc = host_fence(s);
@@ -347,6 +348,138 @@ void comm_sum_close(comm_sum *s) {
     MPI_Win_free(&s->win);
     free(s->buf);
     free(s);
+}
+
+/* ---- the sum in pieces (comm.h) ---------------------------------------- */
+
+/* Requests in flight at once; one more piece first waits for all of them */
+#define PIPE_MAX_REQUESTS 64
+
+struct comm_pipe {
+    char *buf;             /* summed in place                                   */
+    size_t n, nwire;       /* elements; the first nwire travel as bfloat16      */
+    comm_type type;
+    size_t elem;           /* bytes per element of buf                          */
+    uint16_t *wire;        /* [0, nwire) as bfloat16 (bf16 only)                */
+    comm_sum *host;        /* several ranks on a host: their shared buffers     */
+    MPI_Comm comm;         /* who sums over MPI (all ranks, or one per host);   */
+                           /* MPI_COMM_NULL: this rank waits for its host       */
+    int nreq;
+    MPI_Request req[PIPE_MAX_REQUESTS];
+    size_t wire_lo[PIPE_MAX_REQUESTS], wire_hi[PIPE_MAX_REQUESTS]; /* as bf16 */
+    int status;            /* the first failure since the last finish           */
+};
+
+int comm_one_host(void) { return !g_active || g_local_size == g_size; }
+
+int comm_pipe_open(comm_pipe **out, void *buf, size_t n, comm_type type, size_t nwire, int bf16,
+                   comm_sum *host) {
+    *out = NULL;
+    if ((bf16 && (host || type != COMM_FLOAT || nwire > n)) ||
+        (host && buf != comm_sum_buffer(host)))
+        return DESCENT_E_USAGE;
+    comm_pipe *p = calloc(1, sizeof *p);
+    if (!p) return DESCENT_E_NOMEM;
+    p->buf = buf;
+    p->n = n;
+    p->type = type;
+    p->elem = type == COMM_INT64 ? sizeof(int64_t) : sizeof(float);
+    p->nwire = bf16 ? nwire : 0;
+    p->host = host;
+    p->comm = !g_active || g_size == 1 ? MPI_COMM_NULL : host ? host->leaders : g_comm;
+    int rc = DESCENT_OK;
+    if (bf16 && g_bf16_sum == MPI_OP_NULL && MPI_Op_create(bf16_sum, 1, &g_bf16_sum) != MPI_SUCCESS)
+        rc = DESCENT_E_COMM;
+    if (!rc && bf16 && !(p->wire = aligned_calloc(nwire ? nwire : 1, sizeof(uint16_t))))
+        rc = DESCENT_E_NOMEM;
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return DESCENT_OK;
+}
+
+/* Wait for every sum in flight; the bfloat16 ones back into floats */
+static void pipe_wait(comm_pipe *p) {
+    if (p->nreq && MPI_Waitall(p->nreq, p->req, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+        p->status = DESCENT_E_COMM;
+    float *f = (float *)p->buf;
+    for (int i = 0; i < p->nreq; i++)
+        for (size_t k = p->wire_lo[i]; k < p->wire_hi[i]; k++) f[k] = bf16_to_f32(p->wire[k]);
+    p->nreq = 0;
+}
+
+/* Start the sum of [lo, hi) of base (elements of buf's layout; as bfloat16
+ * when wire) */
+static void pipe_post(comm_pipe *p, char *base, size_t lo, size_t hi, int wire) {
+    if (p->nreq == PIPE_MAX_REQUESTS) pipe_wait(p);
+    const int i = p->nreq;
+    void *at = wire ? (void *)(p->wire + lo) : (void *)(base + lo * p->elem);
+    const MPI_Datatype type = wire ? MPI_UINT16_T : p->type == COMM_INT64 ? MPI_INT64_T : MPI_FLOAT;
+    const MPI_Op op = wire ? g_bf16_sum : MPI_SUM;
+    if (wire) {
+        const float *f = (const float *)p->buf;
+        for (size_t k = lo; k < hi; k++) p->wire[k] = f32_to_bf16(f[k]);
+    }
+    if (MPI_Iallreduce(MPI_IN_PLACE, at, (int)(hi - lo), type, op, p->comm, &p->req[i]) !=
+        MPI_SUCCESS) {
+        p->status = DESCENT_E_COMM;
+        return;
+    }
+    p->wire_lo[i] = wire ? lo : 0;
+    p->wire_hi[i] = wire ? hi : 0;
+    p->nreq++;
+}
+
+void comm_pipe_start(comm_pipe *p, size_t lo, size_t hi) {
+    if (hi > p->n) hi = p->n;
+    if (lo >= hi) return;
+    char *base = p->buf;
+    if (p->host) { /* the host's sum of the piece, into local rank 0's buffer */
+        comm_sum *s = p->host;
+        size_t a, b;
+        share_of(hi - lo, g_local_rank, g_local_size, &a, &b);
+        if (host_fence(s)) p->status = DESCENT_E_COMM; /* every rank's piece is final */
+        base = s->buf[0];
+        sum_local_part(s, lo + a, lo + b, base);
+        if (host_fence(s)) p->status = DESCENT_E_COMM; /* the host's piece is whole */
+    }
+    if (p->comm == MPI_COMM_NULL) return;
+    for (size_t off = lo; off < hi;) {
+        size_t end = hi - off < COMM_CHUNK ? hi : off + COMM_CHUNK;
+        const int wire = off < p->nwire;
+        if (wire && end > p->nwire) end = p->nwire;
+        pipe_post(p, base, off, end, wire);
+        off = end;
+    }
+}
+
+void comm_pipe_progress(comm_pipe *p) {
+    int done = 0;
+    if (p->nreq && MPI_Testall(p->nreq, p->req, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
+        p->status = DESCENT_E_COMM;
+}
+
+int comm_pipe_finish(comm_pipe *p) {
+    pipe_wait(p);
+    if (p->host) { /* every rank copies the result from local rank 0's buffer */
+        comm_sum *s = p->host;
+        if (host_fence(s)) p->status = DESCENT_E_COMM;
+        if (g_local_rank != 0) memcpy(s->buf[g_local_rank], s->buf[0], p->n * p->elem);
+        /* before local rank 0 writes the next step's sums over it */
+        if (host_fence(s)) p->status = DESCENT_E_COMM;
+    }
+    const int rc = p->status;
+    p->status = DESCENT_OK;
+    return rc;
+}
+
+void comm_pipe_close(comm_pipe *p) {
+    if (!p) return;
+    pipe_wait(p);
+    aligned_free(p->wire);
+    free(p);
 }
 
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {

@@ -302,7 +302,7 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
  * of dw are owned by one thread each (parallel over output units), so no two
  * threads write the same element. Per element: load dw, one FMA per sample in
  * order, store; the vector, single-vector and scalar paths agree. */
-#define WJ 6
+#define WJ K_DW_ROWS
 
 /* Where a tile of weight gradients goes: added to floats (dw += tile), or in
  * reproducible mode converted to 64-bit fixed point and added to integers
@@ -533,6 +533,15 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     }
 }
 
+/* k_set_progress: the calling thread's; in a parallel region its thread 0 */
+static _Thread_local void (*t_progress)(void *);
+static _Thread_local void *t_progress_ctx;
+
+void k_set_progress(void (*fn)(void *), void *ctx) {
+    t_progress = fn;
+    t_progress_ctx = ctx;
+}
+
 /* Columns per pass: the inputs' strip (B x KC floats) stays in cache while a
  * thread sweeps its rows. A multiple of 2 * VL, so only the last strip has
  * tails and every element sees the same operations as without strips. */
@@ -576,6 +585,7 @@ backward_weights_share(const sink *w, const sink *b, const float *dout, int ldd,
      * rows stay in L1 while its chunks are added to them */
     for (int kb = 0; kb < IN; kb += KC) {
         const int ke = IN - kb < KC ? IN : kb + KC;
+        if (t_progress) t_progress(t_progress_ctx); /* set on the caller's thread only */
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
             for (int c0 = 0; c0 < B; c0 += chunk) {

@@ -18,6 +18,14 @@
 void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act);
+/* A function the calling thread runs between column strips of the
+ * weight-gradient kernels (about every 10-50 us), while its other threads
+ * compute: the step's reductions in flight move on (MPI progress) during the
+ * kernel. Per calling thread; NULL (the default): none. */
+void k_set_progress(void (*fn)(void *), void *ctx);
+/* Rows of dw per tile of the weight-gradient kernels: a call's OUT rows are
+ * split among the threads in whole tiles */
+#define K_DW_ROWS 6
 /* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
  * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
  * *nonfinite (when not NULL) for each thread that stored a NaN or Inf. */

@@ -165,6 +165,26 @@ static const float *layer_input(const workspace *ws, int l) {
     return ws->drop && l > 0 ? ws->drop->masked[l] : ws->act[l];
 }
 
+/* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block),
+ * for output rows [r0, r1) of layer l: each row's sums are the same
+ * operations whatever rows are computed with it (kernels.h) */
+static void weight_gradient_rows(const descent_net *net, const workspace *ws, int l, int cur,
+                                 int B, float *grad, int add, fx_grad *fx, int r0, int r1,
+                                 block_stats *st) {
+    const int IN = net->sizes[l];
+    const size_t wo = net->w_off[l] + (size_t)r0 * (size_t)IN, bo = net->b_off[l] + (size_t)r0;
+    const float *delta = ws->delta[cur] + r0, *in = layer_input(ws, l);
+    if (!fx) {
+        long nonfinite = 0;
+        k_dense_backward_weights(grad + wo, grad + bo, delta, ws->ldmax, in, ws->ld[l], B, IN,
+                                 r1 - r0, add, &nonfinite);
+        st->nonfinite += (double)nonfinite;
+    } else /* one float sum per fixed chunk of samples, then exact integer sums */
+        k_dense_backward_weights_fx(fx->g + wo, fx->g + bo, fx->sw[l], fx->sb[l], fx->limit,
+                                    delta, ws->ldmax, in, ws->ld[l], B, fx->chunk, IN, r1 - r0,
+                                    add, &fx->nonfinite, &fx->range);
+}
+
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
                fx_grad *fx, int classification, block_stats *st) {
     const int L = net->L;
@@ -181,20 +201,15 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
     k_cost(ws->act[L], ws->ld[L], ws->y, ws->ldy, ws->delta[cur], ws->ldmax, B, n[L],
            net->acts[L - 1], net->cost, classification, st);
     if (!grad && !fx) return;
+    const grad_ready *ready = ws->ready;
     for (int l = L - 1; l >= 0; l--) {
-        const float *in = layer_input(ws, l);
-        /* dC/dW_l += delta_l a_{l-1}^T ; dC/db_l += delta_l (summed over the block) */
-        if (!fx) {
-            long nonfinite = 0;
-            k_dense_backward_weights(grad + net->w_off[l], grad + net->b_off[l], ws->delta[cur],
-                                     ws->ldmax, in, ws->ld[l], B, n[l], n[l + 1], add,
-                                     &nonfinite);
-            st->nonfinite += (double)nonfinite;
-        } else /* one float sum per fixed chunk of samples, then exact integer sums */
-            k_dense_backward_weights_fx(fx->g + net->w_off[l], fx->g + net->b_off[l], fx->sw[l],
-                                        fx->sb[l], fx->limit, ws->delta[cur], ws->ldmax, in,
-                                        ws->ld[l], B, fx->chunk, n[l], n[l + 1], add,
-                                        &fx->nonfinite, &fx->range);
+        /* the first layer's rows in pieces when the step reduces them as they come */
+        const int rows = l == 0 && ready && ready->rows > 0 ? ready->rows : n[l + 1];
+        for (int r0 = 0; r0 < n[l + 1]; r0 += rows) {
+            const int r1 = n[l + 1] - r0 < rows ? n[l + 1] : r0 + rows;
+            weight_gradient_rows(net, ws, l, cur, B, grad, add, fx, r0, r1, st);
+            if (ready) ready->final(ready->ctx, l, r0, r1);
+        }
         if (l > 0) {
             /* delta_{l-1} = (W_l^T delta_l) (.) sigma'(z_{l-1}), sigma' from the output
              * before dropout; then times the unit's dropout factor */

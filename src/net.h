@@ -27,6 +27,18 @@ struct descent_net {
 /* Offsets of the layer views for these widths; returns the parameter count. */
 size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off);
 
+/* What net_block tells the step while it backpropagates the step's last
+ * block, so the reduction of finished parts can start while the rest is
+ * computed: after layer l's weight and bias gradients (l >= 1), final(ctx,
+ * l, 0, n_{l+1}); the first layer's (the largest, and computed last) is cut
+ * into pieces of `rows` output units, and after each final(ctx, 0, r0, r1)
+ * for its rows [r0, r1). */
+typedef struct {
+    void (*final)(void *ctx, int l, int r0, int r1);
+    void *ctx;
+    int rows;
+} grad_ready;
+
 /* The activations and error terms of one block of samples */
 typedef struct {
     int bcap;              /* samples per block                             */
@@ -39,6 +51,7 @@ typedef struct {
     int ldy;
     dropout *drop;         /* while training with dropout, else NULL: the   */
                            /* caller sets drop->sample for each block       */
+    const grad_ready *ready; /* NULL, or told as gradient parts are final   */
 } workspace;
 
 int workspace_init(workspace *ws, const descent_net *net, int bcap);

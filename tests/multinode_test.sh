@@ -7,7 +7,9 @@
 #                                                  threads, and 2 hosts x 2 ranks x 1
 #                                                  thread, against one process's REF
 #   multinode_test.sh reproducible ROOT DESCENT    --reproducible: the same model bytes
-#                                                  on 1 process and across hosts
+#                                                  on 1 process and across hosts; the
+#                                                  overlapped reduction gives the
+#                                                  --no-overlap bytes
 #   multinode_test.sh failure ROOT DESCENT         a bad file on one host's rank ends
 #                                                  every rank on every host within
 #                                                  10 s, one message
@@ -67,6 +69,15 @@ reproducible)
   grep -q "4 ranks x 1 thread on dsc-h1 (2 ranks), dsc-h2 (2 ranks)" "$T/log" && ok \
     || fail "the ranks were not on two hosts: $(head -2 "$T/log")"
   for m in three four; do cmp -s "$T/one.model" "$T/$m.model" && ok || fail "$m: the model differs from one process's"; done
+  # float sums overlapped with the backward pass (the first layer's gradient
+  # in 2 pieces) against --no-overlap: 2 hosts x 1 rank sum a + b either
+  # way, so the same bytes
+  F=("${A[@]:0:${#A[@]}-1}" --overlap-piece 50)
+  for ov in on off; do
+    launch -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${F[@]}" --overlap $ov \
+      --out "$T/overlap-$ov.model" >"$T/log" 2>&1 || fail "overlap $ov: $(tail -3 "$T/log")"
+  done
+  cmp -s "$T/overlap-on.model" "$T/overlap-off.model" && ok || fail "overlap changed the model across hosts"
   ;;
 failure)
   D=$1

@@ -14,7 +14,12 @@
  * tolerances are 5e-6 and 2e-4, about 20x those. A third problem runs in
  * reproducible mode (global batch 150: chunks of 64, 64 and 22, then a last
  * batch of 50 in one chunk, so some ranks get none) and must match one
- * process exactly: that comparison does not depend on rounding. */
+ * process exactly: that comparison does not depend on rounding. The
+ * problems are then run again with the reduction overlapped with the
+ * backward pass (overlap on, pieces of 40 values: the first layer's
+ * gradient in several pieces): the same tolerances against one process,
+ * and, with every rank on one host (host sums in local-rank order) or in
+ * reproducible mode, the same bytes as without overlap. */
 #include <descent/descent.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,22 +78,32 @@ typedef struct {
     descent_optimizer opt;
     double lr;
     int reproducible; /* 1: must match one process bit for bit */
+    int overlap_of;   /* >= 0: that problem with overlap on, same bytes */
 } problem;
 
 static const problem problems[] = {
     {"sigmoid_gd_uneven_slices", 10, 7, 20, 2, {5, 4, 3, 0},
-     {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID}, DESCENT_COST_MSE, DESCENT_OPT_GD, 2.0, 0},
+     {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID}, DESCENT_COST_MSE, DESCENT_OPT_GD, 2.0, 0, -1},
     {"adam_three_layers", 200, 32, 3, 3, {5, 33, 17, 3},
      {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
-     DESCENT_OPT_ADAM, 0.01, 0},
+     DESCENT_OPT_ADAM, 0.01, 0, -1},
     {"reproducible_adam", 200, 150, 8, 3, {5, 33, 17, 3},
      {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
-     DESCENT_OPT_ADAM, 0.01, 1},
+     DESCENT_OPT_ADAM, 0.01, 1, -1},
+    {"sigmoid_gd_uneven_slices_overlap", 10, 7, 20, 2, {5, 4, 3, 0},
+     {DESCENT_ACT_SIGMOID, DESCENT_ACT_SIGMOID}, DESCENT_COST_MSE, DESCENT_OPT_GD, 2.0, 0, 0},
+    {"adam_three_layers_overlap", 200, 32, 3, 3, {5, 33, 17, 3},
+     {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
+     DESCENT_OPT_ADAM, 0.01, 0, 1},
+    {"reproducible_adam_overlap", 200, 150, 8, 3, {5, 33, 17, 3},
+     {DESCENT_ACT_TANH, DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX}, DESCENT_COST_XENT,
+     DESCENT_OPT_ADAM, 0.01, 1, 2},
 };
 #define N_PROBLEMS (int)(sizeof problems / sizeof problems[0])
 
-static int g_rank, g_size;
+static int g_rank, g_size, g_one_host;
 static char g_dir[512];
+static float *g_params[N_PROBLEMS]; /* each problem's result, for its overlap twin */
 
 /* Train pb on every rank; the per-step losses in tr. */
 static descent_net *train_problem(const problem *pb, trace *tr) {
@@ -106,6 +121,8 @@ static descent_net *train_problem(const problem *pb, trace *tr) {
     cfg.optimizer = pb->opt;
     cfg.sync_check = 1; /* the library compares checksums every step */
     cfg.reproducible = pb->reproducible;
+    cfg.overlap = pb->overlap_of >= 0 ? DESCENT_OVERLAP_ON : DESCENT_OVERLAP_OFF;
+    cfg.overlap_piece = 40;
     descent_callbacks cb = {NULL, on_step, NULL, NULL, tr};
     const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
     CHECK(rc == 0, "train on %d ranks: %s", g_size, err.msg);
@@ -171,6 +188,12 @@ static void run_problem(int pi, FILE *fo, FILE *fr) {
     const size_t np = descent_net_num_params(net);
     const float *p = descent_net_params(net);
     check_ranks_agree(pi, p, np);
+    g_params[pi] = malloc(np * sizeof(float));
+    memcpy(g_params[pi], p, np * sizeof(float));
+    const int twin = pb->overlap_of;
+    if (twin >= 0 && (pb->reproducible || g_one_host))
+        CHECK(memcmp(g_params[twin], p, np * sizeof(float)) == 0,
+              "with overlap the parameters differ from %s's", problems[twin].name);
     if (fo) {
         fwrite(&tr.n, sizeof tr.n, 1, fo);
         fwrite(tr.loss, sizeof(double), (size_t)tr.n, fo);
@@ -184,6 +207,8 @@ int main(int argc, char **argv) {
     if (descent_mpi_init(&argc, &argv)) return 1;
     if (argc < 2) { fprintf(stderr, "usage: test_mpi_equiv OUT [REF]\n"); return 2; }
     g_rank = descent_mpi_rank(), g_size = descent_mpi_size();
+    char hosts[4096];
+    g_one_host = descent_mpi_hosts(hosts, sizeof hosts) == DESCENT_OK && !strchr(hosts, ',');
     const char *out = argv[1], *ref = argc > 2 ? argv[2] : NULL;
     snprintf(g_dir, sizeof g_dir, "%s.d", out);
     if (g_rank == 0) {
@@ -196,6 +221,7 @@ int main(int argc, char **argv) {
     CHECK(g_rank != 0 || fo, "cannot write %s", out);
     CHECK(g_rank != 0 || !ref || fr, "cannot read reference %s", ref);
     for (int pi = 0; pi < N_PROBLEMS; pi++) run_problem(pi, fo, fr);
+    for (int pi = 0; pi < N_PROBLEMS; pi++) free(g_params[pi]);
     if (fo) fclose(fo);
     if (fr) fclose(fr);
     /* the verdict must reach every rank's exit code */

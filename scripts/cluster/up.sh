@@ -41,8 +41,13 @@ for i in $(seq 1 "$N"); do
   echo "$h slots=$(nproc)" >>"$CLUSTER_STATE/hostfile"
 done
 # TCP between hosts, shared memory within one; ranks yield the core while
-# they wait, or the spinning ranks starve the kernel's network processing
+# they wait, or the spinning ranks starve the kernel's network processing.
+# No binding: Open MPI binds each host's first rank to ITS core 0, and all
+# the emulated hosts' core 0 is the same core (2 hosts x 1 rank ran on one
+# core while the other idled, and a rank's messages left only when it
+# called MPI again); unbound, the kernel spreads the ranks over the cores.
 cat >"$CLUSTER_STATE/mpirun.args" <<ARGS
+--bind-to none
 --hostfile $CLUSTER_STATE/hostfile
 --mca plm_rsh_agent $CLUSTER_DIR/agent.sh
 --mca oob_tcp_if_include $CLUSTER_SUBNET.0/24

@@ -148,6 +148,8 @@ descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     saved.checkpoint_keep = o->cfg.checkpoint_keep;
     saved.patience = o->cfg.patience;
     saved.comm_bf16 = o->cfg.comm_bf16;
+    saved.overlap = o->cfg.overlap;
+    saved.overlap_piece = o->cfg.overlap_piece;
     saved.best_model = o->cfg.best_model;
     o->cfg = saved;
     if (g_rank == 0 && !o->quiet)

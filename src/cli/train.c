@@ -73,12 +73,18 @@ static void help_train(void) {
            "  --sync-check N        compare parameter checksums across ranks every N steps\n"
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
-           "                        16-sample chunks (a rank's slice is whole chunks);\n"
-           "                        about 40%% slower\n"
+           "                        chunks of 32 or 64 samples (a rank's slice is whole\n"
+           "                        chunks); about 10-20%% slower\n"
            "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
            "  --comm-precision P    fp32 (default) or bf16: send the gradient between ranks\n"
            "                        as bfloat16 (half the bytes; sums in float32); not\n"
            "                        with --reproducible\n"
+           "  --overlap MODE        auto (default), on or off: reduce the gradient piece\n"
+           "                        by piece while the backward pass computes the rest;\n"
+           "                        auto: when the ranks span several hosts\n"
+           "  --no-overlap          the same as --overlap off: reduce after the whole pass\n"
+           "  --overlap-piece N     values of the first layer's gradient per piece\n"
+           "                        (default 65536)\n"
            "  --quiet               no per-epoch lines\n"
            "  --stats               at the end, one line per rank on stderr: peak RSS,\n"
            "                        PSS (its share of pages shared with other ranks) and\n"
@@ -102,6 +108,13 @@ static void help_train(void) {
 
 static int precision_lookup(const char *s) {
     return strcmp(s, "fp32") == 0 ? 0 : strcmp(s, "bf16") == 0 ? 1 : -1;
+}
+
+static int overlap_lookup(const char *s) {
+    return strcmp(s, "auto") == 0 ? DESCENT_OVERLAP_AUTO
+         : strcmp(s, "on") == 0   ? DESCENT_OVERLAP_ON
+         : strcmp(s, "off") == 0  ? DESCENT_OVERLAP_OFF
+                                  : -1;
 }
 
 static int act_lookup(const char *s) { return descent_act_parse(s); }
@@ -190,6 +203,13 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--comm-precision", .kind = OPT_CHOICE, .dst = &c->comm_bf16,
                              .lookup = precision_lookup, .what = "precision",
                              .choices = "fp32, bf16"});
+    opt_add(t, (option_spec){.name = "--overlap", .kind = OPT_CHOICE, .dst = &c->overlap,
+                             .lookup = overlap_lookup, .what = "overlap mode",
+                             .choices = "auto, on, off"});
+    opt_add(t, (option_spec){.name = "--no-overlap", .kind = OPT_FLAG, .dst = &c->overlap,
+                             .lo = DESCENT_OVERLAP_OFF});
+    opt_add(t, (option_spec){.name = "--overlap-piece", .kind = OPT_INT, .dst = &o->overlap_piece,
+                             .lo = 1, .hi = INT64_MAX});
     opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,
                              .lo = 1});
     opt_add(t, (option_spec){.name = "--no-reproducible", .kind = OPT_FLAG,
@@ -237,6 +257,7 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     o->cfg.batch = (size_t)o->batch;
     o->cfg.seed = (uint64_t)o->seed;
     o->cfg.sync_check = (int)o->sync_check;
+    o->cfg.overlap_piece = (size_t)o->overlap_piece;
     o->cfg.checkpoint_keep = (int)o->keep;
     o->cfg.schedule = (descent_lr_schedule)o->schedule;
     o->cfg.optimizer = (descent_optimizer)o->optimizer;
