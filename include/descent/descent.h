@@ -463,9 +463,7 @@ int descent_mpi_hosts(char *buf, size_t len);
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s);
 /* The same for the step's reduction as training does it: n gradient values
  * as float32, or (bf16) as bfloat16 with the float tail alongside, each run
- * after busy_s seconds of computation on every rank (a step's compute: where
- * the network's processing shares the cores, a reduction right after it
- * is slower than one after idle time). */
+ * after busy_s seconds of computation on every rank (a step's compute). */
 int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
                                double *min_s);
 /* Collective: do the ranks on each host run their OpenMP threads on CPUs
