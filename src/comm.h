@@ -76,8 +76,6 @@ void comm_pipe_start(comm_pipe *p, size_t lo, size_t hi);
 void comm_pipe_progress(comm_pipe *p);
 int comm_pipe_finish(comm_pipe *p);
 void comm_pipe_close(comm_pipe *p);
-/* 1 when every rank runs on one host: no network to hide */
-int comm_one_host(void);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
 /* Every rank passes its status; returns the lowest failing rank's status

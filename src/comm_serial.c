@@ -104,7 +104,6 @@ void comm_pipe_start(comm_pipe *p, size_t lo, size_t hi) { (void)p, (void)lo, (v
 void comm_pipe_progress(comm_pipe *p) { (void)p; }
 int comm_pipe_finish(comm_pipe *p) { (void)p; return DESCENT_OK; }
 void comm_pipe_close(comm_pipe *p) { free(p); }
-int comm_one_host(void) { return 1; }
 
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     *mn = *mx = v;

@@ -93,7 +93,7 @@ void descent_train_config_default(descent_train_config *cfg) {
     cfg->warmup_epochs = 0;
     cfg->best_model = NULL;
     cfg->dropout = 0.0;
-    cfg->overlap = DESCENT_OVERLAP_AUTO;
+    cfg->overlap = 0;
     cfg->overlap_piece = 0;
 }
 
@@ -129,9 +129,8 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
                          "exclude each other (rounding to bfloat16 depends on the layout)");
     if (c->patience < 0)
         return set_error(err, DESCENT_E_USAGE, "patience must be >= 0 (got %d)", c->patience);
-    if (c->overlap < DESCENT_OVERLAP_AUTO || c->overlap > DESCENT_OVERLAP_OFF)
-        return set_error(err, DESCENT_E_USAGE, "overlap must be auto, on or off (got %d)",
-                         c->overlap);
+    if (c->overlap != 0 && c->overlap != 1)
+        return set_error(err, DESCENT_E_USAGE, "overlap must be 0 or 1 (got %d)", c->overlap);
     if (!(c->dropout >= 0.0 && c->dropout < 1.0))
         return set_error(err, DESCENT_E_USAGE, "dropout must be in [0,1) (got %g)", c->dropout);
     return DESCENT_OK;

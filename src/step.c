@@ -5,7 +5,9 @@
  * per-sample gradients summed into ONE buffer; one sum-reduction of
  * [gradients | loss | count | correct | non-finite | range | stop] across
  * ranks. The reduced count is the global m of the 1/m rule (mean_of in
- * step.h), which the optimizer applies as it updates.
+ * step.h), which the optimizer applies as it updates. With cfg->overlap
+ * that one reduction is started in pieces (comm_pipe in comm.h) while the
+ * last block's backward pass computes the rest: the same sums.
  *
  * Two ways to sum a step's gradients:
  *  - float: each rank sums its samples' gradients in float, and the ranks'
@@ -50,25 +52,12 @@ static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
 
 /* Overlap: the first layer's weight gradient is reduced in pieces of about
  * this many values (cfg->overlap_piece; whole row tiles of the kernel for
- * each thread). Measured on 784-256-128-10 over emulated 10 Gbit/s links:
- * one piece hides nothing (it is final when the pass ends), 4 pieces of 64K
- * hide most of what can be hidden, 13 pieces of 16K were slower (each
- * all-reduce has its fixed costs). */
+ * each thread). One piece hides nothing (it is final when the pass ends);
+ * on 784-256-128-10 over emulated 10 Gbit/s links, 4 pieces of 64K left
+ * 0.11 ms of a 0.72 ms reduction to wait for, and 13 pieces of 16K made
+ * the step slower than 4 (each all-reduce has its fixed costs). */
 #define PIECE_VALUES 65536
 
-/* --overlap auto: only when a rank's slice keeps the first layer's weight
- * gradient busy long enough to hide a piece's all-reduce. Measured over
- * emulated 10 Gbit/s links (784-256-128-10, 1 thread per rank), overlap
- * against none: slices of 128 samples 0.66 vs 0.65 efficiency, of 32
- * samples 0.25 vs 0.30 (seven all-reduces and the progress calls cost more
- * than the 0.1 ms of kernel they can hide). */
-#define OVERLAP_AUTO_MIN_SLICE 128
-
-static int overlap_wanted(const descent_train_config *cfg, size_t slice) {
-    if (comm_size() == 1 || cfg->overlap == DESCENT_OVERLAP_OFF) return 0;
-    return cfg->overlap == DESCENT_OVERLAP_ON ||
-           (!comm_one_host() && slice >= OVERLAP_AUTO_MIN_SLICE);
-}
 
 /* Output rows of the first layer per piece */
 static int piece_rows(const descent_net *net, size_t piece_values) {
@@ -141,7 +130,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     /* the sums of several ranks on a host meet in shared memory: the
      * fixed-point sums in reproducible mode, else the float sums (unless
      * they travel as bfloat16) */
-    const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = overlap_wanted(cfg, slice);
+    const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = cfg->overlap && comm_size() > 1;
     const comm_type type = cfg->reproducible ? COMM_INT64 : COMM_FLOAT;
     if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");

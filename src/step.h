@@ -2,7 +2,8 @@
  * step.h - one step of mini-batch gradient descent up to the update
  * (step.c): this rank's slice of the global batch -> forward -> cost ->
  * backward, the gradient sums in float or (reproducible mode) in exact
- * fixed point, and ONE sum-reduction of [gradients | tail] across ranks.
+ * fixed point, and ONE sum-reduction of [gradients | tail] across ranks
+ * (after the pass, or with overlap started piece by piece during it).
  * The step owns the gradient buffer and decides the divisor of the 1/m
  * rule; the optimizer (optim.h) applies it while updating.
  */

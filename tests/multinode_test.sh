@@ -48,12 +48,12 @@ equiv)
   FM=/usr/share/datasets/fashion-mnist
   if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
     launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" train --data "$FM" --limit 10000 \
-      --layers 784,64,10 --activation relu --output softmax --cost xent --epochs 2 --sync-check 10 --quiet \
+      --layers 784,64,10 --activation relu --output softmax --cost xent --epochs 2 --sync-check 10 --overlap --quiet \
       >"$T/log" 2>&1 && ok || fail "2 hosts x 2 ranks, Fashion-MNIST, sync check: $(grep -m1 descent "$T/log")"
     # uneven hosts (2 ranks and 1): every rank takes part in the same collectives
     launch -n 3 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY \
       "$D" train --data "$FM" --limit 10000 --layers 784,64,10 --activation relu --output softmax --cost xent \
-      --epochs 2 --sync-check 10 --quiet >"$T/log" 2>&1 && ok || fail "2 ranks on one host, 1 on the other: $(grep -m1 descent "$T/log")"
+      --epochs 2 --sync-check 10 --overlap --quiet >"$T/log" 2>&1 && ok || fail "2 ranks on one host, 1 on the other: $(grep -m1 descent "$T/log")"
   fi
   ;;
 reproducible)
@@ -62,9 +62,9 @@ reproducible)
   A=(train --train-csv "$T/d.csv" --layers 8,24,3 --activation relu --output softmax --cost xent
      --batch 100 --epochs 5 --optimizer momentum --lr 0.05 --reproducible)
   OMP_NUM_THREADS=1 "$D" "${A[@]}" --out "$T/one.model" >/dev/null || fail "one process"
-  launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=2 -x OMP_WAIT_POLICY "$D" "${A[@]}" --out "$T/three.model" \
+  launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=2 -x OMP_WAIT_POLICY "$D" "${A[@]}" --overlap --out "$T/three.model" \
     >"$T/log" 2>&1 || fail "3 hosts: $(tail -3 "$T/log")"
-  launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${A[@]}" --out "$T/four.model" \
+  launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${A[@]}" --overlap --out "$T/four.model" \
     >"$T/log" 2>&1 || fail "2 hosts x 2 ranks: $(tail -3 "$T/log")"
   grep -q "4 ranks x 1 thread on dsc-h1 (2 ranks), dsc-h2 (2 ranks)" "$T/log" && ok \
     || fail "the ranks were not on two hosts: $(head -2 "$T/log")"
@@ -74,7 +74,8 @@ reproducible)
   # way, so the same bytes
   F=("${A[@]:0:${#A[@]}-1}" --overlap-piece 50)
   for ov in on off; do
-    launch -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${F[@]}" --overlap $ov \
+    flag=--overlap; [ $ov = off ] && flag=--no-overlap
+    launch -n 2 --map-by ppr:1:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${F[@]}" $flag \
       --out "$T/overlap-$ov.model" >"$T/log" 2>&1 || fail "overlap $ov: $(tail -3 "$T/log")"
   done
   cmp -s "$T/overlap-on.model" "$T/overlap-off.model" && ok || fail "overlap changed the model across hosts"

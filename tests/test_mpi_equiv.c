@@ -121,7 +121,7 @@ static descent_net *train_problem(const problem *pb, trace *tr) {
     cfg.optimizer = pb->opt;
     cfg.sync_check = 1; /* the library compares checksums every step */
     cfg.reproducible = pb->reproducible;
-    cfg.overlap = pb->overlap_of >= 0 ? DESCENT_OVERLAP_ON : DESCENT_OVERLAP_OFF;
+    cfg.overlap = pb->overlap_of >= 0;
     cfg.overlap_piece = 40;
     descent_callbacks cb = {NULL, on_step, NULL, NULL, tr};
     const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);

@@ -323,17 +323,13 @@ typedef struct {
                              /* probability p, else divided by 1 - p; the     */
                              /* masks depend only on (seed, epoch, sample's   */
                              /* global index, layer, unit). 0 (default): off  */
-    int overlap;             /* the reduction of a step's gradient, piece by  */
-                             /* piece while the backward pass computes the    */
-                             /* rest (same sums, same update):                */
-                             /* DESCENT_OVERLAP_AUTO (0, default): when the   */
-                             /* ranks span several hosts; _ON: whenever there */
-                             /* are several ranks; _OFF: after the whole pass */
+    int overlap;             /* 1: with several ranks, start the reduction of */
+                             /* a step's gradient piece by piece while the    */
+                             /* backward pass computes the rest (same sums,   */
+                             /* same update); 0 (default): after the pass     */
     size_t overlap_piece;    /* values of the first layer's weight gradient  */
                              /* per piece (whole rows; 0, default: 65536)     */
 } descent_train_config;
-
-enum { DESCENT_OVERLAP_AUTO = 0, DESCENT_OVERLAP_ON = 1, DESCENT_OVERLAP_OFF = 2 };
 
 /* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */
 void descent_train_config_default(descent_train_config *cfg);

@@ -79,10 +79,9 @@ static void help_train(void) {
            "  --comm-precision P    fp32 (default) or bf16: send the gradient between ranks\n"
            "                        as bfloat16 (half the bytes; sums in float32); not\n"
            "                        with --reproducible\n"
-           "  --overlap MODE        auto (default), on or off: reduce the gradient piece\n"
-           "                        by piece while the backward pass computes the rest;\n"
-           "                        auto: when the ranks span several hosts\n"
-           "  --no-overlap          the same as --overlap off: reduce after the whole pass\n"
+           "  --overlap             with several ranks, reduce the gradient piece by piece\n"
+           "                        while the backward pass computes the rest (same sums)\n"
+           "  --no-overlap          (default) reduce after the whole backward pass\n"
            "  --overlap-piece N     values of the first layer's gradient per piece\n"
            "                        (default 65536)\n"
            "  --quiet               no per-epoch lines\n"
@@ -108,13 +107,6 @@ static void help_train(void) {
 
 static int precision_lookup(const char *s) {
     return strcmp(s, "fp32") == 0 ? 0 : strcmp(s, "bf16") == 0 ? 1 : -1;
-}
-
-static int overlap_lookup(const char *s) {
-    return strcmp(s, "auto") == 0 ? DESCENT_OVERLAP_AUTO
-         : strcmp(s, "on") == 0   ? DESCENT_OVERLAP_ON
-         : strcmp(s, "off") == 0  ? DESCENT_OVERLAP_OFF
-                                  : -1;
 }
 
 static int act_lookup(const char *s) { return descent_act_parse(s); }
@@ -203,11 +195,8 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--comm-precision", .kind = OPT_CHOICE, .dst = &c->comm_bf16,
                              .lookup = precision_lookup, .what = "precision",
                              .choices = "fp32, bf16"});
-    opt_add(t, (option_spec){.name = "--overlap", .kind = OPT_CHOICE, .dst = &c->overlap,
-                             .lookup = overlap_lookup, .what = "overlap mode",
-                             .choices = "auto, on, off"});
-    opt_add(t, (option_spec){.name = "--no-overlap", .kind = OPT_FLAG, .dst = &c->overlap,
-                             .lo = DESCENT_OVERLAP_OFF});
+    opt_add(t, (option_spec){.name = "--overlap", .kind = OPT_FLAG, .dst = &c->overlap, .lo = 1});
+    opt_add(t, (option_spec){.name = "--no-overlap", .kind = OPT_FLAG, .dst = &c->overlap, .lo = 0});
     opt_add(t, (option_spec){.name = "--overlap-piece", .kind = OPT_INT, .dst = &o->overlap_piece,
                              .lo = 1, .hi = INT64_MAX});
     opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,

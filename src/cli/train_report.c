@@ -53,11 +53,12 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
     if (cfg->warmup_steps || cfg->warmup_epochs)
         snprintf(warm, sizeof warm, ", warm-up %ld %s", cfg->warmup_epochs ? (long)cfg->warmup_epochs
                  : cfg->warmup_steps, cfg->warmup_epochs ? "epochs" : "steps");
-    printf("; cost %s), %zu parameters; %s lr %g%s%s, batch %zu, %d epochs, seed %llu, %s\n",
+    printf("; cost %s), %zu parameters; %s lr %g%s%s, batch %zu, %d epochs, seed %llu, %s%s\n",
            descent_cost_name(descent_net_cost(net)), descent_net_num_params(net),
            descent_optimizer_name(cfg->optimizer), cfg->lr,
            cfg->schedule == DESCENT_LR_COSINE ? " (cosine)" : "", warm, cfg->batch, cfg->epochs,
-           (unsigned long long)cfg->seed, cfg->reproducible ? "reproducible" : "float sums");
+           (unsigned long long)cfg->seed, cfg->reproducible ? "reproducible" : "float sums",
+           cfg->overlap && descent_mpi_size() > 1 ? ", reduction overlapped" : "");
     printf("data: %zu training, %zu validation, %zu test samples\n", n_train, n_val, n_test);
     fflush(stdout);
 }
