@@ -75,7 +75,8 @@ typedef struct {
  * NULL instead puts each chunk's sums, in fixed point, into fx->g (added or
  * overwriting as for grad). The
  * output layer's activations end in ws->act[L] either way. With ws->drop
- * the hidden layers' outputs pass through dropout (dropout.h). */
+ * the hidden layers' outputs pass through dropout (dropout.h); with
+ * ws->ready it is told as parts of the gradient become final (grad_ready). */
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
                fx_grad *fx, int classification, block_stats *st);
 

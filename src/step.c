@@ -58,7 +58,6 @@ static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
  * the step slower than 4 (each all-reduce has its fixed costs). */
 #define PIECE_VALUES 65536
 
-
 /* Output rows of the first layer per piece */
 static int piece_rows(const descent_net *net, size_t piece_values) {
     const size_t in = (size_t)net->sizes[0], out = (size_t)net->sizes[1];
@@ -161,10 +160,10 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
 
 void stepper_free(stepper *sp) {
     /* the buffer in the host's segment goes with the segment */
+    comm_pipe_close(sp->pipe); /* nothing in flight over the buffers below */
     const void *shared = comm_sum_buffer(sp->host);
     if ((void *)sp->grad != shared) aligned_free(sp->grad);
     if ((void *)sp->gfx != shared) aligned_free(sp->gfx);
-    comm_pipe_close(sp->pipe);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
     aligned_free(sp->g16);
     free(sp->sw);

@@ -307,7 +307,7 @@ typedef struct {
                              /* not with reproducible                         */
     int reproducible;        /* 1: bit-identical results for any ranks x     */
                              /* threads (fixed-point gradient sums; rank     */
-                             /* slices are whole 16-sample chunks)           */
+                             /* slices are whole chunks of 32 or 64 samples) */
     const char *checkpoint_dir; /* NULL: no checkpoints                      */
     long checkpoint_steps;   /* write one every N steps (0: not by steps)     */
     int checkpoint_epochs;   /* write one every N epochs (0: not by epochs)   */
