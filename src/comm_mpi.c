@@ -302,24 +302,28 @@ static int host_fence(comm_sum *s) {
 }
 
 /* dst[lo, hi) = the sum over the host's L buffers, in local-rank order
- * (dst: one of them) */
+ * (dst: one of them). Block by block through a small buffer, one pass per
+ * rank's buffer: each pass is a plain vector loop (an inner loop over the
+ * ranks per element kept the compiler scalar: 130 us for 117,576 floats
+ * from 2 buffers), and the order per element stays ((b0 + b1) + b2) ... */
+#define SUM_BLOCK 512
+#define SUM_PASSES(T)                                                                   \
+    do {                                                                                \
+        T acc[SUM_BLOCK];                                                               \
+        const T *const *src = (const T *const *)s->buf;                                 \
+        for (size_t b = lo; b < hi; b += SUM_BLOCK) {                                   \
+            const size_t n = hi - b < SUM_BLOCK ? hi - b : SUM_BLOCK;                   \
+            for (size_t k = 0; k < n; k++) acc[k] = src[0][b + k];                      \
+            for (int r = 1; r < L; r++) /* in local-rank order */                       \
+                for (size_t k = 0; k < n; k++) acc[k] += src[r][b + k];                 \
+            memcpy((T *)dst + b, acc, n * sizeof(T));                                   \
+        }                                                                               \
+    } while (0)
+
 static void sum_local_part(comm_sum *s, size_t lo, size_t hi, char *dst) {
     const int L = g_local_size;
-    if (s->type == COMM_INT64) {
-        int64_t *mine = (int64_t *)dst;
-        for (size_t i = lo; i < hi; i++) {
-            int64_t sum = ((const int64_t *)s->buf[0])[i];
-            for (int r = 1; r < L; r++) sum += ((const int64_t *)s->buf[r])[i];
-            mine[i] = sum;
-        }
-    } else {
-        float *mine = (float *)dst;
-        for (size_t i = lo; i < hi; i++) {
-            float sum = ((const float *)s->buf[0])[i];
-            for (int r = 1; r < L; r++) sum += ((const float *)s->buf[r])[i];
-            mine[i] = sum;
-        }
-    }
+    if (s->type == COMM_INT64) SUM_PASSES(int64_t);
+    else SUM_PASSES(float);
 }
 
 int comm_sum_shared(comm_sum *s) {
