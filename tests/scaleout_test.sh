@@ -9,7 +9,8 @@
 #  3. --warmup refuses a mix of steps and epochs on resume (a conflict).
 #  4. --overlap (the reduction in pieces of 200 values while the backward
 #     pass runs) gives the --no-overlap model byte for byte, in float32
-#     (the host's sums) and in bfloat16; a piece of 0 values is refused.
+#     (the host's sums) and in bfloat16, also in more pieces than the pipe
+#     keeps in flight; a piece of 0 values is refused.
 # Usage: scaleout_test.sh descent mpiexec numproc-flag
 set -u
 D=$1; MPIEXEC=$2; NP=$3
@@ -69,6 +70,13 @@ for p in fp32 bf16; do
   done
   cmp -s "$T/$p-on.model" "$T/$p-off.model" && ok || fail "$p: overlap changed the model"
 done
+# a first layer of 1024 rows in pieces of one row tile: 86 pieces, more
+# than the pipe keeps in flight (64), so it waits and converts midway
+for ov in --overlap --no-overlap; do
+  "$MPIEXEC" $NP 2 "$D" "${NET[@]}" --layers 40,1024,3 --epochs 1 --comm-precision bf16 $ov \
+    --overlap-piece 1 --out "$T/wide$ov.model" >/dev/null 2>"$T/e" || fail "wide, $ov: $(cat "$T/e")"
+done
+cmp -s "$T/wide--overlap.model" "$T/wide--no-overlap.model" && ok || fail "86 pieces changed the model"
 "$D" "${NET[@]}" --overlap --overlap-piece 0 >/dev/null 2>"$T/e"
 [ $? -eq 2 ] && grep -q "overlap-piece" "$T/e" && ok || fail "--overlap-piece 0: $(cat "$T/e")"
 finish "scale-out options"
