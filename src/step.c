@@ -99,13 +99,10 @@ static void start_all_parts(stepper *sp) {
  * wait for the whole sum */
 static int finish_sum(stepper *sp) {
     const descent_net *net = sp->net;
-    const double t0 = comm_wtime();
     k_set_progress(NULL, NULL);
     comm_pipe_start(sp->pipe, net->b_off[0], net->b_off[0] + (size_t)net->sizes[1]);
     comm_pipe_start(sp->pipe, net->n_params, net->n_params + T_LEN);
-    const int rc = comm_pipe_finish(sp->pipe);
-    sp->comm_s += comm_wtime() - t0;
-    return rc;
+    return comm_pipe_finish(sp->pipe);
 }
 
 /* A rank's largest slice of a global batch of m: one share, or
@@ -230,7 +227,7 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
         : sp->host ? comm_sum_shared(sp->host)
                    : comm_sum_float(g, np + T_LEN))
         return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
-    if (!sp->pipe) sp->comm_s += comm_wtime() - t0;
+    sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
         return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");
     out->loss = g[np + T_LOSS];
@@ -295,7 +292,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             : sp->host ? comm_sum_shared(sp->host)
                        : comm_sum_i64(g, np + T_LEN))
             return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
-        if (!sp->pipe) sp->comm_s += comm_wtime() - t0;
+        sp->comm_s += comm_wtime() - t0;
         if (g[np + T_NONFINITE] != 0)
             return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",
                              (long long)g[np + T_NONFINITE]);
