@@ -533,6 +533,12 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     }
 }
 
+/* The largest magnitude of integers in [lo, hi], lo <= 0 <= hi */
+static inline uint64_t fx_magnitude(int64_t lo, int64_t hi) {
+    const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
+    return neg > (uint64_t)hi ? neg : (uint64_t)hi;
+}
+
 /* k_set_progress: the calling thread's; in a parallel region its thread 0 */
 static _Thread_local void (*t_progress)(void *);
 static _Thread_local void *t_progress_ctx;
@@ -547,38 +553,81 @@ void k_set_progress(void (*fn)(void *), void *ctx) {
  * tails and every element sees the same operations as without strips. */
 #define KC (8 * VL)
 
-/* One thread's share of the weight and bias gradients. Inlined into two
- * parallel regions, one per kind of sink (fixed_point constant), so that
- * each gets code of its own: the float kernel does not pay in registers or
- * branches for the fixed-point paths. */
+/* Where one thread's share of a weight-gradient call goes: its sinks for
+ * dw and db, and with to_float the floats the final integer sums become
+ * (fw, fb, scaled back by unscale_w, unscale_b) and their extremes. */
+typedef struct {
+    sink w, b;
+    float *fw, *fb;
+    double unscale_w, unscale_b;
+    int64_t lo[2], hi[2]; /* smallest and largest integer sum of dw [0], db [1] */
+} share_out;
+
+/* out[i] = (float)(g[i] * unscale) for i < n, as k_fx_to_float does, with
+ * g's extremes folded into *lo and *hi */
+static inline void fx_run_to_float(float *out, const int64_t *g, size_t n, double unscale,
+                                   int64_t *lo, int64_t *hi) {
+    int64_t l = *lo, h = *hi;
+    for (size_t i = 0; i < n; i++) {
+        l = g[i] < l ? g[i] : l;
+        h = g[i] > h ? g[i] : h;
+        out[i] = (float)((double)g[i] * unscale);
+    }
+    *lo = l, *hi = h;
+}
+
+/* Bias sums of rows [jb, je) into sb at index j - base: vectors over j,
+ * each lane summing its samples in order, exactly as the scalar tail does;
+ * chunk by chunk, later chunks adding to the first (and the first to what
+ * sb holds when add is 1). */
+static inline void bias_rows(sink *sb, const float *dout, int ldd, int B, int chunk, int jb,
+                             int je, int add, int base) {
+    for (int c0 = 0; c0 < B; c0 += chunk) {
+        const int c1 = B - c0 < chunk ? B : c0 + chunk;
+        sb->add = c0 > 0 || add;
+        int j = jb;
+        for (; j + VL <= je; j += VL) {
+            vf a = sink_load(sb, (size_t)(j - base));
+            for (int s = c0; s < c1; s++) a += vload(dout + (size_t)s * ldd + j);
+            sink_store(sb, (size_t)(j - base), a);
+        }
+        for (; j < je; j++) {
+            float a = sink_load1(sb, (size_t)(j - base));
+            for (int s = c0; s < c1; s++) a += dout[(size_t)s * ldd + j];
+            sink_store1(sb, (size_t)(j - base), a);
+        }
+    }
+}
+
+/* One thread's share of the weight and bias gradients. Inlined into three
+ * parallel regions, one per kind of output (fixed_point, to_float
+ * constant), so that each gets code of its own: the float kernel does not
+ * pay in registers or branches for the fixed-point paths.
+ * to_float: the integer sums of a tile's strip are final when its chunks
+ * are done; they are kept in a small buffer of this thread (stride KC,
+ * in L1) and written out as floats, never stored as integers. */
 static inline __attribute__((always_inline)) void
-backward_weights_share(const sink *w, const sink *b, const float *dout, int ldd,
-                       const float *inp, int ldi, int B, int chunk, int IN, int OUT,
-                       const int fixed_point, long *nf, long *rg) {
+backward_weights_share(share_out *o, const float *dout, int ldd, const float *inp, int ldi,
+                       int B, int chunk, int IN, int OUT, const int fixed_point,
+                       const int to_float) {
     const int ntj = (OUT + WJ - 1) / WJ;
     /* each thread owns a fixed range of row tiles (output units): no two
      * threads write the same element, whatever the thread count */
     int t0, t1;
     my_tiles(ntj, &t0, &t1);
-    sink sw = *w, sb = *b;
-    sw.bad = sb.bad = (vi){0};
-    if (!fixed_point) sw.fx = sb.fx = NULL;
-    /* bias sums of this thread's rows: vectors over j, each lane summing
-     * its samples in order, exactly as the scalar tail does */
+    sink *sw = &o->w, *sb = &o->b;
+    const int wadd = sw->add, badd = sb->add;
+    if (!fixed_point) sw->fx = sb->fx = NULL;
+    _Alignas(64) int64_t scratch[WJ * KC];
+    if (to_float) sw->fx = sb->fx = scratch;
     const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
-    for (int c0 = 0; c0 < B; c0 += chunk) {
-        const int c1 = B - c0 < chunk ? B : c0 + chunk;
-        sb.add = c0 > 0 || b->add; /* later chunks add to the first */
-        int j = jb;
-        for (; j + VL <= je; j += VL) {
-            vf a = sink_load(&sb, (size_t)j);
-            for (int s = c0; s < c1; s++) a += vload(dout + (size_t)s * ldd + j);
-            sink_store(&sb, (size_t)j, a);
-        }
-        for (; j < je; j++) {
-            float a = sink_load1(&sb, (size_t)j);
-            for (int s = c0; s < c1; s++) a += dout[(size_t)s * ldd + j];
-            sink_store1(&sb, (size_t)j, a);
+    if (!to_float) {
+        bias_rows(sb, dout, ldd, B, chunk, jb, je, badd, 0);
+    } else {
+        for (int j = jb; j < je; j += VL) {
+            const int n = je - j < VL ? je - j : VL;
+            bias_rows(sb, dout, ldd, B, chunk, j, j + n, 0, j);
+            fx_run_to_float(o->fb + j, scratch, n, o->unscale_b, &o->lo[1], &o->hi[1]);
         }
     }
     /* chunk by chunk inside a strip: the fixed-point sums of a tile's
@@ -589,22 +638,38 @@ backward_weights_share(const sink *w, const sink *b, const float *dout, int ldd,
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
             for (int c0 = 0; c0 < B; c0 += chunk) {
-                sw.add = c0 > 0 || w->add;
-                dw_rows(&sw, dout + (size_t)c0 * ldd, ldd, inp + (size_t)c0 * ldi, ldi,
-                        B - c0 < chunk ? B - c0 : chunk, IN, j0, jn, kb, ke);
+                const int cn = B - c0 < chunk ? B - c0 : chunk;
+                const float *d = dout + (size_t)c0 * ldd, *x = inp + (size_t)c0 * ldi;
+                if (!to_float) {
+                    sw->add = c0 > 0 || wadd;
+                    dw_rows(sw, d, ldd, x, ldi, cn, IN, j0, jn, kb, ke);
+                } else { /* the tile's strip as rows of KC in scratch */
+                    sw->add = c0 > 0;
+                    dw_rows(sw, d + j0, ldd, x + kb, ldi, cn, KC, 0, jn, 0, ke - kb);
+                }
             }
+            for (int r = 0; to_float && r < jn; r++)
+                fx_run_to_float(o->fw + (size_t)(j0 + r) * IN + kb, scratch + r * KC, ke - kb,
+                                o->unscale_w, &o->lo[0], &o->hi[0]);
         }
     }
-    *nf += sw.nonfinite + sb.nonfinite + (fixed_point ? 0 : sink_bad(&sw) + sink_bad(&sb));
-    *rg += sw.range + sb.range;
 }
+
+/* The share's counts: NaN/Inf values and (fixed point) values out of range */
+static inline long share_nonfinite(const share_out *o) {
+    return o->w.nonfinite + o->b.nonfinite + sink_bad(&o->w) + sink_bad(&o->b);
+}
+static inline long share_range(const share_out *o) { return o->w.range + o->b.range; }
 
 void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, const float *inp,
                               int ldi, int B, int IN, int OUT, int add, long *nonfinite) {
-    const sink w = {.f = dw, .add = add}, b = {.f = db, .add = add};
-    long nf = 0, rg = 0;
-#pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
-    backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, &nf, &rg);
+    long nf = 0;
+#pragma omp parallel reduction(+ : nf) if (worth_threads(B, IN, OUT))
+    {
+        share_out o = {.w = {.f = dw, .add = add}, .b = {.f = db, .add = add}};
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, 0);
+        nf += share_nonfinite(&o);
+    }
     if (nonfinite) *nonfinite += nf;
 }
 
@@ -612,11 +677,38 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
                                  long *range) {
-    sink w = fx_sink(dw, sw, limit), b = fx_sink(db, sb, limit);
-    w.add = b.add = add;
     long nf = 0, rg = 0;
 #pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
-    backward_weights_share(&w, &b, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, &nf, &rg);
+    {
+        share_out o = {.w = fx_sink(dw, sw, limit), .b = fx_sink(db, sb, limit)};
+        o.w.add = o.b.add = add;
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 0);
+        nf += share_nonfinite(&o);
+        rg += share_range(&o);
+    }
+    if (nonfinite) *nonfinite += nf;
+    if (range) *range += rg;
+}
+
+void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, double limit,
+                                       const float *dout, int ldd, const float *inp, int ldi,
+                                       int B, int chunk, int IN, int OUT, uint64_t max[2],
+                                       long *nonfinite, long *range) {
+    long nf = 0, rg = 0;
+    int64_t wlo = 0, whi = 0, blo = 0, bhi = 0;
+#pragma omp parallel reduction(+ : nf, rg) reduction(min : wlo, blo) reduction(max : whi, bhi) \
+    if (worth_threads(B, IN, OUT))
+    {
+        share_out o = {.w = fx_sink(NULL, sw, limit), .b = fx_sink(NULL, sb, limit), .fw = fw,
+                       .fb = fb, .unscale_w = ldexp(1.0, -sw), .unscale_b = ldexp(1.0, -sb)};
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 1);
+        nf += share_nonfinite(&o);
+        rg += share_range(&o);
+        wlo = o.lo[0] < wlo ? o.lo[0] : wlo, whi = o.hi[0] > whi ? o.hi[0] : whi;
+        blo = o.lo[1] < blo ? o.lo[1] : blo, bhi = o.hi[1] > bhi ? o.hi[1] : bhi;
+    }
+    max[0] = fx_magnitude(wlo, whi);
+    max[1] = fx_magnitude(blo, bhi);
     if (nonfinite) *nonfinite += nf;
     if (range) *range += rg;
 }
@@ -636,8 +728,13 @@ uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
         hi = g[i] > hi ? g[i] : hi;
         out[i] = (float)((double)g[i] * unscale);
     }
-    const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
-    return neg > (uint64_t)hi ? neg : (uint64_t)hi;
+    return fx_magnitude(lo, hi);
+}
+
+uint64_t k_fx_to_float_serial(float *out, const int64_t *g, size_t n, int e) {
+    int64_t lo = 0, hi = 0;
+    fx_run_to_float(out, g, n, ldexp(1.0, -e), &lo, &hi);
+    return fx_magnitude(lo, hi);
 }
 
 /* ---- backward: error terms of the previous layer --------------------------

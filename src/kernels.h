@@ -51,9 +51,22 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
                                  const float *inp, int ldi, int B, int chunk,
                                  int IN, int OUT, int add, long *nonfinite,
                                  long *range);
+/* The same integer sums as k_dense_backward_weights_fx with add = 0, when
+ * they are the final sums (one block, nothing added from other ranks): each
+ * converted back to float as k_fx_to_float does (fw = (float)(sum *
+ * 2^-sw), fb with sb) without being stored as integers; max[0] and max[1]:
+ * the largest |sum| of dw and of db. The same counts of out-of-range and
+ * non-finite values (a value out of range counts as 0). */
+void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
+                                       double limit, const float *dout, int ldd,
+                                       const float *inp, int ldi, int B, int chunk,
+                                       int IN, int OUT, uint64_t max[2],
+                                       long *nonfinite, long *range);
 /* out[i] = (float)(g[i] * 2^-e): reduced fixed-point sums back to floats,
  * the same operations on every rank; returns max |g[i]|. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
+/* The same on the calling thread alone (for short runs) */
+uint64_t k_fx_to_float_serial(float *out, const int64_t *g, size_t n, int e);
 /* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */
 void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,

@@ -179,10 +179,19 @@ static void weight_gradient_rows(const descent_net *net, const workspace *ws, in
         k_dense_backward_weights(grad + wo, grad + bo, delta, ws->ldmax, in, ws->ld[l], B, IN,
                                  r1 - r0, add, &nonfinite);
         st->nonfinite += (double)nonfinite;
-    } else /* one float sum per fixed chunk of samples, then exact integer sums */
+    } else if (!fx->out) { /* one float sum per fixed chunk of samples, then exact integer sums */
         k_dense_backward_weights_fx(fx->g + wo, fx->g + bo, fx->sw[l], fx->sb[l], fx->limit,
                                     delta, ws->ldmax, in, ws->ld[l], B, fx->chunk, IN, r1 - r0,
                                     add, &fx->nonfinite, &fx->range);
+    } else { /* the same integer sums, final: straight back to floats */
+        uint64_t max[2];
+        k_dense_backward_weights_fx_final(fx->out + wo, fx->out + bo, fx->sw[l], fx->sb[l],
+                                          fx->limit, delta, ws->ldmax, in, ws->ld[l], B,
+                                          fx->chunk, IN, r1 - r0, max, &fx->nonfinite,
+                                          &fx->range);
+        for (int t = 0; t < 2; t++)
+            if (max[t] > fx->max[2 * l + t]) fx->max[2 * l + t] = max[t];
+    }
 }
 
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,

@@ -66,6 +66,12 @@ typedef struct {
                            /* multiples of it)                               */
     double limit;          /* largest |chunk sum| * 2^s accepted             */
     long nonfinite, range; /* counts from the conversion                     */
+    float *out;            /* NULL, or the sums are final (one block, one    */
+                           /* rank): converted back to floats into out       */
+                           /* (value * 2^-s, the parameters' layout) instead */
+                           /* of stored in g                                 */
+    uint64_t *max;         /* with out: the largest |integer sum| of W_l in  */
+                           /* max[2l], of b_l in max[2l+1] (raised to it)    */
 } fx_grad;
 
 /* Forward the block in ws->act[0] (B samples, targets in ws->y). If grad
@@ -73,7 +79,7 @@ typedef struct {
  * gradients into grad (added to its contents when add is 1, overwriting
  * them when 0; a NaN or Inf stored there counts in st->nonfinite); if fx !=
  * NULL instead puts each chunk's sums, in fixed point, into fx->g (added or
- * overwriting as for grad). The
+ * overwriting as for grad), or with fx->out their final float values there. The
  * output layer's activations end in ws->act[L] either way. With ws->drop
  * the hidden layers' outputs pass through dropout (dropout.h); with
  * ws->ready it is told as parts of the gradient become final (grad_ready). */

@@ -128,17 +128,23 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
      * they travel as bfloat16) */
     const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = cfg->overlap && comm_size() > 1;
     const comm_type type = cfg->reproducible ? COMM_INT64 : COMM_FLOAT;
-    if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))
+    if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type, overlap ? 0 : np))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
     void *shared = comm_sum_buffer(sp->host);
+    /* reproducible on one host (without overlap): the sums become floats
+     * in the segment */
+    sp->host_floats = cfg->reproducible ? comm_sum_floats(sp->host) : NULL;
     sp->net = net;
-    sp->grad = shared && !cfg->reproducible ? shared : aligned_calloc(np + T_LEN, sizeof(float));
+    sp->grad = shared && !cfg->reproducible ? shared
+               : sp->host_floats ? sp->host_floats
+                                 : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
     if (ok && cfg->reproducible) {
         sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
         sp->sw = calloc((size_t)net->L, sizeof(int));
         sp->sb = calloc((size_t)net->L, sizeof(int));
-        ok = sp->gfx && sp->sw && sp->sb;
+        sp->fxmax = calloc(2 * (size_t)net->L, sizeof(uint64_t));
+        ok = sp->gfx && sp->sw && sp->sb && sp->fxmax;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
     if (ok && overlap) {
@@ -159,12 +165,13 @@ void stepper_free(stepper *sp) {
     /* the buffer in the host's segment goes with the segment */
     comm_pipe_close(sp->pipe); /* nothing in flight over the buffers below */
     const void *shared = comm_sum_buffer(sp->host);
-    if ((void *)sp->grad != shared) aligned_free(sp->grad);
+    if ((void *)sp->grad != shared && sp->grad != sp->host_floats) aligned_free(sp->grad);
     if ((void *)sp->gfx != shared) aligned_free(sp->gfx);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
     aligned_free(sp->g16);
     free(sp->sw);
     free(sp->sb);
+    free(sp->fxmax);
     workspace_free(&sp->ws);
     dropout_free(&sp->drop);
     memset(sp, 0, sizeof *sp);
@@ -238,14 +245,18 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
 }
 
 /* Reproducible mode: this rank's chunks of the batch summed in fixed point
- * into sp->gfx, with the tail filled in. */
+ * into sp->gfx, with the tail filled in; with final (one rank, one block:
+ * nothing else is added to the sums) the gradient sums go straight back to
+ * floats in sp->grad and their largest magnitudes into sp->fxmax. */
 static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *perm,
-                          size_t first, size_t lo, size_t hi, double limit, int stop) {
+                          size_t first, size_t lo, size_t hi, double limit, int stop,
+                          int final) {
     const size_t np = net->n_params;
     int64_t *g = sp->gfx;
     /* an empty slice contributes zeros; else the first block overwrites */
     if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
-    fx_grad fx = {g, sp->sw, sp->sb, sp->chunk, limit, 0, 0};
+    if (final) memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
+    fx_grad fx = {g, sp->sw, sp->sb, sp->chunk, limit, 0, 0, final ? sp->grad : NULL, sp->fxmax};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
     g[np + T_LOSS] = st.loss_fx;
     g[np + T_COUNT] = (int64_t)(hi - lo);
@@ -255,23 +266,47 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     g[np + T_STOP] = stop;
 }
 
-/* The reduced fixed-point sums back to floats in sp->grad; each tensor's
- * next scale puts this step's largest sum at 2^FX_TARGET (identical on
- * every rank: it depends only on the reduced sums). */
-static void fx_convert_and_rescale(stepper *sp, const descent_net *net) {
+/* The reduced fixed-point sums back to floats in sp->grad, each tensor's
+ * largest |sum| into sp->fxmax (the same operations on every rank) */
+static void fx_convert(stepper *sp, const descent_net *net) {
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l], be = bo + (size_t)net->sizes[l + 1];
-        int *ex[2] = {&sp->sw[l], &sp->sb[l]};
-        const size_t from[2] = {wo, bo}, to[2] = {bo, be};
+        sp->fxmax[2 * l] = k_fx_to_float(sp->grad + wo, sp->gfx + wo, bo - wo, sp->sw[l]);
+        sp->fxmax[2 * l + 1] = k_fx_to_float(sp->grad + bo, sp->gfx + bo, be - bo, sp->sb[l]);
+    }
+}
+
+/* comm_sum_shared_fx's conversion: the reduced integers of elements [lo,
+ * hi) as floats, tensor by tensor, each tensor's largest |sum| raised */
+static void fx_convert_part(void *ctx, const int64_t *sum, size_t lo, size_t hi, float *out,
+                            uint64_t *max) {
+    const stepper *sp = ctx;
+    const descent_net *net = sp->net;
+    for (int l = 0; l < net->L; l++) {
+        const size_t from[2] = {net->w_off[l], net->b_off[l]};
+        const size_t to[2] = {net->b_off[l], net->b_off[l] + (size_t)net->sizes[l + 1]};
+        const int ex[2] = {sp->sw[l], sp->sb[l]};
         for (int t = 0; t < 2; t++) {
-            const uint64_t mx =
-                k_fx_to_float(sp->grad + from[t], sp->gfx + from[t], to[t] - from[t], *ex[t]);
-            if (mx > 0) {
-                const int e = *ex[t] + FX_TARGET - floor_log2_u64(mx);
-                *ex[t] = e < -300 ? -300 : e > 300 ? 300 : e;
-            }
+            const size_t a = from[t] > lo ? from[t] : lo, z = to[t] < hi ? to[t] : hi;
+            if (a >= z) continue;
+            const uint64_t mx = k_fx_to_float_serial(out + (a - lo), sum + (a - lo), z - a, ex[t]);
+            if (mx > max[2 * l + t]) max[2 * l + t] = mx;
         }
     }
+}
+
+/* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
+ * (identical on every rank: it depends only on the reduced sums). */
+static void fx_rescale(stepper *sp, const descent_net *net) {
+    for (int l = 0; l < net->L; l++)
+        for (int t = 0; t < 2; t++) {
+            int *ex = t ? &sp->sb[l] : &sp->sw[l];
+            const uint64_t mx = sp->fxmax[2 * l + t];
+            if (mx > 0) {
+                const int e = *ex + FX_TARGET - floor_log2_u64(mx);
+                *ex = e < -300 ? -300 : e > 300 ? 300 : e;
+            }
+        }
 }
 
 static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
@@ -285,10 +320,15 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     /* no chunk may exceed 2^62 / nc, so the integer sum cannot overflow */
     const int fit = 62 - (floor_log2_u64(nc) + 1), lim_exp = fit < 50 ? fit : 50;
     int64_t *g = sp->gfx;
+    /* one rank whose slice is one block: the kernels' sums are the final ones */
+    const int final = comm_size() == 1 && hi - lo <= (size_t)sp->bcap;
     for (int attempt = 0;; attempt++) {
-        fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop);
+        fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop, final);
         const double t0 = comm_wtime();
+        if (sp->host_floats) memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
         if (sp->pipe ? finish_sum(sp)
+            : sp->host_floats ? comm_sum_shared_fx(sp->host, fx_convert_part, sp, sp->fxmax,
+                                                   2 * net->L)
             : sp->host ? comm_sum_shared(sp->host)
                        : comm_sum_i64(g, np + T_LEN))
             return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
@@ -307,7 +347,9 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             sp->sb[l] -= FX_REDO_SHIFT;
         }
     }
-    fx_convert_and_rescale(sp, net);
+    /* else the kernels or the host's sum made the floats */
+    if (!final && !sp->host_floats) fx_convert(sp, net);
+    fx_rescale(sp, net);
     out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)g[np + T_CORRECT];
     out->m = (float)g[np + T_COUNT];

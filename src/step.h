@@ -25,12 +25,16 @@ typedef struct {
     float *grad;      /* n_params + tail floats: the summed gradients       */
     int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
+    uint64_t *fxmax;  /* the step's largest |integer sum| of W_l at 2l, of  */
+                      /* b_l at 2l+1: the next exponents (reproducible)     */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */
     comm_sum *host;   /* float sums through the host's shared memory, with  */
                       /* grad in its segment (several ranks on a host)      */
+    float *host_floats; /* reproducible, every rank on one host: grad is    */
+                      /* in the segment, made there from the integer sums   */
     comm_pipe *pipe;  /* overlap (cfg->overlap): the sum started piece by   */
                       /* piece during the last block's backward pass        */
     grad_ready ready; /* what net_block tells the pipe                      */

@@ -7,6 +7,7 @@
  * (the float kernel on that chunk alone) times 2^e, rounded to nearest even,
  * added in 64-bit integers, with the values out of range counted. */
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "base.h"
@@ -175,6 +176,7 @@ static void check_fixed_point(kcase *c) {
     float *cw = aligned_calloc((size_t)n, 4), *cb = aligned_calloc((size_t)c->OUT, 4);
     int64_t *gw = aligned_calloc((size_t)n, 8), *gb = aligned_calloc((size_t)c->OUT, 8);
     int64_t *ew = calloc((size_t)n, 8), *eb = calloc((size_t)c->OUT, 8);
+    float *xw = calloc((size_t)n, 4), *xb = calloc((size_t)c->OUT, 4);
     for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
         for (int i = 0; i < c->B * c->ldo; i++) d[i] = c->dout[i] * (float)cfg[k].dscale;
         /* added to what the sums held (7) or overwriting it */
@@ -200,6 +202,24 @@ static void check_fixed_point(kcase *c) {
         CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
               "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)",
               cfg[k].e, add, c->B, c->IN, c->OUT);
+        /* the final variant: the exact sums from zero, as floats, never stored as integers */
+        for (int i = 0; i < n; i++) ew[i] -= add ? 7 : 0;
+        for (int j = 0; j < c->OUT; j++) eb[j] -= add ? 7 : 0;
+        const uint64_t want_w = k_fx_to_float(xw, ew, (size_t)n, cfg[k].e);
+        const uint64_t want_b = k_fx_to_float(xb, eb, (size_t)c->OUT, cfg[k].e);
+        uint64_t max[2] = {0, 0};
+        range = nonfinite = 0;
+        k_dense_backward_weights_fx_final(cw, cb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo,
+                                          c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
+                                          &nonfinite, &range);
+        CHECK(nonfinite == 0 && range == want_range && max[0] == want_w && max[1] == want_b,
+              "e=%d final: %ld out of range (want %ld), %ld non-finite, largest %llu %llu (want "
+              "%llu %llu) (B=%d IN=%d OUT=%d)", cfg[k].e, range, want_range, nonfinite,
+              (unsigned long long)max[0], (unsigned long long)max[1],
+              (unsigned long long)want_w, (unsigned long long)want_b, c->B, c->IN, c->OUT);
+        CHECK(memcmp(cw, xw, (size_t)n * 4) == 0 && memcmp(cb, xb, (size_t)c->OUT * 4) == 0,
+              "e=%d final: floats differ from the integer sums converted (B=%d IN=%d OUT=%d)",
+              cfg[k].e, c->B, c->IN, c->OUT);
     }
     /* a NaN or an Inf input is counted as non-finite, not as out of range,
      * with the scale inside float's range and beyond it */
@@ -211,9 +231,16 @@ static void check_fixed_point(kcase *c) {
                                     c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, &range);
         CHECK(nonfinite > 0 && range == 0, "%g at e=%d: %ld non-finite, %ld out of range",
               nf[k].bad, nf[k].e, nonfinite, range);
+        uint64_t max[2];
+        range = nonfinite = 0;
+        k_dense_backward_weights_fx_final(cw, cb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo,
+                                          c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
+                                          &nonfinite, &range);
+        CHECK(nonfinite > 0 && range == 0, "%g at e=%d final: %ld non-finite, %ld out of range",
+              nf[k].bad, nf[k].e, nonfinite, range);
     }
     aligned_free(d), aligned_free(cw), aligned_free(cb), aligned_free(gw), aligned_free(gb);
-    free(ew), free(eb);
+    free(ew), free(eb), free(xw), free(xb);
 }
 
 static void forward_matches_reference(void) {
@@ -225,12 +252,22 @@ static void input_deltas_match_reference(void) { for_each_shape(check_input_delt
 static void sample_alone_gives_same_bits(void) { for_each_shape(check_position_independence); }
 static void nonfinite_gradient_counted(void) { for_each_shape(check_nonfinite_counted); }
 static void fixed_point_sums_exact(void) { for_each_shape(check_fixed_point); }
+/* Large enough for threads (3, an uneven split of the row tiles) and for
+ * several column strips with a tail in the weight-gradient kernels */
+static void fixed_point_sums_exact_threaded(void) {
+    kcase c;
+    kcase_make(&c, 1000, 64, 300, 50);
+    omp_set_num_threads(3);
+    check_fixed_point(&c);
+    kcase_free(&c);
+}
 
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(forward_matches_reference),     SCENARIO(weight_gradients_match_reference),
         SCENARIO(input_deltas_match_reference),  SCENARIO(sample_alone_gives_same_bits),
         SCENARIO(nonfinite_gradient_counted),    SCENARIO(fixed_point_sums_exact),
+        SCENARIO(fixed_point_sums_exact_threaded),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }

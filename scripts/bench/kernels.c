@@ -4,7 +4,8 @@
  * call's GFLOP/s (the least disturbed by other work on the machine) and the
  * whole step's kernel-only rate; also the reproducible mode's weight
  * gradient (chunks of repro_chunk(BATCH) samples summed into 64-bit fixed point), which
- * replaces the weight gradient in that mode. Threads: OMP_NUM_THREADS.
+ * replaces the weight gradient in that mode, and its final variant (one
+ * rank's whole batch: the integer sums back to floats without being stored). Threads: OMP_NUM_THREADS.
  *   kernel_bench [BATCH [REPS [WIDTHS]]]     e.g. kernel_bench 64 2000 784,256,128,10
  * Output: one CSV row per kernel (kernel,layer,in,out,batch,threads,gflops)
  * and a last row "step" with the step's kernel-only GFLOP/s and samples/s. */
@@ -70,8 +71,8 @@ int main(int argc, char **argv) {
         if (!w[l] || !dw[l] || !b[l] || !db[l] || !dwx[l] || !dbx[l]) return 1;
         for (size_t i = 0; i < nw; i++) w[l][i] = (float)((int)(i % 11) - 5) * 0.01f;
     }
-    double tf[MAXL], tw[MAXL], ti[MAXL], tx[MAXL];
-    for (int l = 0; l < L; l++) tf[l] = tw[l] = ti[l] = tx[l] = 1e30;
+    double tf[MAXL], tw[MAXL], ti[MAXL], tx[MAXL], tz[MAXL];
+    for (int l = 0; l < L; l++) tf[l] = tw[l] = ti[l] = tx[l] = tz[l] = 1e30;
     for (int r = 0; r < reps; r++) {
         for (int l = 0; l < L; l++) {
             const double t = now();
@@ -100,11 +101,19 @@ int main(int argc, char **argv) {
     for (int r = 0; r < reps; r++)
         for (int l = L - 1; l >= 0; l--) {
             long nonfinite = 0, range = 0;
-            const double t = now();
+            double t = now();
             k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p50, d0, ldmax, act[l], ld[l], B,
                                         repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, &range);
-            const double e = now() - t;
+            double e = now() - t;
             tx[l] = e < tx[l] ? e : tx[l];
+            /* one rank's whole batch: the sums back to floats, no integers stored */
+            uint64_t max[2];
+            t = now();
+            k_dense_backward_weights_fx_final(dw[l], db[l], 20, 20, 0x1p50, d0, ldmax, act[l],
+                                              ld[l], B, repro_chunk((size_t)B), n[l], n[l + 1],
+                                              max, &nonfinite, &range);
+            e = now() - t;
+            tz[l] = e < tz[l] ? e : tz[l];
         }
     const int threads = descent_threads();
     double total_t = 0, total_f = 0;
@@ -116,6 +125,8 @@ int main(int argc, char **argv) {
                f / tw[l] / 1e9);
         printf("weight_gradient_fx,%d,%d,%d,%d,%d,%.1f\n", l + 1, n[l], n[l + 1], B, threads,
                f / tx[l] / 1e9);
+        printf("weight_gradient_fx_final,%d,%d,%d,%d,%d,%.1f\n", l + 1, n[l], n[l + 1], B,
+               threads, f / tz[l] / 1e9);
         total_t += tf[l] + tw[l];
         total_f += 2 * f;
         if (l > 0) {
