@@ -407,9 +407,13 @@ static inline int tile_in_range(const sink *k, const vf *v, int n) {
         mx = (a & gt) | (mx & ~gt);
 #endif
     }
+#if VL == 16 /* every lane below the limit: one compare to a mask */
+    return _mm512_cmpge_epi32_mask((__m512i)mx, _mm512_set1_epi32(k->lim_bits)) == 0;
+#else
     int m = 0;
     for (int t = 0; t < VL; t++) m = mx[t] > m ? mx[t] : m;
     return m < k->lim_bits;
+#endif
 }
 
 /* lanes of v that are NaN or Inf: all exponent bits set */
