@@ -215,9 +215,11 @@ static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, 
             for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
     }
 #ifdef TILE_HSUM_VECTOR
-    if (kv == IN && (act == DESCENT_ACT_RELU || act == DESCENT_ACT_IDENTITY)) {
+    if (kv == IN && (act == DESCENT_ACT_RELU || act == DESCENT_ACT_IDENTITY ||
+                     act == DESCENT_ACT_SOFTMAX)) {
         /* the epilogue as vectors, the same operations per element: + b,
-         * then relu as (z > 0 ? z : +0); lanes 4i..4i+3 are sample s + i */
+         * then relu as (z > 0 ? z : +0) (softmax is applied later: here
+         * the identity); lanes 4i..4i+3 are sample s + i */
         vf z = (vf)tile_hsum_vec(acc) + (vf)_mm512_broadcast_f32x4(_mm_loadu_ps(b + j0));
         if (act == DESCENT_ACT_RELU) z = (vf)((vi)z & (z > 0.0f));
         _mm_storeu_ps(out + (size_t)s * ldo + j0, _mm512_extractf32x4_ps((__m512)z, 0));

@@ -79,6 +79,27 @@ static void bytes_scaled_and_float_targets(void) {
     descent_data_free(d);
 }
 
+/* Every byte value becomes exactly (float)b / 255.0f */
+static void every_byte_scaled_exactly(void) {
+    uint8_t x[256];
+    for (int b = 0; b < 256; b++) x[b] = (uint8_t)b;
+    const int32_t labels[256] = {0};
+    descent_array fx = {x, DESCENT_U8, 1, 256}, fy = {labels, DESCENT_I32, 1, 1};
+    descent_data *d = NULL;
+    descent_error err = {0};
+    CHECK(descent_data_from_arrays(&d, NULL, &fx, &fy, 2, &err) == 0, "%s", err.msg);
+    if (!d) return;
+    float xs[256], ys[2];
+    descent_data_sample(d, 0, xs, ys);
+    int wrong = 0;
+    for (int b = 0; b < 256; b++) {
+        volatile float want = (float)b / 255.0f; /* one float division, as the derivation reads */
+        wrong += xs[b] != want;
+    }
+    CHECK(wrong == 0, "%d of 256 byte values not scaled to (float)b / 255.0f", wrong);
+    descent_data_free(d);
+}
+
 static void bad_arrays_refused(void) {
     descent_error err = {0};
     descent_data *d = NULL;
@@ -162,7 +183,8 @@ static void npy_refusals(void) {
 int main(int argc, char **argv) {
     static const scenario all[] = {
         SCENARIO(floats_with_class_labels), SCENARIO(bytes_scaled_and_float_targets),
-        SCENARIO(bad_arrays_refused), SCENARIO(npy_same_as_arrays), SCENARIO(npy_refusals)};
+        SCENARIO(every_byte_scaled_exactly), SCENARIO(bad_arrays_refused),
+        SCENARIO(npy_same_as_arrays), SCENARIO(npy_refusals)};
     const int rc = RUN_SCENARIOS(argc, argv, all);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
