@@ -53,25 +53,9 @@ void comm_host_free(void *handle);
  * one rank per host then all-reduces the host sums with MPI. Collective. */
 typedef enum { COMM_FLOAT, COMM_INT64 } comm_type;
 typedef struct comm_sum comm_sum;
-/* n_float: for int64 sums, the leading elements that comm_sum_shared_fx
- * turns into floats (0: none) */
-int comm_sum_open(comm_sum **s, size_t n, comm_type type, size_t n_float);
+int comm_sum_open(comm_sum **s, size_t n, comm_type type);
 void *comm_sum_buffer(comm_sum *s);
 int comm_sum_shared(comm_sum *s);
-/* The reproducible mode's integer sums turned into floats where they are
- * summed, when every rank is on this host (else NULL: comm_sum_shared):
- * comm_sum_floats gives this rank's n_float floats in the segment.
- * comm_sum_shared_fx: each local rank adds its share [lo, hi) of the
- * buffers; convert(ctx, sum, lo, hi, out, max) turns the sums of elements
- * [lo, hi) of [0, n_float) (sum[0..hi-lo)) into floats out[0..hi-lo) and
- * raises max[0..nmax) for them; the floats go into every rank's float
- * area, the integers past n_float into every rank's buffer, and max ends
- * as the maxima over all shares (the caller zeroes it). Collective. */
-typedef void (*comm_fx_convert)(void *ctx, const int64_t *sum, size_t lo, size_t hi, float *out,
-                                uint64_t *max);
-float *comm_sum_floats(comm_sum *s);
-int comm_sum_shared_fx(comm_sum *s, comm_fx_convert convert, void *ctx, uint64_t *max,
-                       int nmax);
 void comm_sum_close(comm_sum *s); /* collective on the host */
 /* ---- the step's sum in pieces, overlapped with the computation ----
  * The same sum as above (comm_sum_float, comm_sum_i64, comm_sum_bf16 or

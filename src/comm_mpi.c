@@ -253,31 +253,24 @@ struct comm_sum {
     comm_type type;
     size_t elem;          /* bytes per element                                    */
     char **buf;           /* every local rank's buffer, mapped here               */
-    size_t n_float;       /* comm_sum_shared_fx: floats per rank (0: none)        */
-    float **fbuf;         /* every local rank's float area, after its buffer      */
 };
 
-int comm_sum_open(comm_sum **out, size_t n, comm_type type, size_t n_float) {
+int comm_sum_open(comm_sum **out, size_t n, comm_type type) {
     *out = NULL;
     /* a decision every rank takes alike: any host with several ranks */
     if (!g_active || g_most_local == 1) return DESCENT_OK;
     comm_sum *s = calloc(1, sizeof *s);
-    if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(char *))) ||
-        !(s->fbuf = calloc((size_t)g_local_size, sizeof(float *)))) {
-        if (s) free(s->buf);
+    if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(char *)))) {
         free(s);
         return DESCENT_E_NOMEM;
     }
     s->n = n;
     s->type = type;
     s->elem = type == COMM_INT64 ? sizeof(int64_t) : sizeof(float);
-    /* the floats are made where the sums are, which needs every rank here */
-    s->n_float = type == COMM_INT64 && g_local_size == g_size ? n_float : 0;
     s->leaders = MPI_COMM_NULL;
     void *base = NULL;
-    /* rank r's buffer and float area start at 64-byte boundaries */
-    const size_t buf_bytes = (n * s->elem + 63) / 64 * 64;
-    const MPI_Aint bytes = (MPI_Aint)(buf_bytes + (s->n_float * sizeof(float) + 63) / 64 * 64) + 64;
+    /* rank r's buffer starts at a 64-byte boundary */
+    const MPI_Aint bytes = (MPI_Aint)((n * s->elem + 63) / 64 * 64) + 64;
     int rc = MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, g_local, &base, &s->win);
     if (rc == MPI_SUCCESS) rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win);
     for (int r = 0; rc == MPI_SUCCESS && r < g_local_size; r++) {
@@ -286,13 +279,11 @@ int comm_sum_open(comm_sum **out, size_t n, comm_type type, size_t n_float) {
         void *p = NULL;
         rc = MPI_Win_shared_query(s->win, r, &size, &unit, &p);
         s->buf[r] = (char *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
-        s->fbuf[r] = s->n_float ? (float *)(s->buf[r] + buf_bytes) : NULL;
     }
     if (rc == MPI_SUCCESS && g_local_size < g_size) /* several hosts: their leaders */
         rc = MPI_Comm_split(g_comm, g_local_rank == 0 ? 0 : MPI_UNDEFINED, g_rank, &s->leaders);
     if (rc != MPI_SUCCESS) {
         free(s->buf);
-        free(s->fbuf);
         free(s);
         return DESCENT_E_COMM;
     }
@@ -301,7 +292,6 @@ int comm_sum_open(comm_sum **out, size_t n, comm_type type, size_t n_float) {
 }
 
 void *comm_sum_buffer(comm_sum *s) { return s ? s->buf[g_local_rank] : NULL; }
-float *comm_sum_floats(comm_sum *s) { return s ? s->fbuf[g_local_rank] : NULL; }
 
 /* Every buffer's writes visible to every rank of the host */
 static int host_fence(comm_sum *s) {
@@ -311,39 +301,29 @@ static int host_fence(comm_sum *s) {
     return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
 }
 
-/* The host's L buffers are summed block by block through a small buffer,
- * one pass per rank's buffer: each pass is a plain vector loop (an inner
- * loop over the ranks per element kept the compiler scalar: 130 us for
- * 117,576 floats from 2 buffers), and the order per element stays
- * ((b0 + b1) + b2) ... */
+/* dst[lo, hi) = the sum over the host's L buffers, in local-rank order
+ * (dst: one of them). Block by block through a small buffer, one pass per
+ * rank's buffer: each pass is a plain vector loop (an inner loop over the
+ * ranks per element kept the compiler scalar: 130 us for 117,576 floats
+ * from 2 buffers), and the order per element stays ((b0 + b1) + b2) ... */
 #define SUM_BLOCK 512
-/* The length of the block at b of a share ending at hi */
-static inline size_t block_len(size_t b, size_t hi) {
-    return hi - b < SUM_BLOCK ? hi - b : SUM_BLOCK;
-}
-/* acc[0, n) = the sum of elements [b, b + n) over the host's buffers */
-#define SUM_ONE_BLOCK(T, acc, b, n)                                                     \
+#define SUM_PASSES(T)                                                                   \
     do {                                                                                \
+        T acc[SUM_BLOCK];                                                               \
         const T *const *src = (const T *const *)s->buf;                                 \
-        for (size_t k = 0; k < (n); k++) (acc)[k] = src[0][(b) + k];                    \
-        for (int r = 1; r < g_local_size; r++) /* in local-rank order */                \
-            for (size_t k = 0; k < (n); k++) (acc)[k] += src[r][(b) + k];               \
+        for (size_t b = lo; b < hi; b += SUM_BLOCK) {                                   \
+            const size_t n = hi - b < SUM_BLOCK ? hi - b : SUM_BLOCK;                   \
+            for (size_t k = 0; k < n; k++) acc[k] = src[0][b + k];                      \
+            for (int r = 1; r < L; r++) /* in local-rank order */                       \
+                for (size_t k = 0; k < n; k++) acc[k] += src[r][b + k];                 \
+            memcpy((T *)dst + b, acc, n * sizeof(T));                                   \
+        }                                                                               \
     } while (0)
 
-/* dst[lo, hi) = the sum over the host's buffers (dst: one of them) */
 static void sum_local_part(comm_sum *s, size_t lo, size_t hi, char *dst) {
-    for (size_t b = lo; b < hi; b += SUM_BLOCK) {
-        const size_t n = block_len(b, hi);
-        if (s->type == COMM_INT64) {
-            int64_t acc[SUM_BLOCK];
-            SUM_ONE_BLOCK(int64_t, acc, b, n);
-            memcpy((int64_t *)dst + b, acc, n * sizeof(int64_t));
-        } else {
-            float acc[SUM_BLOCK];
-            SUM_ONE_BLOCK(float, acc, b, n);
-            memcpy((float *)dst + b, acc, n * sizeof(float));
-        }
-    }
+    const int L = g_local_size;
+    if (s->type == COMM_INT64) SUM_PASSES(int64_t);
+    else SUM_PASSES(float);
 }
 
 int comm_sum_shared(comm_sum *s) {
@@ -377,50 +357,12 @@ int comm_sum_shared(comm_sum *s) {
     return rc ? rc : across;
 }
 
-/* This rank's share [lo, hi) of the int64 buffers summed and handed out:
- * the floats of [0, n_float) into every float area, the integers past it
- * into every buffer */
-static void sum_convert_share(comm_sum *s, size_t lo, size_t hi, comm_fx_convert convert,
-                              void *ctx, uint64_t *max) {
-    const int L = g_local_size;
-    int64_t acc[SUM_BLOCK];
-    float f[SUM_BLOCK];
-    for (size_t b = lo; b < hi; b += SUM_BLOCK) {
-        const size_t n = block_len(b, hi);
-        SUM_ONE_BLOCK(int64_t, acc, b, n);
-        const size_t nf = b >= s->n_float ? 0 : s->n_float - b < n ? s->n_float - b : n;
-        if (nf > 0) {
-            convert(ctx, acc, b, b + nf, f, max);
-            for (int r = 0; r < L; r++) memcpy(s->fbuf[r] + b, f, nf * sizeof(float));
-        }
-        for (int r = 0; r < L && nf < n; r++)
-            memcpy((int64_t *)s->buf[r] + b + nf, acc + nf, (n - nf) * sizeof(int64_t));
-    }
-}
-
-int comm_sum_shared_fx(comm_sum *s, comm_fx_convert convert, void *ctx, uint64_t *max,
-                       int nmax) {
-    size_t lo, hi;
-    share_of(s->n, g_local_rank, g_local_size, &lo, &hi);
-    int rc = host_fence(s); /* every rank's sums are complete */
-    if (rc) return rc;
-    /* the others read only their own shares of this rank's buffer: the
-     * integers past n_float written into it are outside them */
-    sum_convert_share(s, lo, hi, convert, ctx, max);
-    /* the maxima of all shares; as a barrier, every share handed out */
-    MPI_Win_sync(s->win);
-    rc = MPI_Allreduce(MPI_IN_PLACE, max, nmax, MPI_UINT64_T, MPI_MAX, g_local);
-    MPI_Win_sync(s->win);
-    return rc == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
-}
-
 void comm_sum_close(comm_sum *s) {
     if (!s) return;
     if (s->leaders != MPI_COMM_NULL) MPI_Comm_free(&s->leaders);
     MPI_Win_unlock_all(s->win);
     MPI_Win_free(&s->win);
     free(s->buf);
-    free(s->fbuf);
     free(s);
 }
 

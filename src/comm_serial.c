@@ -81,19 +81,13 @@ int comm_host_alloc(size_t bytes, void **base, void **handle) {
 void comm_host_free(void *handle) { aligned_free(handle); }
 
 /* one process: nothing is shared */
-int comm_sum_open(comm_sum **s, size_t n, comm_type type, size_t n_float) {
-    (void)n, (void)type, (void)n_float;
+int comm_sum_open(comm_sum **s, size_t n, comm_type type) {
+    (void)n, (void)type;
     *s = NULL;
     return DESCENT_OK;
 }
 void *comm_sum_buffer(comm_sum *s) { (void)s; return NULL; }
 int comm_sum_shared(comm_sum *s) { (void)s; return DESCENT_OK; }
-float *comm_sum_floats(comm_sum *s) { (void)s; return NULL; }
-int comm_sum_shared_fx(comm_sum *s, comm_fx_convert convert, void *ctx, uint64_t *max,
-                       int nmax) {
-    (void)s, (void)convert, (void)ctx, (void)max, (void)nmax;
-    return DESCENT_OK;
-}
 void comm_sum_close(comm_sum *s) { (void)s; }
 
 /* one process: a sum of one is the buffer itself */

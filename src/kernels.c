@@ -737,12 +737,6 @@ uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
     return fx_magnitude(lo, hi);
 }
 
-uint64_t k_fx_to_float_serial(float *out, const int64_t *g, size_t n, int e) {
-    int64_t lo = 0, hi = 0;
-    fx_run_to_float(out, g, n, ldexp(1.0, -e), &lo, &hi);
-    return fx_magnitude(lo, hi);
-}
-
 /* ---- backward: error terms of the previous layer --------------------------
  * dinp[s][k] = (sum_j dout[s][j] w[j][k]) * act'(a[s][k]): the derivation's
  * delta_l = (W_{l+1}^T delta_{l+1}) (.) sigma'(z_l), vectorised over k,

@@ -65,8 +65,6 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
 /* out[i] = (float)(g[i] * 2^-e): reduced fixed-point sums back to floats,
  * the same operations on every rank; returns max |g[i]|. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
-/* The same on the calling thread alone (for short runs) */
-uint64_t k_fx_to_float_serial(float *out, const int64_t *g, size_t n, int e);
 /* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */
 void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,

@@ -25,7 +25,9 @@
  *    threads, ranks and the reduction's order cannot change a bit. A value
  *    out of the fixed-point range is counted in the reduction; then every
  *    rank lowers the scale and redoes the step (rare, and the same on every
- *    layout).
+ *    layout). One rank whose batch is one block has nothing to add to its
+ *    integer sums: the kernels turn them back into floats as each tile is
+ *    done, and no gradient of integers is stored.
  */
 #include "step.h"
 
@@ -128,16 +130,11 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
      * they travel as bfloat16) */
     const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = cfg->overlap && comm_size() > 1;
     const comm_type type = cfg->reproducible ? COMM_INT64 : COMM_FLOAT;
-    if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type, overlap ? 0 : np))
+    if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
     void *shared = comm_sum_buffer(sp->host);
-    /* reproducible on one host (without overlap): the sums become floats
-     * in the segment */
-    sp->host_floats = cfg->reproducible ? comm_sum_floats(sp->host) : NULL;
     sp->net = net;
-    sp->grad = shared && !cfg->reproducible ? shared
-               : sp->host_floats ? sp->host_floats
-                                 : aligned_calloc(np + T_LEN, sizeof(float));
+    sp->grad = shared && !cfg->reproducible ? shared : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
     if (ok && cfg->reproducible) {
         sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
@@ -165,7 +162,7 @@ void stepper_free(stepper *sp) {
     /* the buffer in the host's segment goes with the segment */
     comm_pipe_close(sp->pipe); /* nothing in flight over the buffers below */
     const void *shared = comm_sum_buffer(sp->host);
-    if ((void *)sp->grad != shared && sp->grad != sp->host_floats) aligned_free(sp->grad);
+    if ((void *)sp->grad != shared) aligned_free(sp->grad);
     if ((void *)sp->gfx != shared) aligned_free(sp->gfx);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
     aligned_free(sp->g16);
@@ -276,25 +273,6 @@ static void fx_convert(stepper *sp, const descent_net *net) {
     }
 }
 
-/* comm_sum_shared_fx's conversion: the reduced integers of elements [lo,
- * hi) as floats, tensor by tensor, each tensor's largest |sum| raised */
-static void fx_convert_part(void *ctx, const int64_t *sum, size_t lo, size_t hi, float *out,
-                            uint64_t *max) {
-    const stepper *sp = ctx;
-    const descent_net *net = sp->net;
-    for (int l = 0; l < net->L; l++) {
-        const size_t from[2] = {net->w_off[l], net->b_off[l]};
-        const size_t to[2] = {net->b_off[l], net->b_off[l] + (size_t)net->sizes[l + 1]};
-        const int ex[2] = {sp->sw[l], sp->sb[l]};
-        for (int t = 0; t < 2; t++) {
-            const size_t a = from[t] > lo ? from[t] : lo, z = to[t] < hi ? to[t] : hi;
-            if (a >= z) continue;
-            const uint64_t mx = k_fx_to_float_serial(out + (a - lo), sum + (a - lo), z - a, ex[t]);
-            if (mx > max[2 * l + t]) max[2 * l + t] = mx;
-        }
-    }
-}
-
 /* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
  * (identical on every rank: it depends only on the reduced sums). */
 static void fx_rescale(stepper *sp, const descent_net *net) {
@@ -325,10 +303,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     for (int attempt = 0;; attempt++) {
         fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop, final);
         const double t0 = comm_wtime();
-        if (sp->host_floats) memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
         if (sp->pipe ? finish_sum(sp)
-            : sp->host_floats ? comm_sum_shared_fx(sp->host, fx_convert_part, sp, sp->fxmax,
-                                                   2 * net->L)
             : sp->host ? comm_sum_shared(sp->host)
                        : comm_sum_i64(g, np + T_LEN))
             return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
@@ -347,8 +322,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             sp->sb[l] -= FX_REDO_SHIFT;
         }
     }
-    /* else the kernels or the host's sum made the floats */
-    if (!final && !sp->host_floats) fx_convert(sp, net);
+    if (!final) fx_convert(sp, net); /* else the kernels made the floats */
     fx_rescale(sp, net);
     out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)g[np + T_CORRECT];

@@ -33,8 +33,6 @@ typedef struct {
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */
     comm_sum *host;   /* float sums through the host's shared memory, with  */
                       /* grad in its segment (several ranks on a host)      */
-    float *host_floats; /* reproducible, every rank on one host: grad is    */
-                      /* in the segment, made there from the integer sums   */
     comm_pipe *pipe;  /* overlap (cfg->overlap): the sum started piece by   */
                       /* piece during the last block's backward pass        */
     grad_ready ready; /* what net_block tells the pipe                      */
