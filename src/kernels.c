@@ -539,12 +539,6 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     }
 }
 
-/* The largest magnitude of integers in [lo, hi], lo <= 0 <= hi */
-static inline uint64_t fx_magnitude(int64_t lo, int64_t hi) {
-    const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
-    return neg > (uint64_t)hi ? neg : (uint64_t)hi;
-}
-
 /* k_set_progress: the calling thread's; in a parallel region its thread 0 */
 static _Thread_local void (*t_progress)(void *);
 static _Thread_local void *t_progress_ctx;
@@ -713,8 +707,8 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
         wlo = o.lo[0] < wlo ? o.lo[0] : wlo, whi = o.hi[0] > whi ? o.hi[0] : whi;
         blo = o.lo[1] < blo ? o.lo[1] : blo, bhi = o.hi[1] > bhi ? o.hi[1] : bhi;
     }
-    max[0] = fx_magnitude(wlo, whi);
-    max[1] = fx_magnitude(blo, bhi);
+    max[0] = k_fx_magnitude(wlo, whi);
+    max[1] = k_fx_magnitude(blo, bhi);
     if (nonfinite) *nonfinite += nf;
     if (range) *range += rg;
 }
@@ -734,7 +728,7 @@ uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
         hi = g[i] > hi ? g[i] : hi;
         out[i] = (float)((double)g[i] * unscale);
     }
-    return fx_magnitude(lo, hi);
+    return k_fx_magnitude(lo, hi);
 }
 
 /* ---- backward: error terms of the previous layer --------------------------

@@ -62,6 +62,11 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
                                        const float *inp, int ldi, int B, int chunk,
                                        int IN, int OUT, uint64_t max[2],
                                        long *nonfinite, long *range);
+/* The largest magnitude of integers in [lo, hi], lo <= 0 <= hi */
+static inline uint64_t k_fx_magnitude(int64_t lo, int64_t hi) {
+    const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
+    return neg > (uint64_t)hi ? neg : (uint64_t)hi;
+}
 /* out[i] = (float)(g[i] * 2^-e): reduced fixed-point sums back to floats,
  * the same operations on every rank; returns max |g[i]|. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);

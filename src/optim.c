@@ -9,6 +9,7 @@
 #include "optim.h"
 
 #include "base.h"
+#include "kernels.h"
 #include "step.h"
 
 #include <math.h>
@@ -35,23 +36,38 @@ void optimizer_free(optimizer *o) {
     memset(o, 0, sizeof *o);
 }
 
+/* A fixed-point gradient sum back as a float, k_fx_to_float's operations,
+ * with the extremes seen so far in *lo and *hi */
+static inline float fx_value(int64_t v, double unscale, int64_t *lo, int64_t *hi) {
+    *lo = v < *lo ? v : *lo;
+    *hi = v > *hi ? v : *hi;
+    return (float)((double)v * unscale);
+}
+
 /* p[i] -= step(mean_of(g[i], m) + wd * p[i]) over one contiguous range,
  * inside a parallel region: every element is computed alone, so any split
  * across threads gives the same bits. g is the gradient sum, mb the global
- * batch. */
-static void update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p,
-                         const float *g, float mb, size_t off, size_t len, float wd) {
+ * batch; with fixed, the sums are gx[i] * unscale instead (reproducible
+ * mode, converted here rather than in a pass of their own), and *max is
+ * raised to the largest |gx[i]| this thread saw. One copy of the loops per
+ * value of fixed (a constant where this is inlined). */
+static inline __attribute__((always_inline)) void
+update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p, const float *g,
+             const int64_t *gx, double unscale, float mb, size_t off, size_t len, float wd,
+             const int fixed, uint64_t *max) {
     float *m = o->m ? o->m + off : NULL, *v = o->v ? o->v + off : NULL;
+    int64_t lo = 0, hi = 0;
+#define GRAD_SUM(i) (fixed ? fx_value(gx[i], unscale, &lo, &hi) : g[i])
     switch (o->kind) {
     case DESCENT_OPT_GD:
 #pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < len; i++) p[i] -= lr * (mean_of(g[i], mb) + wd * p[i]);
+        for (size_t i = 0; i < len; i++) p[i] -= lr * (mean_of(GRAD_SUM(i), mb) + wd * p[i]);
         break;
     case DESCENT_OPT_MOMENTUM: {
         const float mu = (float)cfg->momentum;
 #pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            m[i] = mu * m[i] + (mean_of(g[i], mb) + wd * p[i]);
+            m[i] = mu * m[i] + (mean_of(GRAD_SUM(i), mb) + wd * p[i]);
             p[i] -= lr * m[i];
         }
         break;
@@ -62,7 +78,7 @@ static void update_range(optimizer *o, const descent_train_config *cfg, float lr
         const float c2 = (float)(1.0 - pow(cfg->beta2, (double)o->t));
 #pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            const float gi = mean_of(g[i], mb) + wd * p[i];
+            const float gi = mean_of(GRAD_SUM(i), mb) + wd * p[i];
             m[i] = b1 * m[i] + (1.0f - b1) * gi;
             v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
             p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
@@ -72,17 +88,43 @@ static void update_range(optimizer *o, const descent_train_config *cfg, float lr
     default:
         break;
     }
+#undef GRAD_SUM
+    if (fixed) {
+        const uint64_t mag = k_fx_magnitude(lo, hi);
+#pragma omp critical(descent_fx_max)
+        if (mag > *max) *max = mag;
+    }
 }
 
-void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
-                    const float *grad_sum, float m) {
+/* Every layer's weights and biases (weight decay on the weights only) */
+static inline __attribute__((always_inline)) void
+update_all(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
+           const float *g, const int64_t *gx, const int *sw, const int *sb, float m,
+           uint64_t *max, const int fixed) {
     o->t++;
     const float wd = (float)cfg->weight_decay;
+    if (fixed) memset(max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
 #pragma omp parallel if (net->n_params >= 65536)
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l];
         const size_t nb = (size_t)net->sizes[l + 1];
-        update_range(o, cfg, (float)lr, net->params + wo, grad_sum + wo, m, wo, bo - wo, wd);
-        update_range(o, cfg, (float)lr, net->params + bo, grad_sum + bo, m, bo, nb, 0.0f);
+        const double uw = fixed ? ldexp(1.0, -sw[l]) : 0.0, ub = fixed ? ldexp(1.0, -sb[l]) : 0.0;
+        update_range(o, cfg, (float)lr, net->params + wo, fixed ? NULL : g + wo,
+                     fixed ? gx + wo : NULL, uw, m, wo, bo - wo, wd, fixed,
+                     fixed ? &max[2 * l] : NULL);
+        update_range(o, cfg, (float)lr, net->params + bo, fixed ? NULL : g + bo,
+                     fixed ? gx + bo : NULL, ub, m, bo, nb, 0.0f, fixed,
+                     fixed ? &max[2 * l + 1] : NULL);
     }
+}
+
+void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
+                    const float *grad_sum, float m) {
+    update_all(o, cfg, lr, net, grad_sum, NULL, NULL, NULL, m, NULL, 0);
+}
+
+void optimizer_step_fx(optimizer *o, const descent_train_config *cfg, double lr,
+                       descent_net *net, const int64_t *grad_sum, const int *sw, const int *sb,
+                       float m, uint64_t *max) {
+    update_all(o, cfg, lr, net, NULL, grad_sum, sw, sb, m, max, 1);
 }

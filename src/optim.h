@@ -24,5 +24,13 @@ void optimizer_free(optimizer *o);
  * OpenMP-parallel and elementwise: any thread split gives the same bits. */
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr,
                     descent_net *net, const float *grad_sum, float m);
+/* The same update from the reproducible mode's sums in 64-bit fixed point
+ * (W_l's scaled by 2^sw[l], b_l's by 2^sb[l]), each turned back into a
+ * float in the update loop exactly as k_fx_to_float does (one pass over the
+ * sums instead of two); max[2l] and max[2l+1] get the largest |sum| of W_l
+ * and of b_l. */
+void optimizer_step_fx(optimizer *o, const descent_train_config *cfg, double lr,
+                       descent_net *net, const int64_t *grad_sum, const int *sw, const int *sb,
+                       float m, uint64_t *max);
 
 #endif

@@ -263,16 +263,6 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     g[np + T_STOP] = stop;
 }
 
-/* The reduced fixed-point sums back to floats in sp->grad, each tensor's
- * largest |sum| into sp->fxmax (the same operations on every rank) */
-static void fx_convert(stepper *sp, const descent_net *net) {
-    for (int l = 0; l < net->L; l++) {
-        const size_t wo = net->w_off[l], bo = net->b_off[l], be = bo + (size_t)net->sizes[l + 1];
-        sp->fxmax[2 * l] = k_fx_to_float(sp->grad + wo, sp->gfx + wo, bo - wo, sp->sw[l]);
-        sp->fxmax[2 * l + 1] = k_fx_to_float(sp->grad + bo, sp->gfx + bo, be - bo, sp->sb[l]);
-    }
-}
-
 /* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
  * (identical on every rank: it depends only on the reduced sums). */
 static void fx_rescale(stepper *sp, const descent_net *net) {
@@ -322,13 +312,23 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             sp->sb[l] -= FX_REDO_SHIFT;
         }
     }
-    if (!final) fx_convert(sp, net); /* else the kernels made the floats */
-    fx_rescale(sp, net);
+    /* the floats: made by the kernels, or by the update (stepper_update) */
+    sp->floats_ready = final;
     out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)g[np + T_CORRECT];
     out->m = (float)g[np + T_COUNT];
     out->stop = g[np + T_STOP] != 0;
     return DESCENT_OK;
+}
+
+void stepper_update(stepper *sp, optimizer *o, const descent_train_config *cfg, double lr,
+                    descent_net *net, float m) {
+    if (!sp->reproducible || sp->floats_ready) {
+        optimizer_step(o, cfg, lr, net, sp->grad, m);
+    } else { /* the reduced integers, turned into floats as they are read */
+        optimizer_step_fx(o, cfg, lr, net, sp->gfx, sp->sw, sp->sb, m, sp->fxmax);
+    }
+    if (sp->reproducible) fx_rescale(sp, net);
 }
 
 int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,

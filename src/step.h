@@ -12,6 +12,7 @@
 
 #include "comm.h"
 #include "net.h"
+#include "optim.h"
 
 /* The 1/m rule, the one definition: the gradient of the mean cost is the
  * sum of the per-sample gradients divided by the number of samples m. */
@@ -27,6 +28,8 @@ typedef struct {
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
     uint64_t *fxmax;  /* the step's largest |integer sum| of W_l at 2l, of  */
                       /* b_l at 2l+1: the next exponents (reproducible)     */
+    int floats_ready; /* reproducible: the kernels made grad's floats (one  */
+                      /* rank, one block); else the update reads gfx        */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
@@ -55,11 +58,17 @@ void stepper_free(stepper *sp);
 void stepper_start_epoch(stepper *sp, int epoch);
 
 /* One step over positions [first, first + mk) of the epoch's permutation
- * perm: leaves the global gradient SUM in sp->grad (undivided) and the
- * batch's totals in out. stop: this rank was asked to stop (it travels in
- * the reduction, so every rank learns it after the same step). Collective;
- * every rank returns the same status. */
+ * perm: leaves the global gradient SUM (undivided) in sp->grad, or in
+ * reproducible mode in sp->gfx as fixed point unless sp->floats_ready, and
+ * the batch's totals in out. stop: this rank was asked to stop (it travels
+ * in the reduction, so every rank learns it after the same step).
+ * Collective; every rank returns the same status. */
 int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
              size_t mk, int stop, step_result *out, descent_error *err);
+/* After a successful step_run: the optimizer's update from the step's sums
+ * divided by m (optim.h), then in reproducible mode the next step's
+ * fixed-point exponents (from this step's largest sums) */
+void stepper_update(stepper *sp, optimizer *o, const descent_train_config *cfg, double lr,
+                    descent_net *net, float m);
 
 #endif

@@ -241,7 +241,7 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
         t->step++;
         if (rc) return step_failed(rc, epoch, t->step, err);
         t->lr = scheduled_lr(cfg, t->step, total_steps, t->warmup);
-        optimizer_step(&t->opt, cfg, t->lr, t->net, t->sp.grad, r.m);
+        stepper_update(&t->sp, &t->opt, cfg, t->lr, t->net, r.m);
         loss_sum += r.loss;
         correct += r.correct;
         if (cb && cb->on_step) cb->on_step(t->step, r.loss / r.m, cb->user);

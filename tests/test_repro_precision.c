@@ -4,6 +4,8 @@
  * extra rounding is at 2^-40 of the largest sum) and far inside float's
  * own error: max |g - g_ref| / max |g_ref| <= 1e-5 for both, and the fixed
  * point within 2x of the float path. */
+#include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base.h"
@@ -115,7 +117,69 @@ static void fixed_point_as_accurate_as_float(void) {
     descent_net_free(net);
 }
 
+/* The update that turns the fixed-point sums into floats as it reads them
+ * (optimizer_step_fx) against k_fx_to_float's floats through the plain
+ * update: the same parameters bit for bit, for each optimizer over two
+ * steps, and each tensor's largest |sum|. The net is large enough for the
+ * update's threads (3 here), and the largest sum of each tensor lies in its
+ * first thread's share, so one thread's maximum alone would be too small. */
+static void fused_update_matches_converted_sums(void) {
+    static const int sizes[3] = {300, 256, 10};
+    static const descent_act acts[2] = {DESCENT_ACT_RELU, DESCENT_ACT_SOFTMAX};
+    static const descent_optimizer kinds[3] = {DESCENT_OPT_GD, DESCENT_OPT_MOMENTUM,
+                                               DESCENT_OPT_ADAM};
+    descent_net *a = NULL, *b = NULL;
+    descent_error err = {0};
+    CHECK(descent_net_create(&a, 2, sizes, acts, DESCENT_COST_XENT, &err) == 0 &&
+              descent_net_create(&b, 2, sizes, acts, DESCENT_COST_XENT, &err) == 0,
+          "%s", err.msg);
+    if (!a || !b) return;
+    const size_t np = a->n_params;
+    int64_t *g = malloc(np * sizeof(int64_t));
+    float *f = malloc(np * sizeof(float));
+    const int sw[2] = {30, 45}, sb[2] = {-3, 60};
+    omp_set_num_threads(3);
+    for (int k = 0; k < 3; k++) {
+        descent_train_config cfg;
+        descent_train_config_default(&cfg);
+        cfg.optimizer = kinds[k];
+        cfg.weight_decay = 1e-3;
+        optimizer oa, ob;
+        CHECK(optimizer_init(&oa, &cfg, np) == 0 && optimizer_init(&ob, &cfg, np) == 0, "init");
+        descent_net_init(a, 7);
+        descent_net_init(b, 7);
+        for (int step = 0; step < 2; step++) {
+            for (size_t i = 0; i < np; i++) /* up to 2^40, a few near 2^55 */
+                g[i] = (int64_t)((double)frand() * 0x1p40) * (i % 97 == 3 ? 32768 : 1);
+            uint64_t want[4], got[4];
+            for (int l = 0; l < 2; l++) {
+                const size_t wo = a->w_off[l], bo = a->b_off[l], be = bo + (size_t)sizes[l + 1];
+                g[wo + 1] = -((int64_t)1 << 58); /* the largest, in the first share */
+                want[2 * l] = k_fx_to_float(f + wo, g + wo, bo - wo, sw[l]);
+                want[2 * l + 1] = k_fx_to_float(f + bo, g + bo, be - bo, sb[l]);
+            }
+            optimizer_step(&oa, &cfg, 0.01, a, f, 64.0f);
+            optimizer_step_fx(&ob, &cfg, 0.01, b, g, sw, sb, 64.0f, got);
+            CHECK(memcmp(a->params, b->params, np * sizeof(float)) == 0,
+                  "optimizer %d, step %d: the fused update differs", k, step);
+            CHECK(memcmp(want, got, sizeof want) == 0,
+                  "optimizer %d, step %d: largest sums %llu %llu %llu %llu, want %llu %llu %llu "
+                  "%llu", k, step, (unsigned long long)got[0], (unsigned long long)got[1],
+                  (unsigned long long)got[2], (unsigned long long)got[3],
+                  (unsigned long long)want[0], (unsigned long long)want[1],
+                  (unsigned long long)want[2], (unsigned long long)want[3]);
+        }
+        optimizer_free(&oa);
+        optimizer_free(&ob);
+    }
+    free(g);
+    free(f);
+    descent_net_free(a);
+    descent_net_free(b);
+}
+
 int main(int argc, char **argv) {
-    static const scenario scenarios[] = {SCENARIO(fixed_point_as_accurate_as_float)};
+    static const scenario scenarios[] = {SCENARIO(fixed_point_as_accurate_as_float),
+                                         SCENARIO(fused_update_matches_converted_sums)};
     return RUN_SCENARIOS(argc, argv, scenarios);
 }
