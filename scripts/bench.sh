@@ -12,7 +12,10 @@
 #    DistributedDataParallel/gloo 2 processes x 1 thread;
 #  - the ceiling: the step's 8 matrix products through OpenBLAS cblas_sgemm
 #    on 1 and 2 threads;
-#  - descent's layer kernels alone (build/kernel_bench), 1 and 2 threads.
+#  - descent's layer kernels alone (build/kernel_bench), 1 and 2 threads;
+#  - the round trip of a cache line between the two cores before and after
+#    each repetition (scripts/bench/pingpong.c): on a virtual machine the
+#    cores may be near or far apart on the host, which moves the timings.
 # Peers and ceiling run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the
 # machine sets them and with both unset. Writes bench-results/raw.csv,
 # bench-results/summary.csv and prints the table.
@@ -26,6 +29,7 @@ bash scripts/deps.sh bench
 [ -x build/descent ] || bash scripts/build.sh
 mkdir -p "$OUT"
 gcc -O2 -o "$OUT/ceiling" scripts/bench/ceiling.c -lopenblas
+gcc -O2 -pthread -o "$OUT/pingpong" scripts/bench/pingpong.c
 PY=/usr/bin/python3
 D=./build/descent
 MPI=(mpirun)
@@ -78,7 +82,12 @@ torch_run() { # name env batch rep command...
     '{printf "%s,%s,%d,%d,%.4f,%.1f,%.2f,,,\n", n, e, $3, r, $4, $5, $5*f/1e9}' >>"$RAW"
 }
 
+# the cores' distance before and after each repetition (scripts/bench/pingpong.c)
+PING=$OUT/pingpong.csv
+echo "rep,when,round_trip_ns" >"$PING"
+pingpong() { "$OUT/pingpong" | awk -F, -v r="$1" -v w="$2" '{print r "," w "," $2}' >>"$PING"; }
 for rep in $(seq 1 "$REPS"); do
+  pingpong "$rep" before
   for b in 64 256; do
     NETARGS=("${NET[@]}")
     descent_run "descent 1x1" $b $rep "$F_STD" env OMP_NUM_THREADS=1
@@ -107,10 +116,16 @@ for rep in $(seq 1 "$REPS"); do
   done
   NETARGS=("${WIDE[@]}")
   descent_run "descent 1x2 wide 784-1024-1024-10" 256 $rep "$F_WIDE" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
+  pingpong "$rep" after
   echo "bench: repetition $rep of $REPS done" >&2
 done
 rm -f "$OUT/m.csv" "$OUT/t.csv" "$OUT/stats.txt"
 $PY scripts/bench/summarize.py "$RAW" "$OUT/summary.csv"
+echo
+echo "core-to-core round trip of a cache line (ns), before and after each repetition:"
+awk -F, 'NR > 1 {printf "%s%s %s", (NR > 2 ? ", " : "  "), $1 ":" $2, $3} END {print ""}' "$PING"
+echo "  (tens of ns: the two cores share a cache; hundreds: they are far apart on"
+echo "  the host, and whatever passes data between them, ranks or threads, slows)"
 
 # The layer kernels alone (scripts/bench/kernels.c): best call of 2000, data
 # in cache, 1 and 2 threads; where the step's time goes without the rest of
