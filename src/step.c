@@ -303,10 +303,10 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
                              (long long)g[np + T_NONFINITE]);
         if (g[np + T_RANGE] == 0) break;
         if (attempt == FX_MAX_REDO)
+            /* the trainer adds the advice for every non-finite step */
             return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
-                             "range even after %d rescalings (%lld values); lower the learning "
-                             "rate or use --no-reproducible", FX_MAX_REDO,
-                             (long long)g[np + T_RANGE]);
+                             "range even after %d rescalings (%lld values; --no-reproducible "
+                             "has no such range)", FX_MAX_REDO, (long long)g[np + T_RANGE]);
         for (int l = 0; l < net->L; l++) { /* identical on every rank */
             sp->sw[l] -= FX_REDO_SHIFT;
             sp->sb[l] -= FX_REDO_SHIFT;

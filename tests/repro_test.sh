@@ -2,7 +2,8 @@
 # --reproducible: the model file, the last checkpoint (optimizer state and
 # fixed-point scales), the per-epoch losses and accuracies and the test
 # accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
-# XOR and on a Fashion-MNIST subset (320 steps, global batch 100: 3 chunks of 32 and one of 4, split unevenly;
+# XOR, on values large enough that steps are redone with lower scales, and
+# on a Fashion-MNIST subset (320 steps, global batch 100: 3 chunks of 32 and one of 4, split unevenly;
 # with dropout, whose masks follow the samples). Prints the hash matrix.
 # Usage: repro_test.sh descent mpiexec numproc-flag
 set -u
@@ -11,6 +12,16 @@ T=$(mktemp -d /tmp/descent_repro.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/testlib.sh"
 printf '0,0,0\n1,0,1\n1,1,0\n0,1,1\n' >"$T/xor.csv"
+# 256 samples of 8 features in +-1000 (Park-Miller numbers: exact in awk's
+# doubles), labelled by the sign of their sum: with an identity output the
+# first step's sums exceed the fixed-point range, so every layout lowers the
+# scales and redoes steps
+awk 'BEGIN { s = 12345
+  for (i = 0; i < 256; i++) {
+    line = ""; sum = 0
+    for (k = 0; k < 8; k++) { s = (s * 16807) % 2147483647; v = (s / 2147483647 * 2 - 1) * 1000
+                              sum += v; line = line sprintf(",%.4f", v) }
+    print (sum > 0 ? 1 : 0) line } }' >"$T/large.csv"
 FM=/usr/share/datasets/fashion-mnist
 
 matrix() { # name, then train arguments
@@ -43,6 +54,9 @@ matrix() { # name, then train arguments
 
 CKPT_EVERY=150e
 matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
+CKPT_EVERY=2e
+matrix rescaled --train-csv "$T/large.csv" --layers 8,16,2 --activation relu --output identity \
+  --batch 64 --epochs 4 --lr 1e-7
 if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
   CKPT_EVERY=4e
   matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \
