@@ -3,8 +3,10 @@
  * gradient descent theta <- theta - lr grad C, momentum and Adam, with
  * optional L2 weight decay on the weights. The gradient arrives as the SUM
  * over the global batch with its divisor m; the mean (step.h's mean_of, the
- * 1/m rule) is taken inside the update loop, so the sum is read once.
- * Identical inputs give identical updates on every rank.
+ * 1/m rule) is taken inside the update loop, so the sum is read once; in
+ * reproducible mode the sum may arrive as 64-bit fixed point, turned into
+ * floats in the same loop. Identical inputs give identical updates on
+ * every rank.
  */
 #include "optim.h"
 

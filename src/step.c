@@ -25,9 +25,10 @@
  *    threads, ranks and the reduction's order cannot change a bit. A value
  *    out of the fixed-point range is counted in the reduction; then every
  *    rank lowers the scale and redoes the step (rare, and the same on every
- *    layout). One rank whose batch is one block has nothing to add to its
- *    integer sums: the kernels turn them back into floats as each tile is
- *    done, and no gradient of integers is stored.
+ *    layout). The reduced integers become floats as the optimizer reads
+ *    them (stepper_update), and one rank whose batch is one block has
+ *    nothing to add to its integer sums: the kernels turn them back into
+ *    floats as each tile is done, and no gradient of integers is stored.
  */
 #include "step.h"
 
