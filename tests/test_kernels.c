@@ -5,7 +5,8 @@
  * sample's outputs do not depend on where in the block it sits. The
  * fixed-point weight gradients are checked exactly: every chunk's float sum
  * (the float kernel on that chunk alone) times 2^e, rounded to nearest even,
- * added in 64-bit integers, with the values out of range counted. */
+ * added in 64-bit integers, with the values out of range counted; and their
+ * final variant gives those integers converted back to floats. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>

@@ -5,7 +5,8 @@
  * whole step's kernel-only rate; also the reproducible mode's weight
  * gradient (chunks of repro_chunk(BATCH) samples summed into 64-bit fixed point), which
  * replaces the weight gradient in that mode, and its final variant (one
- * rank's whole batch: the integer sums back to floats without being stored). Threads: OMP_NUM_THREADS.
+ * rank's whole batch: the integer sums back to floats without being
+ * stored). Threads: OMP_NUM_THREADS.
  *   kernel_bench [BATCH [REPS [WIDTHS]]]     e.g. kernel_bench 64 2000 784,256,128,10
  * Output: one CSV row per kernel (kernel,layer,in,out,batch,threads,gflops)
  * and a last row "step" with the step's kernel-only GFLOP/s and samples/s. */
