@@ -409,13 +409,9 @@ static inline int tile_in_range(const sink *k, const vf *v, int n) {
         mx = (a & gt) | (mx & ~gt);
 #endif
     }
-#if VL == 16 /* every lane below the limit: one compare to a mask */
-    return _mm512_cmpge_epi32_mask((__m512i)mx, _mm512_set1_epi32(k->lim_bits)) == 0;
-#else
     int m = 0;
     for (int t = 0; t < VL; t++) m = mx[t] > m ? mx[t] : m;
     return m < k->lim_bits;
-#endif
 }
 
 /* lanes of v that are NaN or Inf: all exponent bits set */
@@ -563,15 +559,16 @@ typedef struct {
     int64_t lo[2], hi[2]; /* smallest and largest integer sum of dw [0], db [1] */
 } share_out;
 
-/* out[i] = (float)(g[i] * unscale) for i < n, as k_fx_to_float does, with
- * g's extremes folded into *lo and *hi */
+/* out[i] = k_fx_value(g[i], unscale) for i < n, with g's extremes folded
+ * into *lo and *hi (the smallest and largest values rather than
+ * magnitudes: plain min and max, which vectorise) */
 static inline void fx_run_to_float(float *out, const int64_t *g, size_t n, double unscale,
                                    int64_t *lo, int64_t *hi) {
     int64_t l = *lo, h = *hi;
     for (size_t i = 0; i < n; i++) {
         l = g[i] < l ? g[i] : l;
         h = g[i] > h ? g[i] : h;
-        out[i] = (float)((double)g[i] * unscale);
+        out[i] = k_fx_value(g[i], unscale);
     }
     *lo = l, *hi = h;
 }
@@ -713,21 +710,9 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
     if (range) *range += rg;
 }
 
-/* Reduced fixed-point sums back to floats: out[i] = (float)(g[i] * 2^-e),
- * the same operations on every rank. Returns the largest |g[i]| (for the
- * next step's scale). */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
-    const double unscale = ldexp(1.0, -e); /* a power of two: exact */
-    /* the smallest and largest values rather than magnitudes: plain min
-     * and max, which vectorise */
     int64_t lo = 0, hi = 0;
-#pragma omp parallel for simd schedule(static) reduction(min : lo) reduction(max : hi) \
-    if (n >= 16384)
-    for (size_t i = 0; i < n; i++) {
-        lo = g[i] < lo ? g[i] : lo;
-        hi = g[i] > hi ? g[i] : hi;
-        out[i] = (float)((double)g[i] * unscale);
-    }
+    fx_run_to_float(out, g, n, ldexp(1.0, -e), &lo, &hi); /* 2^-e: exact */
     return k_fx_magnitude(lo, hi);
 }
 

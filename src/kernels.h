@@ -67,10 +67,15 @@ static inline uint64_t k_fx_magnitude(int64_t lo, int64_t hi) {
     const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
     return neg > (uint64_t)hi ? neg : (uint64_t)hi;
 }
-/* out[i] = (float)(g[i] * 2^-e): fixed-point sums back to floats, the same
- * operations on every rank; returns max |g[i]|. The definition the step's
- * conversions follow (in the final kernel above and in the optimizer's
- * loop, optim.h) and the tests compare them against. */
+/* One fixed-point sum back as a float, v * unscale (unscale = 2^-e, so the
+ * product is exact in double and rounded once to float): the one definition
+ * every conversion uses, in the final kernel above, k_fx_to_float and the
+ * optimizer's loop (optim.h), so all give the same bits on every rank. */
+static inline float k_fx_value(int64_t v, double unscale) {
+    return (float)((double)v * unscale);
+}
+/* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max
+ * |g[i]|. The tests' reference for the conversions done inside the step. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
 /* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */

@@ -38,12 +38,12 @@ void optimizer_free(optimizer *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* A fixed-point gradient sum back as a float, k_fx_to_float's operations,
- * with the extremes seen so far in *lo and *hi */
+/* A fixed-point gradient sum back as a float (kernels.h), with the
+ * extremes seen so far in *lo and *hi */
 static inline float fx_value(int64_t v, double unscale, int64_t *lo, int64_t *hi) {
     *lo = v < *lo ? v : *lo;
     *hi = v > *hi ? v : *hi;
-    return (float)((double)v * unscale);
+    return k_fx_value(v, unscale);
 }
 
 /* p[i] -= step(mean_of(g[i], m) + wd * p[i]) over one contiguous range,
