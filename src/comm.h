@@ -57,6 +57,15 @@ int comm_sum_open(comm_sum **s, size_t n, comm_type type);
 void *comm_sum_buffer(comm_sum *s);
 int comm_sum_shared(comm_sum *s);
 void comm_sum_close(comm_sum *s); /* collective on the host */
+/* The same movement where one host holds every rank (comm_local_size() ==
+ * comm_size()), but each rank forms its part [lo, hi) of the result with
+ * fn(ctx, lo, hi, src, L, dst) instead of adding: src are the host's L
+ * buffers in local-rank order, dst this rank's buffer (also src[its local
+ * rank]: fn reads an element's sources before writing it); the part is
+ * then copied into every buffer. Collective. */
+typedef void (*comm_combine_fn)(void *ctx, size_t lo, size_t hi, const char *const *src,
+                                int nsrc, char *dst);
+int comm_sum_combine(comm_sum *s, comm_combine_fn fn, void *ctx);
 /* ---- the step's sum in pieces, overlapped with the computation ----
  * The same sum as above (comm_sum_float, comm_sum_i64, comm_sum_bf16 or
  * comm_sum_shared over buf), started piece by piece while the rest of buf

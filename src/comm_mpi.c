@@ -326,19 +326,33 @@ static void sum_local_part(comm_sum *s, size_t lo, size_t hi, char *dst) {
     else SUM_PASSES(float);
 }
 
-int comm_sum_shared(comm_sum *s) {
+/* After a fence (every rank's buffer complete), this rank forms its part of
+ * the host's result (fn, or the sum when fn is NULL) and copies it into
+ * every buffer; after the second fence each buffer holds the whole result */
+static int host_combine(comm_sum *s, comm_combine_fn fn, void *ctx) {
     const int L = g_local_size;
     const size_t E = s->elem;
     size_t lo, hi;
     share_of(s->n, g_local_rank, L, &lo, &hi);
-    int rc = host_fence(s); /* every rank's sums are complete */
+    int rc = host_fence(s);
     char *mine = s->buf[g_local_rank];
-    if (!rc) {
-        sum_local_part(s, lo, hi, mine);
-        for (int r = 0; r < L; r++)
-            if (r != g_local_rank) memcpy(s->buf[r] + lo * E, mine + lo * E, (hi - lo) * E);
-        rc = host_fence(s);
-    }
+    if (rc) return rc;
+    if (fn) fn(ctx, lo, hi, (const char *const *)s->buf, L, mine);
+    else sum_local_part(s, lo, hi, mine);
+    for (int r = 0; r < L; r++)
+        if (r != g_local_rank) memcpy(s->buf[r] + lo * E, mine + lo * E, (hi - lo) * E);
+    return host_fence(s);
+}
+
+int comm_sum_combine(comm_sum *s, comm_combine_fn fn, void *ctx) {
+    return g_local_size == g_size ? host_combine(s, fn, ctx) : DESCENT_E_COMM;
+}
+
+int comm_sum_shared(comm_sum *s) {
+    const int L = g_local_size;
+    const size_t E = s->elem;
+    int rc = host_combine(s, NULL, NULL);
+    char *mine = s->buf[g_local_rank];
     if (rc || g_local_size == g_size) return rc;
     /* several hosts: the leaders sum the host sums, the others copy the result */
     const MPI_Datatype dtype = s->type == COMM_INT64 ? MPI_INT64_T : MPI_FLOAT;

@@ -710,6 +710,93 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
     if (range) *range += rg;
 }
 
+/* Elements per block of k_fx_combine: the block's integer sums stay in L1
+ * while each source is added */
+#define COMBINE_BLOCK 256
+
+/* 1 when every one of the n values v[i] is finite and |v[i] * scale| <
+ * limit (the bit patterns against k->lim_bits, as tile_in_range) */
+static inline int run_in_range(const sink *k, const float *v, size_t n) {
+    uint32_t mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b;
+        memcpy(&b, v + i, sizeof b);
+        b &= 0x7fffffffu;
+        mx = b > mx ? b : mx;
+    }
+    return mx < (uint32_t)k->lim_bits;
+}
+
+#if VL == 16 && defined(__AVX512DQ__)
+/* k_fx_combine's block when every value is in range and 2^e is a float:
+ * 16 elements at a time, the integer sums in registers; the same roundings
+ * as fx_add_vec and k_fx_value (the int64 -> double conversion, the exact
+ * product and the conversion to float round to nearest, as C's casts) */
+static void combine_block_vec(float *out, const float *const *src, int nsrc, size_t at,
+                              size_t n, float fscale, double unscale, __m512i *mn, __m512i *mx) {
+    const __m512 s = _mm512_set1_ps(fscale);
+    const __m512d u = _mm512_set1_pd(unscale);
+    for (size_t i = 0; i < n; i += VL) {
+        __m512i q0 = _mm512_setzero_si512(), q1 = _mm512_setzero_si512();
+        for (int r = 0; r < nsrc; r++) {
+            const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(src[r] + at + i), s);
+            q0 = _mm512_add_epi64(q0, _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), FX_ROUNDING));
+            q1 = _mm512_add_epi64(q1, _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), FX_ROUNDING));
+        }
+        *mn = _mm512_min_epi64(*mn, _mm512_min_epi64(q0, q1));
+        *mx = _mm512_max_epi64(*mx, _mm512_max_epi64(q0, q1));
+        const __m256 f0 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi64_pd(q0), u));
+        const __m256 f1 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi64_pd(q1), u));
+        _mm512_storeu_ps(out + at + i, _mm512_insertf32x8(_mm512_castps256_ps512(f0), f1, 1));
+    }
+}
+#endif
+
+void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
+                  double limit, long *range, int64_t *lo, int64_t *hi) {
+    sink k = fx_sink(NULL, e, limit);
+    const double unscale = ldexp(1.0, -e); /* exact */
+    int64_t l = *lo, h = *hi;
+#if VL == 16 && defined(__AVX512DQ__)
+    __m512i mn = _mm512_set1_epi64(l), mx = _mm512_set1_epi64(h);
+#endif
+    for (size_t b = 0; b < n; b += COMBINE_BLOCK) {
+        const size_t bn = n - b < COMBINE_BLOCK ? n - b : COMBINE_BLOCK;
+#if VL == 16 && defined(__AVX512DQ__)
+        int fast = k.fscale != 0.0f && bn % VL == 0;
+        for (int r = 0; fast && r < nsrc; r++) fast = run_in_range(&k, src[r] + at + b, bn);
+        if (fast) {
+            combine_block_vec(out, src, nsrc, at + b, bn, k.fscale, unscale, &mn, &mx);
+            continue;
+        }
+#endif
+        _Alignas(64) int64_t q[COMBINE_BLOCK];
+        k.fx = q;
+        for (int r = 0; r < nsrc; r++) {
+            const float *v = src[r] + at + b;
+            k.add = r > 0;
+            size_t i = 0;
+            /* whole vectors at once where all are in range, else each
+             * value alone (which counts those out of range) */
+            if (run_in_range(&k, v, bn))
+                for (; i + VL <= bn; i += VL) fx_add_vec(&k, i, vload(v + i));
+            for (; i < bn; i++) fx_add(&k, i, v[i]);
+        }
+        for (size_t i = 0; i < bn; i++) {
+            l = q[i] < l ? q[i] : l;
+            h = q[i] > h ? q[i] : h;
+            out[at + b + i] = k_fx_value(q[i], unscale);
+        }
+    }
+#if VL == 16 && defined(__AVX512DQ__)
+    const int64_t vmn = _mm512_reduce_min_epi64(mn), vmx = _mm512_reduce_max_epi64(mx);
+    l = vmn < l ? vmn : l;
+    h = vmx > h ? vmx : h;
+#endif
+    *range += k.range; /* NaN and Inf: counted by the kernels that made them */
+    *lo = l, *hi = h;
+}
+
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
     int64_t lo = 0, hi = 0;
     fx_run_to_float(out, g, n, ldexp(1.0, -e), &lo, &hi); /* 2^-e: exact */

@@ -74,6 +74,16 @@ static inline uint64_t k_fx_magnitude(int64_t lo, int64_t hi) {
 static inline float k_fx_value(int64_t v, double unscale) {
     return (float)((double)v * unscale);
 }
+/* Reproducible mode where the ranks' sums meet as floats, each one fixed
+ * chunk's sum: for i in [at, at + n), q = the sum over the nsrc sources of
+ * round(src[r][i] * 2^e) (nearest, ties to even), the integer sum that
+ * k_dense_backward_weights_fx forms from the same chunk sums, and out[i] =
+ * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
+ * as 0 and, when finite, in *range (NaN and Inf only as 0: the kernels that
+ * made them counted them); q's extremes go into *lo and *hi. out may be one
+ * of the sources. On the calling thread. */
+void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
+                  double limit, long *range, int64_t *lo, int64_t *hi);
 /* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max
  * |g[i]|. The tests' reference for the conversions done inside the step. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);

@@ -29,6 +29,13 @@
  *    them (stepper_update), and one rank whose batch is one block has
  *    nothing to add to its integer sums: the kernels turn them back into
  *    floats as each tile is done, and no gradient of integers is stored.
+ *    Where one host holds every rank and each rank's slice is at most one
+ *    chunk (2 ranks at batch 64), a rank's sums ARE its chunk's floats:
+ *    they meet in the host's buffers as floats, and each rank turns its
+ *    part of every rank's into fixed point, adds, and back into floats
+ *    (k_fx_combine, fx_host_sum): the same integers, with the float
+ *    kernels and half the bytes; the totals and each tensor's largest sum
+ *    then reach every rank in one small all-gather.
  */
 #include "step.h"
 
@@ -130,19 +137,33 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
      * fixed-point sums in reproducible mode, else the float sums (unless
      * they travel as bfloat16) */
     const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = cfg->overlap && comm_size() > 1;
-    const comm_type type = cfg->reproducible ? COMM_INT64 : COMM_FLOAT;
+    /* reproducible with one chunk per rank on one host: each rank's sums
+     * are one chunk's floats, which become fixed point as the host adds
+     * them (same bits, half the bytes of integers, the float kernels) */
+    sp->fx_host = cfg->reproducible && comm_size() > 1 && comm_local_size() == comm_size() &&
+                  !overlap && slice <= (size_t)sp->chunk;
+    const int float_sums = !cfg->reproducible || sp->fx_host;
+    const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
     if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
     void *shared = comm_sum_buffer(sp->host);
     sp->net = net;
-    sp->grad = shared && !cfg->reproducible ? shared : aligned_calloc(np + T_LEN, sizeof(float));
+    sp->grad = shared && float_sums ? shared : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
+    if (ok && sp->fx_host) {
+        const size_t rec = T_LEN + 2 * (size_t)net->L;
+        sp->rec = calloc(rec, sizeof(int64_t));
+        sp->recs = calloc(rec * (size_t)comm_local_size(), sizeof(int64_t));
+        sp->hsrc = calloc((size_t)comm_local_size(), sizeof *sp->hsrc);
+        ok = sp->rec && sp->recs && sp->hsrc;
+    }
     if (ok && cfg->reproducible) {
-        sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
+        if (!sp->fx_host) /* the integer sums, which fx_host never stores */
+            sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
         sp->sw = calloc((size_t)net->L, sizeof(int));
         sp->sb = calloc((size_t)net->L, sizeof(int));
         sp->fxmax = calloc(2 * (size_t)net->L, sizeof(uint64_t));
-        ok = sp->gfx && sp->sw && sp->sb && sp->fxmax;
+        ok = (sp->gfx || sp->fx_host) && sp->sw && sp->sb && sp->fxmax;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
     if (ok && overlap) {
@@ -170,6 +191,9 @@ void stepper_free(stepper *sp) {
     free(sp->sw);
     free(sp->sb);
     free(sp->fxmax);
+    free(sp->rec);
+    free(sp->recs);
+    free(sp->hsrc);
     workspace_free(&sp->ws);
     dropout_free(&sp->drop);
     memset(sp, 0, sizeof *sp);
@@ -278,6 +302,70 @@ static void fx_rescale(stepper *sp, const descent_net *net) {
         }
 }
 
+/* fx_host: a rank's part [lo, hi) of the host's result, tensor by tensor
+ * (each with its scale): the ranks' float chunk sums in fixed point, added,
+ * back to floats (k_fx_combine); each tensor's largest |integer sum| in
+ * this part into max (0 where the part has none of it) */
+typedef struct {
+    const descent_net *net;
+    const int *sw, *sb;
+    double limit;
+    long range;
+    int64_t *max;             /* 2L: W_l at 2l, b_l at 2l + 1                */
+    const float **src;        /* room for the host's buffers as floats       */
+} fx_host_part;
+
+static void combine_fixed_point(void *ctx, size_t lo, size_t hi, const char *const *src,
+                                int nsrc, char *dst) {
+    fx_host_part *c = ctx;
+    const descent_net *net = c->net;
+    for (int r = 0; r < nsrc; r++) c->src[r] = (const float *)src[r];
+    for (int t = 0; t < 2 * net->L; t++) {
+        const int l = t / 2, bias = t % 2;
+        const size_t t0 = bias ? net->b_off[l] : net->w_off[l];
+        const size_t t1 = bias ? t0 + (size_t)net->sizes[l + 1] : net->b_off[l];
+        const size_t a = t0 > lo ? t0 : lo, b = t1 < hi ? t1 : hi;
+        int64_t qlo = 0, qhi = 0;
+        if (a < b)
+            k_fx_combine((float *)dst, c->src, nsrc, a, b - a, bias ? c->sb[l] : c->sw[l],
+                         c->limit, &c->range, &qlo, &qhi);
+        c->max[t] = (int64_t)k_fx_magnitude(qlo, qhi); /* < 2^62: nc chunks within limit */
+    }
+}
+
+/* fx_host: this rank's chunk summed in float into its buffer of the host
+ * (grad), the host's sums formed in fixed point and back (see above), then
+ * every rank's totals and maxima gathered: the reduced tail into tail, the
+ * tensors' largest |sum| into sp->fxmax. */
+static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
+                       size_t lo, size_t hi, double limit, int stop, int64_t *tail) {
+    const size_t np = net->n_params, nrec = T_LEN + 2 * (size_t)net->L;
+    if (hi == lo) memset(sp->grad, 0, sizeof(float) * np); /* an empty slice adds zeros */
+    const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
+    const double t0 = comm_wtime();
+    int64_t *rec = sp->rec;
+    fx_host_part part = {net, sp->sw, sp->sb, limit, 0, rec + T_LEN, sp->hsrc};
+    int rc = comm_sum_combine(sp->host, combine_fixed_point, &part);
+    rec[T_LOSS] = st.loss_fx;
+    rec[T_COUNT] = (int64_t)(hi - lo);
+    rec[T_CORRECT] = (int64_t)st.correct;
+    rec[T_NONFINITE] = (int64_t)st.nonfinite;
+    rec[T_RANGE] = part.range + (int64_t)st.range;
+    rec[T_STOP] = stop;
+    int nloc = 0, me;
+    if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int64_t), sp->recs, &me, &nloc);
+    memset(tail, 0, T_LEN * sizeof(int64_t));
+    memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
+    for (int r = 0; !rc && r < nloc; r++) {
+        const int64_t *x = sp->recs + (size_t)r * nrec;
+        for (int t = 0; t < T_LEN; t++) tail[t] += x[t];
+        for (int t = 0; t < 2 * net->L; t++)
+            if ((uint64_t)x[T_LEN + t] > sp->fxmax[t]) sp->fxmax[t] = (uint64_t)x[T_LEN + t];
+    }
+    sp->comm_s += comm_wtime() - t0;
+    return rc;
+}
+
 static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
                       size_t mk, int stop, step_result *out, descent_error *err) {
     const size_t np = net->n_params;
@@ -291,34 +379,43 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     int64_t *g = sp->gfx;
     /* one rank whose slice is one block: the kernels' sums are the final ones */
     const int final = comm_size() == 1 && hi - lo <= (size_t)sp->bcap;
+    int64_t tail[T_LEN];
     for (int attempt = 0;; attempt++) {
-        fx_accumulate(sp, net, perm, first, lo, hi, ldexp(1.0, lim_exp), stop, final);
-        const double t0 = comm_wtime();
-        if (sp->pipe ? finish_sum(sp)
-            : sp->host ? comm_sum_shared(sp->host)
-                       : comm_sum_i64(g, np + T_LEN))
-            return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
-        sp->comm_s += comm_wtime() - t0;
-        if (g[np + T_NONFINITE] != 0)
+        const double limit = ldexp(1.0, lim_exp);
+        int rc;
+        if (sp->fx_host) {
+            rc = fx_host_sum(sp, net, perm, first, lo, hi, limit, stop, tail);
+        } else {
+            fx_accumulate(sp, net, perm, first, lo, hi, limit, stop, final);
+            const double t0 = comm_wtime();
+            rc = sp->pipe ? finish_sum(sp)
+                 : sp->host ? comm_sum_shared(sp->host)
+                            : comm_sum_i64(g, np + T_LEN);
+            sp->comm_s += comm_wtime() - t0;
+            memcpy(tail, g + np, sizeof tail);
+        }
+        if (rc) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+        if (tail[T_NONFINITE] != 0)
             return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",
-                             (long long)g[np + T_NONFINITE]);
-        if (g[np + T_RANGE] == 0) break;
+                             (long long)tail[T_NONFINITE]);
+        if (tail[T_RANGE] == 0) break;
         if (attempt == FX_MAX_REDO)
             /* the trainer adds the advice for every non-finite step */
             return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
                              "range even after %d rescalings (%lld values; --no-reproducible "
-                             "has no such range)", FX_MAX_REDO, (long long)g[np + T_RANGE]);
+                             "has no such range)", FX_MAX_REDO, (long long)tail[T_RANGE]);
         for (int l = 0; l < net->L; l++) { /* identical on every rank */
             sp->sw[l] -= FX_REDO_SHIFT;
             sp->sb[l] -= FX_REDO_SHIFT;
         }
     }
-    /* the floats: made by the kernels, or by the update (stepper_update) */
-    sp->floats_ready = final;
-    out->loss = ldexp((double)g[np + T_LOSS], -LOSS_FX_BITS);
-    out->correct = (double)g[np + T_CORRECT];
-    out->m = (float)g[np + T_COUNT];
-    out->stop = g[np + T_STOP] != 0;
+    /* the floats: made by the kernels or the host's sum, or by the update
+     * (stepper_update) */
+    sp->floats_ready = final || sp->fx_host;
+    out->loss = ldexp((double)tail[T_LOSS], -LOSS_FX_BITS);
+    out->correct = (double)tail[T_CORRECT];
+    out->m = (float)tail[T_COUNT];
+    out->stop = tail[T_STOP] != 0;
     return DESCENT_OK;
 }
 

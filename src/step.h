@@ -31,6 +31,13 @@ typedef struct {
     int floats_ready; /* reproducible: the kernels made grad's floats (one  */
                       /* rank, one block); else the update reads gfx        */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
+    int fx_host;      /* reproducible, one host, at most one chunk per     */
+                      /* rank: the ranks' float chunk sums meet in the      */
+                      /* host's buffers (grad) and become fixed point as    */
+                      /* they are added (k_fx_combine)                      */
+    int64_t *rec, *recs; /* fx_host: this rank's totals [tail | maxima],    */
+                         /* and every local rank's                          */
+    const float **hsrc;  /* fx_host: room for the host's buffers            */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */

@@ -178,6 +178,10 @@ static void check_fixed_point(kcase *c) {
     int64_t *gw = aligned_calloc((size_t)n, 8), *gb = aligned_calloc((size_t)c->OUT, 8);
     int64_t *ew = calloc((size_t)n, 8), *eb = calloc((size_t)c->OUT, 8);
     float *xw = calloc((size_t)n, 4), *xb = calloc((size_t)c->OUT, 4);
+    /* each chunk's float sums, W then b, as ranks hand them to k_fx_combine */
+    const int nch = (c->B + chunk - 1) / chunk;
+    float **part = malloc(sizeof *part * (size_t)nch);
+    for (int i = 0; i < nch; i++) part[i] = aligned_calloc((size_t)(n + c->OUT), 4);
     for (size_t k = 0; k < sizeof cfg / sizeof *cfg; k++) {
         for (int i = 0; i < c->B * c->ldo; i++) d[i] = c->dout[i] * (float)cfg[k].dscale;
         /* added to what the sums held (7) or overwriting it */
@@ -191,6 +195,8 @@ static void check_fixed_point(kcase *c) {
             const int cn = c->B - c0 < chunk ? c->B - c0 : chunk;
             k_dense_backward_weights(cw, cb, d + c0 * c->ldo, c->ldo, c->inp + c0 * c->ldi, c->ldi,
                                      cn, c->IN, c->OUT, 0, NULL);
+            memcpy(part[c0 / chunk], cw, (size_t)n * 4);
+            memcpy(part[c0 / chunk] + n, cb, (size_t)c->OUT * 4);
             for (int i = 0; i < n + c->OUT; i++) {
                 const double x = ldexp(i < n ? cw[i] : cb[i - n], cfg[k].e);
                 if (fabs(x) < cfg[k].limit) *(i < n ? &ew[i] : &eb[i - n]) += (int64_t)nearbyint(x);
@@ -221,6 +227,23 @@ static void check_fixed_point(kcase *c) {
         CHECK(memcmp(cw, xw, (size_t)n * 4) == 0 && memcmp(cb, xb, (size_t)c->OUT * 4) == 0,
               "e=%d final: floats differ from the integer sums converted (B=%d IN=%d OUT=%d)",
               cfg[k].e, c->B, c->IN, c->OUT);
+        /* the chunks' floats combined where they meet (into the first chunk's) */
+        int64_t lo[2] = {0, 0}, hi[2] = {0, 0};
+        range = 0;
+        const float *const *src = (const float *const *)part;
+        k_fx_combine(part[0], src, nch, 0, (size_t)n, cfg[k].e, cfg[k].limit, &range, &lo[0], &hi[0]);
+        k_fx_combine(part[0], src, nch, (size_t)n, (size_t)c->OUT, cfg[k].e, cfg[k].limit, &range,
+                     &lo[1], &hi[1]);
+        CHECK(range == want_range && k_fx_magnitude(lo[0], hi[0]) == want_w &&
+                  k_fx_magnitude(lo[1], hi[1]) == want_b,
+              "e=%d combined: %ld out of range (want %ld), largest %llu %llu (want %llu %llu) "
+              "(B=%d IN=%d OUT=%d)", cfg[k].e, range, want_range,
+              (unsigned long long)k_fx_magnitude(lo[0], hi[0]),
+              (unsigned long long)k_fx_magnitude(lo[1], hi[1]), (unsigned long long)want_w,
+              (unsigned long long)want_b, c->B, c->IN, c->OUT);
+        CHECK(memcmp(part[0], xw, (size_t)n * 4) == 0 && memcmp(part[0] + n, xb, (size_t)c->OUT * 4) == 0,
+              "e=%d combined: floats differ from the integer sums converted (B=%d IN=%d OUT=%d)",
+              cfg[k].e, c->B, c->IN, c->OUT);
     }
     /* a NaN or an Inf input is counted as non-finite, not as out of range,
      * with the scale inside float's range and beyond it */
@@ -239,7 +262,17 @@ static void check_fixed_point(kcase *c) {
                                           &nonfinite, &range);
         CHECK(nonfinite > 0 && range == 0, "%g at e=%d final: %ld non-finite, %ld out of range",
               nf[k].bad, nf[k].e, nonfinite, range);
+        /* combined, a NaN or Inf counts as 0 (the kernels counted it): not out of range */
+        part[nch - 1][0] = nf[k].bad;
+        int64_t lo = 0, hi = 0;
+        range = 0;
+        k_fx_combine(part[0], (const float *const *)part, nch, 0, (size_t)n, nf[k].e, 0x1p50,
+                     &range, &lo, &hi);
+        CHECK(range == 0 && isfinite(part[0][0]), "%g at e=%d combined: %ld out of range, %g",
+              nf[k].bad, nf[k].e, range, part[0][0]);
     }
+    for (int i = 0; i < nch; i++) aligned_free(part[i]);
+    free(part);
     aligned_free(d), aligned_free(cw), aligned_free(cb), aligned_free(gw), aligned_free(gb);
     free(ew), free(eb), free(xw), free(xb);
 }

@@ -72,7 +72,9 @@ for b in (64, 256):
             print(f"  batch {b}, {lay}: {r[0]:.2f} ({r[1]:.2f}-{r[2]:.2f}) of the float path's speed")
             checks.append((f"--reproducible vs float, batch {b}, {lay}", r[0], 0.9))
 print("  bytes summed per step: float 940,608 (235,146 gradients + 6 tail values, 4 bytes);"
-      " reproducible 1,881,216 (8 bytes each); ranks of one host sum in shared memory")
+      " reproducible 1,881,216 (8 bytes each), or at 2x1 batch 64 (one chunk per rank)"
+      " the float path's bytes, made fixed point where the host adds them;"
+      " ranks of one host sum in shared memory")
 rss = max(float(r["peak_rss_mb"]) for r in raw if r["peak_rss_mb"] and "wide" not in r["name"])
 launch = st.median(float(r["launch_to_first_step_s"]) for r in raw if r["launch_to_first_step_s"])
 checks.append(("peak RSS per rank (MB, at most)", rss, -100.0))
