@@ -24,8 +24,15 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
  * kernel. Per calling thread; NULL (the default): none. */
 void k_set_progress(void (*fn)(void *), void *ctx);
 /* Rows of dw per tile of the weight-gradient kernels: a call's OUT rows are
- * split among the threads in whole tiles */
+ * split among the threads in whole tiles. A tile keeps rows x 2 vectors of
+ * accumulators in registers: 8 x 2 of AVX-512's 32 (layers of 128 or 256
+ * units are then whole tiles, split evenly between 2 threads), 6 x 2 of
+ * AVX2's 16. */
+#if defined(__AVX512F__)
+#define K_DW_ROWS 8
+#else
 #define K_DW_ROWS 6
+#endif
 /* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
  * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
  * *nonfinite (when not NULL) for each thread that stored a NaN or Inf. */
