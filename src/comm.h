@@ -62,7 +62,8 @@ void comm_sum_close(comm_sum *s); /* collective on the host */
  * fn(ctx, lo, hi, src, L, dst) instead of adding: src are the host's L
  * buffers in local-rank order, dst this rank's buffer (also src[its local
  * rank]: fn reads an element's sources before writing it); the part is
- * then copied into every buffer. Collective. */
+ * then copied into every buffer. Collective; DESCENT_E_COMM where the job
+ * spans several hosts. */
 typedef void (*comm_combine_fn)(void *ctx, size_t lo, size_t hi, const char *const *src,
                                 int nsrc, char *dst);
 int comm_sum_combine(comm_sum *s, comm_combine_fn fn, void *ctx);

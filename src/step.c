@@ -141,7 +141,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
      * are one chunk's floats, which become fixed point as the host adds
      * them (same bits, half the bytes of integers, the float kernels) */
     sp->fx_host = cfg->reproducible && comm_size() > 1 && comm_local_size() == comm_size() &&
-                  !overlap && slice <= (size_t)sp->chunk;
+                  comm_local_size() <= COMM_MAX_LOCAL && !overlap && slice <= (size_t)sp->chunk;
     const int float_sums = !cfg->reproducible || sp->fx_host;
     const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
     if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))

@@ -28,8 +28,9 @@ typedef struct {
     int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
     uint64_t *fxmax;  /* the step's largest |integer sum| of W_l at 2l, of  */
                       /* b_l at 2l+1: the next exponents (reproducible)     */
-    int floats_ready; /* reproducible: the kernels made grad's floats (one  */
-                      /* rank, one block); else the update reads gfx        */
+    int floats_ready; /* reproducible: grad holds the step's floats, made   */
+                      /* by the kernels (one rank, one block) or the host's */
+                      /* combine (fx_host); else the update reads gfx       */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
     int fx_host;      /* reproducible, one host, at most one chunk per     */
                       /* rank: the ranks' float chunk sums meet in the      */
