@@ -21,7 +21,7 @@
 
 #include <math.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 #ifdef _OPENMP
@@ -452,6 +452,24 @@ static inline long sink_bad(const sink *k) {
  * so their address is never taken: the range check reads a copy (t). The
  * NaN/Inf flags of a float tile are gathered once per tile, not per vector
  * (a read-modify-write of the sink per vector costs up to 15%). */
+/* acc[WJ][NV] += the outer products of samples [S0, S1) at columns K..,
+ * then copied to T[WJ * NV] (declared here): the accumulators' address is
+ * never taken, so they stay in registers through the sample loop */
+#define DW_ACCUMULATE(ACC, T, NV, S0, S1, K)                                                \
+    for (int s = (S0); s < (S1); s++) {                                                     \
+        const float *xs = inp + (size_t)s * ldi + (K);                                      \
+        const float *ds = dout + (size_t)s * ldd + j0;                                      \
+        vf x[NV];                                                                           \
+        for (int v = 0; v < NV; v++) x[v] = vload(xs + v * VL);                             \
+        for (int r = 0; r < WJ; r++) {                                                      \
+            const vf d = vbcast(ds[r]);                                                     \
+            for (int v = 0; v < NV; v++) ACC[r][v] = vfma(d, x[v], ACC[r][v]);              \
+        }                                                                                   \
+    }                                                                                       \
+    vf T[WJ * NV];                                                                          \
+    for (int r = 0; r < WJ; r++)                                                            \
+        for (int v = 0; v < NV; v++) T[r * NV + v] = ACC[r][v]
+
 #define DW_TILE(NAME, NV)                                                                   \
     static inline void NAME(sink *dw, const float *dout, int ldd, const float *inp,         \
                             int ldi, int B, int IN, int j0, int k) {                        \
@@ -459,19 +477,7 @@ static inline long sink_bad(const sink *k) {
         for (int r = 0; r < WJ; r++)                                                        \
             for (int v = 0; v < NV; v++)                                                    \
                 acc[r][v] = sink_load(dw, (size_t)(j0 + r) * IN + k + v * VL);              \
-        for (int s = 0; s < B; s++) {                                                       \
-            const float *xs = inp + (size_t)s * ldi + k;                                    \
-            const float *ds = dout + (size_t)s * ldd + j0;                                  \
-            vf x[NV];                                                                       \
-            for (int v = 0; v < NV; v++) x[v] = vload(xs + v * VL);                         \
-            for (int r = 0; r < WJ; r++) {                                                  \
-                const vf d = vbcast(ds[r]);                                                 \
-                for (int v = 0; v < NV; v++) acc[r][v] = vfma(d, x[v], acc[r][v]);          \
-            }                                                                               \
-        }                                                                                   \
-        vf t[WJ * NV];                                                                      \
-        for (int r = 0; r < WJ; r++)                                                        \
-            for (int v = 0; v < NV; v++) t[r * NV + v] = acc[r][v];                         \
+        DW_ACCUMULATE(acc, t, NV, 0, B, k);                                                 \
         if (dw->fx && tile_in_range(dw, t, WJ * NV)) {                                      \
             for (int r = 0; r < WJ; r++)                                                    \
                 for (int v = 0; v < NV; v++)                                                \
@@ -494,6 +500,84 @@ DW_TILE(dw_tile2, 2)
 /* a last single vector of columns (784 = 24 x 32 + 16 with AVX-512): WJ
  * independent chains, not one latency-bound chain per row */
 DW_TILE(dw_tile1, 1)
+
+/* ---- final sums of at most two chunks, in float -------------------------
+ * Where a tile's sums are final after one or two chunks (one rank whose
+ * block is at most two chunks: 1 x 2 at batch 64), the integers need not
+ * exist: q = round(v * 2^e) is an integer-valued float (|q| < limit <=
+ * 2^51, so exact), the float sum fl(q1 + q2) is the exact integer sum
+ * rounded once to float, and times 2^-e (exact while the result is a
+ * normal float) it is k_fx_value(q1 + q2, 2^-e) bit for bit. The largest
+ * |sum| comes out rounded to float's precision as well (k_fx_round_max).
+ * pair_unscale: 2^-e as a float where this holds for every sum of two
+ * values in range, else 0 (the integer path). */
+static inline float pair_unscale(const sink *k, double unscale) {
+    /* 2^e a normal float (fscale), |sum| < 2^52 times 2^-e below 2^128,
+     * and every non-zero |sum| >= 1 times 2^-e at least 2^-126 */
+    return k->fscale != 0.0f && unscale >= 0x1p-126 && unscale <= 0x1p75 ? (float)unscale
+                                                                           : 0.0f;
+}
+
+/* round(x) to the nearest integer, ties to even, as the 64-bit conversions */
+static inline vf vround_even(vf x) {
+#if VL == 16
+    return (vf)_mm512_roundscale_ps((__m512)x, FX_ROUNDING);
+#elif VL == 8
+    return (vf)_mm256_round_ps((__m256)x, FX_ROUNDING);
+#else
+    vf r = x;
+    for (int i = 0; i < VL; i++) r[i] = nearbyintf(x[i]);
+    return r;
+#endif
+}
+
+/* the larger bit pattern lane by lane: for |values| the larger value */
+static inline vi vmax_bits(vi a, vi b) {
+#if VL == 16
+    return (vi)_mm512_max_epi32((__m512i)a, (__m512i)b);
+#else
+    const vi gt = a > b;
+    return (a & gt) | (b & ~gt);
+#endif
+}
+
+/* One full tile of WJ rows x NV vectors of columns from k over samples [0,
+ * c) and [c, B) (B <= 2c; one chunk when B <= c), written to fw (row
+ * stride ldf) as the floats of the final sums; the bit patterns of their
+ * magnitudes folded into *mx. q holds the first chunk's integers (in
+ * memory, not in registers: the accumulators need them all). Returns 0,
+ * having written nothing, when a value is out of range, NaN or Inf: the
+ * caller then takes the integer path, which counts it. */
+#define DW_PAIR_TILE(NAME, NV)                                                              \
+    static int NAME(float *fw, int ldf, const float *dout, int ldd, const float *inp,       \
+                    int ldi, int B, int c, const sink *k, float unscale, vi *mx, float *q,  \
+                    int j0, int col) {                                                      \
+        const vf fs = vbcast(k->fscale);                                                    \
+        for (int h = 0; h < 2; h++) {                                                       \
+            const int s0 = h ? c : 0, s1 = h ? B : c < B ? c : B;                           \
+            if (s0 >= s1) break;                                                            \
+            vf acc[WJ][NV];                                                                 \
+            for (int r = 0; r < WJ; r++)                                                    \
+                for (int v = 0; v < NV; v++) acc[r][v] = vbcast(0.0f);                      \
+            DW_ACCUMULATE(acc, t, NV, s0, s1, col);                                         \
+            if (!tile_in_range(k, t, WJ * NV)) return 0;                                    \
+            for (int i = 0; i < WJ * NV; i++) {                                             \
+                const vf qi = vround_even(t[i] * fs);                                       \
+                vstore(q + i * VL, h ? vload(q + i * VL) + qi : qi);                        \
+            }                                                                               \
+        }                                                                                   \
+        const vf u = vbcast(unscale);                                                       \
+        for (int r = 0; r < WJ; r++)                                                        \
+            for (int v = 0; v < NV; v++) {                                                  \
+                const vf sum = vload(q + (r * NV + v) * VL);                                \
+                /* + 0: a sum of -0 (both rounded to -0) is +0, as the integer 0 */        \
+                vstore(fw + (size_t)(j0 + r) * ldf + col + v * VL, sum * u + 0.0f);         \
+                *mx = vmax_bits(*mx, (vi)sum & 0x7fffffff);                                 \
+            }                                                                               \
+        return 1;                                                                           \
+    }
+DW_PAIR_TILE(dw_pair_tile2, 2)
+DW_PAIR_TILE(dw_pair_tile1, 1)
 
 /* Rows j0..j0+jn of dw, columns kb..ke (IN: the row length of dw). */
 static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int ldi, int B, int IN,
@@ -557,6 +641,7 @@ typedef struct {
     float *fw, *fb;
     double unscale_w, unscale_b;
     int64_t lo[2], hi[2]; /* smallest and largest integer sum of dw [0], db [1] */
+    vi pair_max;          /* bits of the largest |sum| of dw's float pairs   */
 } share_out;
 
 /* out[i] = k_fx_value(g[i], unscale) for i < n, with g's extremes folded
@@ -629,11 +714,25 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
     }
     /* chunk by chunk inside a strip: the fixed-point sums of a tile's
      * rows stay in L1 while its chunks are added to them */
+    /* final sums of one or two chunks: as float pairs where they fit */
+    const float unscale_pair = to_float && B <= 2 * chunk ? pair_unscale(sw, o->unscale_w) : 0.0f;
+    _Alignas(64) float pair_q[WJ * 2 * VL] = {0};
     for (int kb = 0; kb < IN; kb += KC) {
         const int ke = IN - kb < KC ? IN : kb + KC;
         if (t_progress) t_progress(t_progress_ctx); /* set on the caller's thread only */
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
+            int kf = kb; /* columns [kb, kf) done as float pairs */
+            if (unscale_pair != 0.0f && jn == WJ) {
+                int ok = 1;
+                for (; ok && kf + 2 * VL <= ke; kf += ok ? 2 * VL : 0)
+                    ok = dw_pair_tile2(o->fw, IN, dout, ldd, inp, ldi, B, chunk, sw, unscale_pair,
+                                       &o->pair_max, pair_q, j0, kf);
+                for (; ok && kf + VL <= ke; kf += ok ? VL : 0)
+                    ok = dw_pair_tile1(o->fw, IN, dout, ldd, inp, ldi, B, chunk, sw, unscale_pair,
+                                       &o->pair_max, pair_q, j0, kf);
+                if (kf == ke) continue;
+            }
             for (int c0 = 0; c0 < B; c0 += chunk) {
                 const int cn = B - c0 < chunk ? B - c0 : chunk;
                 const float *d = dout + (size_t)c0 * ldd, *x = inp + (size_t)c0 * ldi;
@@ -642,12 +741,12 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
                     dw_rows(sw, d, ldd, x, ldi, cn, IN, j0, jn, kb, ke);
                 } else { /* the tile's strip as rows of KC in scratch */
                     sw->add = c0 > 0;
-                    dw_rows(sw, d + j0, ldd, x + kb, ldi, cn, KC, 0, jn, 0, ke - kb);
+                    dw_rows(sw, d + j0, ldd, x + kb, ldi, cn, KC, 0, jn, kf - kb, ke - kb);
                 }
             }
             for (int r = 0; to_float && r < jn; r++)
-                fx_run_to_float(o->fw + (size_t)(j0 + r) * IN + kb, scratch + r * KC, ke - kb,
-                                o->unscale_w, &o->lo[0], &o->hi[0]);
+                fx_run_to_float(o->fw + (size_t)(j0 + r) * IN + kf, scratch + r * KC + (kf - kb),
+                                ke - kf, o->unscale_w, &o->lo[0], &o->hi[0]);
         }
     }
 }
@@ -701,11 +800,17 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 1);
         nf += share_nonfinite(&o);
         rg += share_range(&o);
+        /* the float pairs' largest |sum|: an integer-valued float */
+        int pair_bits = 0;
+        for (int t = 0; t < VL; t++) pair_bits = o.pair_max[t] > pair_bits ? o.pair_max[t] : pair_bits;
+        float pair_max;
+        memcpy(&pair_max, &pair_bits, sizeof pair_max);
+        if ((int64_t)pair_max > o.hi[0]) o.hi[0] = (int64_t)pair_max;
         wlo = o.lo[0] < wlo ? o.lo[0] : wlo, whi = o.hi[0] > whi ? o.hi[0] : whi;
         blo = o.lo[1] < blo ? o.lo[1] : blo, bhi = o.hi[1] > bhi ? o.hi[1] : bhi;
     }
-    max[0] = k_fx_magnitude(wlo, whi);
-    max[1] = k_fx_magnitude(blo, bhi);
+    max[0] = k_fx_round_max(k_fx_magnitude(wlo, whi));
+    max[1] = k_fx_round_max(k_fx_magnitude(blo, bhi));
     if (nonfinite) *nonfinite += nf;
     if (range) *range += rg;
 }
@@ -714,7 +819,6 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
  * while each source is added */
 #define COMBINE_BLOCK 256
 
-#if VL == 16 && defined(__AVX512DQ__)
 /* 1 when every one of the n values v[i] is finite and |v[i] * scale| <
  * limit: tile_in_range's test on a run in memory (a plain loop over the
  * bit patterns, which vectorises better than gathering the run's vectors
@@ -730,6 +834,22 @@ static inline int run_in_range(const sink *k, const float *v, size_t n) {
     return mx < (uint32_t)k->lim_bits;
 }
 
+/* k_fx_combine's block of one or two sources, every value in range, as
+ * float pairs (pair_unscale): the exact integer sum rounded once to float,
+ * bit for bit the integers' k_fx_value; the bits of the largest |sum|
+ * folded into *mx */
+static void combine_block_pair(float *out, const float *const *src, int nsrc, size_t at,
+                               size_t n, float fscale, float unscale, vi *mx) {
+    const vf s = vbcast(fscale), u = vbcast(unscale);
+    for (size_t i = 0; i < n; i += VL) {
+        vf sum = vround_even(vload(src[0] + at + i) * s);
+        if (nsrc == 2) sum += vround_even(vload(src[1] + at + i) * s);
+        *mx = vmax_bits(*mx, (vi)sum & 0x7fffffff);
+        vstore(out + at + i, sum * u + 0.0f); /* + 0: -0 becomes the integer 0's +0 */
+    }
+}
+
+#if VL == 16 && defined(__AVX512DQ__)
 /* k_fx_combine's block when every value is in range and 2^e is a float:
  * 16 elements at a time, the integer sums in registers; the same roundings
  * as fx_add_vec and k_fx_value (the int64 -> double conversion, the exact
@@ -762,11 +882,17 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
 #if VL == 16 && defined(__AVX512DQ__)
     __m512i mn = _mm512_set1_epi64(l), mx = _mm512_set1_epi64(h);
 #endif
+    const float unscale_pair = nsrc <= 2 ? pair_unscale(&k, unscale) : 0.0f;
+    vi pair_mx = {0};
     for (size_t b = 0; b < n; b += COMBINE_BLOCK) {
         const size_t bn = n - b < COMBINE_BLOCK ? n - b : COMBINE_BLOCK;
-#if VL == 16 && defined(__AVX512DQ__)
         int fast = k.fscale != 0.0f && bn % VL == 0;
         for (int r = 0; fast && r < nsrc; r++) fast = run_in_range(&k, src[r] + at + b, bn);
+        if (fast && unscale_pair != 0.0f) {
+            combine_block_pair(out, src, nsrc, at + b, bn, k.fscale, unscale_pair, &pair_mx);
+            continue;
+        }
+#if VL == 16 && defined(__AVX512DQ__)
         if (fast) {
             combine_block_vec(out, src, nsrc, at + b, bn, k.fscale, unscale, &mn, &mx);
             continue;
@@ -794,6 +920,11 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
     l = vmn < l ? vmn : l;
     h = vmx > h ? vmx : h;
 #endif
+    int pair_bits = 0;
+    for (int t = 0; t < VL; t++) pair_bits = pair_mx[t] > pair_bits ? pair_mx[t] : pair_bits;
+    float pair_max;
+    memcpy(&pair_max, &pair_bits, sizeof pair_max);
+    h = (int64_t)pair_max > h ? (int64_t)pair_max : h;
     *range += k.range; /* NaN and Inf: counted by the kernels that made them */
     *lo = l, *hi = h;
 }

@@ -61,9 +61,10 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
 /* The same integer sums as k_dense_backward_weights_fx with add = 0, when
  * they are the final sums (one block, nothing added from other ranks): each
  * converted back to float as k_fx_to_float does (fw = (float)(sum *
- * 2^-sw), fb with sb) without being stored as integers; max[0] and max[1]:
- * the largest |sum| of dw and of db. The same counts of out-of-range and
- * non-finite values (a value out of range counts as 0). */
+ * 2^-sw), fb with sb) without being stored as integers (with one or two
+ * chunks not even formed: kernels.c); max[0] and max[1]: the largest |sum|
+ * of dw and of db rounded to float (k_fx_round_max). The same counts of
+ * out-of-range and non-finite values (a value out of range counts as 0). */
 void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
                                        double limit, const float *dout, int ldd,
                                        const float *inp, int ldi, int B, int chunk,
@@ -73,6 +74,15 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
 static inline uint64_t k_fx_magnitude(int64_t lo, int64_t hi) {
     const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
     return neg > (uint64_t)hi ? neg : (uint64_t)hi;
+}
+/* A largest |integer sum| rounded to float's 24 bits (nearest, ties to
+ * even), as an integer: what the next step's scale is taken from (step.c),
+ * so that a kernel which forms the sums only as rounded floats gives the
+ * same scale as the exact integers (rounding is monotonic: the largest
+ * rounded sum is the largest sum rounded). */
+static inline uint64_t k_fx_round_max(uint64_t x) {
+    const float f = (float)x;
+    return f >= 0x1p64f ? UINT64_MAX : (uint64_t)f;
 }
 /* One fixed-point sum back as a float, v * unscale (unscale = 2^-e, so the
  * product is exact in double and rounded once to float): the one definition
@@ -87,8 +97,11 @@ static inline float k_fx_value(int64_t v, double unscale) {
  * k_dense_backward_weights_fx forms from the same chunk sums, and out[i] =
  * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
  * as 0 and, when finite, in *range (NaN and Inf only as 0: the kernels that
- * made them counted them); q's extremes go into *lo and *hi. out may be one
- * of the sources. On the calling thread. */
+ * made them counted them); q's extremes go into *lo and *hi, where q was
+ * formed as a float (one or two sources: kernels.c) its magnitude rounded
+ * to float in *hi (k_fx_magnitude(*lo, *hi) then rounds by k_fx_round_max
+ * to the largest |q| rounded). out may be one of the sources. On the
+ * calling thread. */
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
                   double limit, long *range, int64_t *lo, int64_t *hi);
 /* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max

@@ -289,14 +289,16 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
 }
 
 /* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
- * (identical on every rank: it depends only on the reduced sums). */
+ * (identical on every rank: it depends only on the reduced sums), its
+ * exponent taken after rounding to float (k_fx_round_max), which is how
+ * the final kernel of one or two chunks knows it. */
 static void fx_rescale(stepper *sp, const descent_net *net) {
     for (int l = 0; l < net->L; l++)
         for (int t = 0; t < 2; t++) {
             int *ex = t ? &sp->sb[l] : &sp->sw[l];
             const uint64_t mx = sp->fxmax[2 * l + t];
             if (mx > 0) {
-                const int e = *ex + FX_TARGET - floor_log2_u64(mx);
+                const int e = *ex + FX_TARGET - floor_log2_u64(k_fx_round_max(mx));
                 *ex = e < -300 ? -300 : e > 300 ? 300 : e;
             }
         }

@@ -168,11 +168,14 @@ static void check_nonfinite_counted(kcase *c) {
 
 /* The fixed-point kernel against the float kernel chunk by chunk and an
  * exact per-element conversion: for a scale inside float's range (the fast
- * conversion), above and below it, and a limit that some sums exceed. */
-static void check_fixed_point(kcase *c) {
+ * conversion), above and below it, at the ends of the range where the
+ * final kernel of two chunks sums in float (2^-e = 2^-126 and 2^75), and a
+ * limit that some sums exceed. */
+static void check_fixed_point_chunks(kcase *c, int chunk) {
     static const struct { int e; double limit, dscale; } cfg[] = {
-        {20, 0x1p50, 1.0}, {140, 0x1p50, 0x1p-120}, {-130, 0x1p50, 0x1p120}, {20, 0x1p20, 1.0}};
-    const int chunk = 4, n = c->OUT * c->IN;
+        {20, 0x1p50, 1.0},         {140, 0x1p50, 0x1p-120}, {-130, 0x1p50, 0x1p120},
+        {126, 0x1p50, 0x1p-120}, {-75, 0x1p50, 0x1p100},  {20, 0x1p20, 1.0}};
+    const int n = c->OUT * c->IN;
     float *d = aligned_calloc((size_t)c->B * c->ldo, 4);
     float *cw = aligned_calloc((size_t)n, 4), *cb = aligned_calloc((size_t)c->OUT, 4);
     int64_t *gw = aligned_calloc((size_t)n, 8), *gb = aligned_calloc((size_t)c->OUT, 8);
@@ -214,19 +217,20 @@ static void check_fixed_point(kcase *c) {
         for (int j = 0; j < c->OUT; j++) eb[j] -= add ? 7 : 0;
         const uint64_t want_w = k_fx_to_float(xw, ew, (size_t)n, cfg[k].e);
         const uint64_t want_b = k_fx_to_float(xb, eb, (size_t)c->OUT, cfg[k].e);
+        const uint64_t want_fw = k_fx_round_max(want_w), want_fb = k_fx_round_max(want_b);
         uint64_t max[2] = {0, 0};
         range = nonfinite = 0;
         k_dense_backward_weights_fx_final(cw, cb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo,
                                           c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
                                           &nonfinite, &range);
-        CHECK(nonfinite == 0 && range == want_range && max[0] == want_w && max[1] == want_b,
-              "e=%d final: %ld out of range (want %ld), %ld non-finite, largest %llu %llu (want "
-              "%llu %llu) (B=%d IN=%d OUT=%d)", cfg[k].e, range, want_range, nonfinite,
-              (unsigned long long)max[0], (unsigned long long)max[1],
-              (unsigned long long)want_w, (unsigned long long)want_b, c->B, c->IN, c->OUT);
+        CHECK(nonfinite == 0 && range == want_range && max[0] == want_fw && max[1] == want_fb,
+              "e=%d chunk %d final: %ld out of range (want %ld), %ld non-finite, largest %llu "
+              "%llu (want %llu %llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk, range, want_range,
+              nonfinite, (unsigned long long)max[0], (unsigned long long)max[1],
+              (unsigned long long)want_fw, (unsigned long long)want_fb, c->B, c->IN, c->OUT);
         CHECK(memcmp(cw, xw, (size_t)n * 4) == 0 && memcmp(cb, xb, (size_t)c->OUT * 4) == 0,
-              "e=%d final: floats differ from the integer sums converted (B=%d IN=%d OUT=%d)",
-              cfg[k].e, c->B, c->IN, c->OUT);
+              "e=%d chunk %d final: floats differ from the integer sums converted (B=%d IN=%d "
+              "OUT=%d)", cfg[k].e, chunk, c->B, c->IN, c->OUT);
         /* the chunks' floats combined where they meet (into the first chunk's) */
         int64_t lo[2] = {0, 0}, hi[2] = {0, 0};
         range = 0;
@@ -234,13 +238,13 @@ static void check_fixed_point(kcase *c) {
         k_fx_combine(part[0], src, nch, 0, (size_t)n, cfg[k].e, cfg[k].limit, &range, &lo[0], &hi[0]);
         k_fx_combine(part[0], src, nch, (size_t)n, (size_t)c->OUT, cfg[k].e, cfg[k].limit, &range,
                      &lo[1], &hi[1]);
-        CHECK(range == want_range && k_fx_magnitude(lo[0], hi[0]) == want_w &&
-                  k_fx_magnitude(lo[1], hi[1]) == want_b,
-              "e=%d combined: %ld out of range (want %ld), largest %llu %llu (want %llu %llu) "
-              "(B=%d IN=%d OUT=%d)", cfg[k].e, range, want_range,
-              (unsigned long long)k_fx_magnitude(lo[0], hi[0]),
-              (unsigned long long)k_fx_magnitude(lo[1], hi[1]), (unsigned long long)want_w,
-              (unsigned long long)want_b, c->B, c->IN, c->OUT);
+        const uint64_t got_w = k_fx_round_max(k_fx_magnitude(lo[0], hi[0]));
+        const uint64_t got_b = k_fx_round_max(k_fx_magnitude(lo[1], hi[1]));
+        CHECK(range == want_range && got_w == want_fw && got_b == want_fb,
+              "e=%d chunk %d combined: %ld out of range (want %ld), largest %llu %llu (want %llu "
+              "%llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk, range, want_range,
+              (unsigned long long)got_w, (unsigned long long)got_b, (unsigned long long)want_fw,
+              (unsigned long long)want_fb, c->B, c->IN, c->OUT);
         CHECK(memcmp(part[0], xw, (size_t)n * 4) == 0 && memcmp(part[0] + n, xb, (size_t)c->OUT * 4) == 0,
               "e=%d combined: floats differ from the integer sums converted (B=%d IN=%d OUT=%d)",
               cfg[k].e, c->B, c->IN, c->OUT);
@@ -248,6 +252,7 @@ static void check_fixed_point(kcase *c) {
     /* a NaN or an Inf input is counted as non-finite, not as out of range,
      * with the scale inside float's range and beyond it */
     static const struct { int e; float bad; } nf[] = {{20, NAN}, {-130, INFINITY}};
+    const float first_input = c->inp[(c->B - 1) * c->ldi];
     for (int k = 0; k < 2; k++) {
         c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
         long range = 0, nonfinite = 0;
@@ -271,6 +276,7 @@ static void check_fixed_point(kcase *c) {
         CHECK(range == 0 && isfinite(part[0][0]), "%g at e=%d combined: %ld out of range, %g",
               nf[k].bad, nf[k].e, range, part[0][0]);
     }
+    c->inp[(c->B - 1) * c->ldi] = first_input; /* for the next chunk size */
     for (int i = 0; i < nch; i++) aligned_free(part[i]);
     free(part);
     aligned_free(d), aligned_free(cw), aligned_free(cb), aligned_free(gw), aligned_free(gb);
@@ -285,6 +291,13 @@ static void weight_gradients_match_reference(void) { for_each_shape(check_weight
 static void input_deltas_match_reference(void) { for_each_shape(check_input_deltas); }
 static void sample_alone_gives_same_bits(void) { for_each_shape(check_position_independence); }
 static void nonfinite_gradient_counted(void) { for_each_shape(check_nonfinite_counted); }
+/* chunks of 4, and a block of two chunks or one (the final kernel's sums
+ * in float) */
+static void check_fixed_point(kcase *c) {
+    check_fixed_point_chunks(c, 4);
+    check_fixed_point_chunks(c, (c->B + 1) / 2);
+    check_fixed_point_chunks(c, c->B);
+}
 static void fixed_point_sums_exact(void) { for_each_shape(check_fixed_point); }
 /* Large enough for threads (3, an uneven split of the row tiles) and for
  * several column strips with a tail in the weight-gradient kernels */
@@ -293,6 +306,7 @@ static void fixed_point_sums_exact_threaded(void) {
     kcase_make(&c, 1000, 64, 300, 50);
     omp_set_num_threads(3);
     check_fixed_point(&c);
+    check_fixed_point_chunks(&c, 22); /* three chunks, the last shorter: integers */
     kcase_free(&c);
 }
 
