@@ -447,11 +447,6 @@ static inline long sink_bad(const sink *k) {
     return 0;
 }
 
-/* One full tile of dw, WJ rows x NV vectors of columns from k, over all B
- * samples. The accumulators must stay in registers through the sample loop,
- * so their address is never taken: the range check reads a copy (t). The
- * NaN/Inf flags of a float tile are gathered once per tile, not per vector
- * (a read-modify-write of the sink per vector costs up to 15%). */
 /* acc[WJ][NV] += the outer products of samples [S0, S1) at columns K..,
  * then copied to T[WJ * NV] (declared here): the accumulators' address is
  * never taken, so they stay in registers through the sample loop */
@@ -470,6 +465,11 @@ static inline long sink_bad(const sink *k) {
     for (int r = 0; r < WJ; r++)                                                            \
         for (int v = 0; v < NV; v++) T[r * NV + v] = ACC[r][v]
 
+/* One full tile of dw, WJ rows x NV vectors of columns from k, over all B
+ * samples. The accumulators must stay in registers through the sample loop,
+ * so their address is never taken: the range check reads a copy (t). The
+ * NaN/Inf flags of a float tile are gathered once per tile, not per vector
+ * (a read-modify-write of the sink per vector costs up to 15%). */
 #define DW_TILE(NAME, NV)                                                                   \
     static inline void NAME(sink *dw, const float *dout, int ldd, const float *inp,         \
                             int ldi, int B, int IN, int j0, int k) {                        \
@@ -516,6 +516,16 @@ static inline float pair_unscale(const sink *k, double unscale) {
      * and every non-zero |sum| >= 1 times 2^-e at least 2^-126 */
     return k->fscale != 0.0f && unscale >= 0x1p-126 && unscale <= 0x1p75 ? (float)unscale
                                                                            : 0.0f;
+}
+
+/* The largest of the magnitudes whose bit patterns vmax_bits kept in
+ * bits: an integer-valued float (a float pair's sum), as an integer */
+static inline int64_t pair_largest(vi bits) {
+    int b = 0;
+    for (int t = 0; t < VL; t++) b = bits[t] > b ? bits[t] : b;
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return (int64_t)f;
 }
 
 /* round(x) to the nearest integer, ties to even, as the 64-bit conversions */
@@ -712,11 +722,11 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
             fx_run_to_float(o->fb + j, scratch, n, o->unscale_b, &o->lo[1], &o->hi[1]);
         }
     }
-    /* chunk by chunk inside a strip: the fixed-point sums of a tile's
-     * rows stay in L1 while its chunks are added to them */
     /* final sums of one or two chunks: as float pairs where they fit */
     const float unscale_pair = to_float && B <= 2 * chunk ? pair_unscale(sw, o->unscale_w) : 0.0f;
     _Alignas(64) float pair_q[WJ * 2 * VL] = {0};
+    /* chunk by chunk inside a strip: the fixed-point sums of a tile's
+     * rows stay in L1 while its chunks are added to them */
     for (int kb = 0; kb < IN; kb += KC) {
         const int ke = IN - kb < KC ? IN : kb + KC;
         if (t_progress) t_progress(t_progress_ctx); /* set on the caller's thread only */
@@ -800,12 +810,8 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 1);
         nf += share_nonfinite(&o);
         rg += share_range(&o);
-        /* the float pairs' largest |sum|: an integer-valued float */
-        int pair_bits = 0;
-        for (int t = 0; t < VL; t++) pair_bits = o.pair_max[t] > pair_bits ? o.pair_max[t] : pair_bits;
-        float pair_max;
-        memcpy(&pair_max, &pair_bits, sizeof pair_max);
-        if ((int64_t)pair_max > o.hi[0]) o.hi[0] = (int64_t)pair_max;
+        const int64_t pair_max = pair_largest(o.pair_max); /* the float pairs' largest |sum| */
+        if (pair_max > o.hi[0]) o.hi[0] = pair_max;
         wlo = o.lo[0] < wlo ? o.lo[0] : wlo, whi = o.hi[0] > whi ? o.hi[0] : whi;
         blo = o.lo[1] < blo ? o.lo[1] : blo, bhi = o.hi[1] > bhi ? o.hi[1] : bhi;
     }
@@ -882,7 +888,7 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
 #if VL == 16 && defined(__AVX512DQ__)
     __m512i mn = _mm512_set1_epi64(l), mx = _mm512_set1_epi64(h);
 #endif
-    const float unscale_pair = nsrc <= 2 ? pair_unscale(&k, unscale) : 0.0f;
+    const float unscale_pair = nsrc == 1 || nsrc == 2 ? pair_unscale(&k, unscale) : 0.0f;
     vi pair_mx = {0};
     for (size_t b = 0; b < n; b += COMBINE_BLOCK) {
         const size_t bn = n - b < COMBINE_BLOCK ? n - b : COMBINE_BLOCK;
@@ -920,11 +926,8 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
     l = vmn < l ? vmn : l;
     h = vmx > h ? vmx : h;
 #endif
-    int pair_bits = 0;
-    for (int t = 0; t < VL; t++) pair_bits = pair_mx[t] > pair_bits ? pair_mx[t] : pair_bits;
-    float pair_max;
-    memcpy(&pair_max, &pair_bits, sizeof pair_max);
-    h = (int64_t)pair_max > h ? (int64_t)pair_max : h;
+    const int64_t pair_max = pair_largest(pair_mx);
+    h = pair_max > h ? pair_max : h;
     *range += k.range; /* NaN and Inf: counted by the kernels that made them */
     *lo = l, *hi = h;
 }
