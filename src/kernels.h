@@ -97,11 +97,11 @@ static inline float k_fx_value(int64_t v, double unscale) {
  * k_dense_backward_weights_fx forms from the same chunk sums, and out[i] =
  * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
  * as 0 and, when finite, in *range (NaN and Inf only as 0: the kernels that
- * made them counted them); q's extremes go into *lo and *hi, where q was
- * formed as a float (one or two sources: kernels.c) its magnitude rounded
- * to float in *hi (k_fx_magnitude(*lo, *hi) then rounds by k_fx_round_max
- * to the largest |q| rounded). out may be one of the sources. On the
- * calling thread. */
+ * made them counted them); q's extremes go into *lo and *hi, except where q
+ * is formed as a float (one or two sources: kernels.c), whose magnitude,
+ * rounded to float, goes into *hi: k_fx_round_max(k_fx_magnitude(*lo, *hi))
+ * is the largest |q| rounded either way. out may be one of the sources. On
+ * the calling thread. */
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
                   double limit, long *range, int64_t *lo, int64_t *hi);
 /* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max
