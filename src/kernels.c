@@ -395,23 +395,34 @@ static inline void fx_add_vec(sink *k, size_t i, vf v) {
     memcpy(k->fx + i, &acc, sizeof acc);
 }
 
+/* the bits of |v| lane by lane: for non-negative floats the order of the
+ * bit patterns (as integers) is the order of the values */
+static inline vi abs_bits(vf v) { return (vi)v & 0x7fffffff; }
+
+/* the larger bit pattern lane by lane */
+static inline vi vmax_bits(vi a, vi b) {
+#if VL == 16
+    return (vi)_mm512_max_epi32((__m512i)a, (__m512i)b);
+#else
+    const vi gt = a > b;
+    return (a & gt) | (b & ~gt);
+#endif
+}
+
+/* the largest lane of non-negative bit patterns */
+static inline int hmax_bits(vi v) {
+    int m = 0;
+    for (int t = 0; t < VL; t++) m = v[t] > m ? v[t] : m;
+    return m;
+}
+
 /* 1 when every value of the n vectors is finite and |value * scale| < limit:
  * the largest bit pattern of |value| against lim_bits (fx_sink). 0 sends
  * the values to the exact per-element test. */
 static inline int tile_in_range(const sink *k, const vf *v, int n) {
     vi mx = {0};
-    for (int i = 0; i < n; i++) {
-        const vi a = (vi)v[i] & 0x7fffffff; /* the bits of |v| */
-#if VL == 16
-        mx = (vi)_mm512_max_epi32((__m512i)a, (__m512i)mx);
-#else
-        const vi gt = a > mx;
-        mx = (a & gt) | (mx & ~gt);
-#endif
-    }
-    int m = 0;
-    for (int t = 0; t < VL; t++) m = mx[t] > m ? mx[t] : m;
-    return m < k->lim_bits;
+    for (int i = 0; i < n; i++) mx = vmax_bits(abs_bits(v[i]), mx);
+    return hmax_bits(mx) < k->lim_bits;
 }
 
 /* lanes of v that are NaN or Inf: all exponent bits set */
@@ -521,8 +532,7 @@ static inline float pair_unscale(const sink *k, double unscale) {
 /* The largest of the magnitudes whose bit patterns vmax_bits kept in
  * bits: an integer-valued float (a float pair's sum), as an integer */
 static inline int64_t pair_largest(vi bits) {
-    int b = 0;
-    for (int t = 0; t < VL; t++) b = bits[t] > b ? bits[t] : b;
+    const int b = hmax_bits(bits);
     float f;
     memcpy(&f, &b, sizeof f);
     return (int64_t)f;
@@ -538,16 +548,6 @@ static inline vf vround_even(vf x) {
     vf r = x;
     for (int i = 0; i < VL; i++) r[i] = nearbyintf(x[i]);
     return r;
-#endif
-}
-
-/* the larger bit pattern lane by lane: for |values| the larger value */
-static inline vi vmax_bits(vi a, vi b) {
-#if VL == 16
-    return (vi)_mm512_max_epi32((__m512i)a, (__m512i)b);
-#else
-    const vi gt = a > b;
-    return (a & gt) | (b & ~gt);
 #endif
 }
 
@@ -582,7 +582,7 @@ static inline vi vmax_bits(vi a, vi b) {
                 const vf sum = vload(q + (r * NV + v) * VL);                                \
                 /* + 0: a sum of -0 (both rounded to -0) is +0, as the integer 0 */        \
                 vstore(fw + (size_t)(j0 + r) * ldf + col + v * VL, sum * u + 0.0f);         \
-                *mx = vmax_bits(*mx, (vi)sum & 0x7fffffff);                                 \
+                *mx = vmax_bits(*mx, abs_bits(sum));                                        \
             }                                                                               \
         return 1;                                                                           \
     }
@@ -850,7 +850,7 @@ static void combine_block_pair(float *out, const float *const *src, int nsrc, si
     for (size_t i = 0; i < n; i += VL) {
         vf sum = vround_even(vload(src[0] + at + i) * s);
         if (nsrc == 2) sum += vround_even(vload(src[1] + at + i) * s);
-        *mx = vmax_bits(*mx, (vi)sum & 0x7fffffff);
+        *mx = vmax_bits(*mx, abs_bits(sum));
         vstore(out + at + i, sum * u + 0.0f); /* + 0: -0 becomes the integer 0's +0 */
     }
 }
@@ -890,9 +890,15 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
 #endif
     const float unscale_pair = nsrc == 1 || nsrc == 2 ? pair_unscale(&k, unscale) : 0.0f;
     vi pair_mx = {0};
+#if VL == 16 && defined(__AVX512DQ__)
+    const int integer_vectors = 1; /* combine_block_vec */
+#else
+    const int integer_vectors = 0;
+#endif
     for (size_t b = 0; b < n; b += COMBINE_BLOCK) {
         const size_t bn = n - b < COMBINE_BLOCK ? n - b : COMBINE_BLOCK;
-        int fast = k.fscale != 0.0f && bn % VL == 0;
+        /* every source in range: a vector path, where this build has one */
+        int fast = (unscale_pair != 0.0f || integer_vectors) && k.fscale != 0.0f && bn % VL == 0;
         for (int r = 0; fast && r < nsrc; r++) fast = run_in_range(&k, src[r] + at + b, bn);
         if (fast && unscale_pair != 0.0f) {
             combine_block_pair(out, src, nsrc, at + b, bn, k.fscale, unscale_pair, &pair_mx);
