@@ -56,19 +56,57 @@ static void fsync_dir_of(const char *path) {
     free(dir);
 }
 
+/* What may stand at an output's name: nothing or a regular file. A device,
+ * FIFO, socket or directory would be replaced by the rename (or, for a
+ * directory, refuse it only at the end). */
+static int replaceable(const char *path, const char *shown, descent_error *err) {
+    struct stat st;
+    if (lstat(path, &st) != 0 || S_ISREG(st.st_mode)) return DESCENT_OK;
+    return set_error(err, DESCENT_E_IO, S_ISDIR(st.st_mode) ? "%s: is a directory, not a file"
+                     : "%s: not a regular file (descent writes a new file and renames it over "
+                       "the name, which would replace it)", shown);
+}
+
+/* The name the rename replaces: path, or the file a symbolic link at path
+ * leads to (so the link stays and its target gets the new contents);
+ * malloc'ed */
+static char *final_name(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *target = realpath(path, NULL);
+        if (target) return target;
+    }
+    return strdup(path);
+}
+
+/* The temporary, created anew with nothing else at its name */
+static FILE *create_temp(const char *tmp) {
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0) /* this process's own, left by a crash */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) close(fd);
+    return f;
+}
+
 int pending_write(pending_file *p, const char *path, int (*writer)(FILE *f, void *ctx),
                   void *ctx, descent_error *err) {
-    p->path = strdup(path);
-    p->tmp = temp_name(path);
+    p->tmp = NULL;
+    p->path = final_name(path);
+    if (p->path) p->tmp = temp_name(p->path);
     if (!p->path || !p->tmp) {
         pending_discard(p);
         return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", path);
     }
-    FILE *f = fopen(p->tmp, "wb");
+    const int rc = replaceable(p->path, path, err);
+    FILE *f = rc ? NULL : create_temp(p->tmp);
     if (!f) {
         const int e = errno;
+        free(p->tmp); /* not ours to remove: creating it failed */
+        p->tmp = NULL;
         pending_discard(p);
-        return set_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(e));
+        return rc ? rc : set_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(e));
     }
     int e = 0;
     if (writer(f, ctx) != 0 || ferror(f)) e = errno ? errno : EIO;
@@ -83,6 +121,8 @@ int pending_write(pending_file *p, const char *path, int (*writer)(FILE *f, void
 }
 
 int pending_commit(pending_file *p, descent_error *err) {
+    const int rc = replaceable(p->path, p->path, err); /* something may have appeared since */
+    if (rc) return rc;
     if (rename(p->tmp, p->path) != 0)
         return set_error(err, DESCENT_E_IO, "%s: cannot rename into place: %s", p->path,
                          strerror(errno));
@@ -90,6 +130,52 @@ int pending_commit(pending_file *p, descent_error *err) {
     p->tmp = NULL;
     fsync_dir_of(p->path); /* make the rename itself durable */
     return DESCENT_OK;
+}
+
+/* FINAL.old.HOST.PID: where a file being replaced is kept until the whole
+ * set is in place (malloc'ed) */
+static char *backup_name(const char *path) {
+    char host[256];
+    host_tag(host, sizeof host);
+    const size_t len = strlen(path) + strlen(host) + 48;
+    char *b = malloc(len);
+    if (b) snprintf(b, len, "%s.old.%s.%ld", path, host, (long)getpid());
+    return b;
+}
+
+/* Keep the file at path under backup (a second link to it; where the file
+ * system has none, the file itself moves). 1: kept, 0: nothing there, -1:
+ * failed. */
+static int keep_earlier(const char *path, const char *backup) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;
+    unlink(backup);
+    if (link(path, backup) == 0) return 1;
+    return rename(path, backup) == 0 ? 1 : -1;
+}
+
+int pending_commit_all(pending_file *files, int n, descent_error *err) {
+    char **backup = calloc((size_t)n, sizeof *backup);
+    int *kept = calloc((size_t)n, sizeof *kept);
+    int rc = backup && kept ? DESCENT_OK : set_error(err, DESCENT_E_NOMEM, "out of memory");
+    int done = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        backup[i] = backup_name(files[i].path);
+        if (!backup[i]) rc = set_error(err, DESCENT_E_NOMEM, "out of memory");
+        else if ((kept[i] = keep_earlier(files[i].path, backup[i])) < 0)
+            rc = set_error(err, DESCENT_E_IO, "%s: cannot keep the earlier file while replacing "
+                           "it: %s", files[i].path, strerror(errno));
+    }
+    while (!rc && done < n && !(rc = pending_commit(&files[done], err))) done++;
+    for (int i = 0; backup && kept && i < n; i++) {
+        if (rc && kept[i] > 0) rename(backup[i], files[i].path); /* the earlier set, whole */
+        else if (rc && i < done) unlink(files[i].path);           /* or nothing */
+        else if (kept[i] > 0) unlink(backup[i]);
+        free(backup[i]);
+    }
+    free(backup);
+    free(kept);
+    return rc;
 }
 
 void pending_discard(pending_file *p) {
@@ -149,10 +235,16 @@ static int probe(const char *probe_path, const char *shown, descent_error *err) 
 }
 
 int descent_check_output(const char *path, descent_output kind, descent_error *err) {
+    if (!path || !*path)
+        return set_error(err, DESCENT_E_USAGE, "an output needs a name (got %s)",
+                         path ? "an empty one" : "NULL");
+    if (kind != DESCENT_OUTPUT_FILE && kind != DESCENT_OUTPUT_DIR && kind != DESCENT_OUTPUT_NEW_DIR)
+        return set_error(err, DESCENT_E_USAGE, "%s: unknown output kind %d", path, (int)kind);
     struct stat st;
     const int exists = stat(path, &st) == 0;
-    if (kind == DESCENT_OUTPUT_FILE && exists && S_ISDIR(st.st_mode))
-        return set_error(err, DESCENT_E_IO, "%s: is a directory, not a file", path);
+    if (kind == DESCENT_OUTPUT_FILE && exists && !S_ISREG(st.st_mode))
+        return replaceable(path, path, err) ? DESCENT_E_IO
+               : set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
     if (kind != DESCENT_OUTPUT_FILE && exists && !S_ISDIR(st.st_mode))
         return set_error(err, DESCENT_E_IO, "%s: not a directory", path);
     if (kind == DESCENT_OUTPUT_DIR && !exists)

@@ -22,6 +22,10 @@ int pending_write(pending_file *p, const char *path, int (*writer)(FILE *f, void
                   void *ctx, descent_error *err);
 /* Rename the temporary into place (then fsync the directory). */
 int pending_commit(pending_file *p, descent_error *err);
+/* Rename n written files into place as one set: the files they replace
+ * are kept aside until all are in place, and put back if any rename fails,
+ * so the names hold the whole new set or the whole earlier one. */
+int pending_commit_all(pending_file *files, int n, descent_error *err);
 /* Remove the temporary (or nothing, after a commit) and free p. */
 void pending_discard(pending_file *p);
 

@@ -45,12 +45,12 @@ int file_slurp(const char *path, uint64_t max, unsigned char **buf, size_t *size
                descent_error *err) {
     *buf = NULL;
     *size = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f = descent_open_input(path, err);
+    if (!f) return DESCENT_E_IO;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(f), &st) != 0) {
         fclose(f);
-        return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
+        return set_error(err, DESCENT_E_IO, "%s: cannot read: %s", path, strerror(errno));
     }
     const uint64_t n = (uint64_t)st.st_size;
     if (n > max) {

@@ -23,6 +23,8 @@ int comm_sum_i64(int64_t *buf, size_t n);
  * bfloat16 (ties to even); tail (tn floats) is summed in float32 by a
  * concurrent reduction. */
 int comm_sum_bf16(uint16_t *buf, size_t n, float *tail, size_t tn);
+/* bytes of buf from rank 0 to every other rank */
+int comm_bcast(void *buf, size_t bytes);
 /* every rank's k values, rank after rank, into all (size() * k) */
 int comm_allgather_u64(const uint64_t *mine, size_t k, uint64_t *all);
 /* The ranks on this host: every one's `bytes` bytes, local rank after local

@@ -200,6 +200,13 @@ int comm_local_bcast(void *buf, size_t bytes) {
                                                                           : DESCENT_E_COMM;
 }
 
+int comm_bcast(void *buf, size_t bytes) {
+    if (!g_active || g_size == 1) return DESCENT_OK;
+    if (bytes > INT_MAX) return DESCENT_E_NOMEM;
+    return MPI_Bcast(buf, (int)bytes, MPI_BYTE, 0, g_comm) == MPI_SUCCESS ? DESCENT_OK
+                                                                         : DESCENT_E_COMM;
+}
+
 int comm_local_barrier(void) {
     if (!g_active || g_local_size == 1) return DESCENT_OK;
     return MPI_Barrier(g_local) == MPI_SUCCESS ? DESCENT_OK : DESCENT_E_COMM;
@@ -538,6 +545,10 @@ int comm_agree(int status, int *failed_rank) {
 }
 
 int descent_mpi_agree(int status, int *failed_rank) { return comm_agree(status, failed_rank); }
+
+int descent_mpi_broadcast(void *buf, size_t bytes) {
+    return !buf && bytes ? DESCENT_E_USAGE : comm_bcast(buf, bytes);
+}
 
 int descent_mpi_hosts(char *buf, size_t len) {
     char name[MPI_MAX_PROCESSOR_NAME + 1] = {0};

@@ -122,13 +122,8 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
     if (opt->n_targets < 0 || (opt->n_targets == 0 && opt->label_col != 0 && opt->label_col != -1))
         return set_error(err, DESCENT_E_USAGE, "%s: label column must be first (0) or last (-1)",
                          path);
-    FILE *f = fopen(path, "r");
-    if (!f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st; /* a device or FIFO could stream forever */
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
-    }
+    FILE *f = descent_open_input(path, err); /* a device or FIFO could stream forever */
+    if (!f) return DESCENT_E_IO;
     char *line = NULL;
     size_t linecap = 0, lineno = 0, rows = 0;
     long ncol = -1;

@@ -209,6 +209,18 @@ static int write_manifest(FILE *f, void *ctx) {
 /* All of W1.npy, b1.npy, ..., manifest.json or none: every file is written
  * to its temporary first; only when all are complete are they renamed into
  * place. */
+/* The files of an earlier export of a deeper network: Wl.npy and bl.npy for
+ * l past the new one's layers (the new manifest no longer names them) */
+static void remove_layers_after(const char *dir, int L) {
+    for (int l = L + 1;; l++) {
+        char w[4096], b[4096];
+        snprintf(w, sizeof w, "%s/W%d.npy", dir, l);
+        snprintf(b, sizeof b, "%s/b%d.npy", dir, l);
+        const int had = unlink(w) == 0;
+        if (unlink(b) != 0 && !had) break;
+    }
+}
+
 int descent_model_export_npy(const descent_net *net, const char *dir, descent_error *err) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -216,7 +228,7 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
     const int nfiles = 2 * net->L + 1;
     pending_file *files = calloc((size_t)nfiles, sizeof *files);
     if (!files) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", dir);
-    int rc = DESCENT_OK, committed = 0;
+    int rc = DESCENT_OK;
     for (int i = 0; !rc && i < nfiles - 1; i++) {
         const int l = i / 2, is_bias = i % 2;
         npy_ctx c = {net->params + (is_bias ? net->b_off[l] : net->w_off[l]), net->sizes[l + 1],
@@ -228,10 +240,9 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
     char manifest[4096];
     snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
     if (!rc) rc = pending_write(&files[nfiles - 1], manifest, write_manifest, (void *)net, err);
-    while (!rc && committed < nfiles && !(rc = pending_commit(&files[committed], err)))
-        committed++;
-    for (int i = 0; rc && i < committed; i++) unlink(files[i].path); /* none, not some */
+    if (!rc) rc = pending_commit_all(files, nfiles, err); /* all or none */
     for (int i = 0; i < nfiles; i++) pending_discard(&files[i]);
+    if (!rc) remove_layers_after(dir, net->L);
     free(files);
     return rc;
 }

@@ -14,7 +14,7 @@ static const char CHECKPOINT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'}
 /* Does path start like a checkpoint? (0 when it cannot be read: the model
  * reader then reports why) */
 static int is_checkpoint(const char *path) {
-    FILE *f = fopen(path, "rb");
+    FILE *f = descent_open_input(path, NULL);
     if (!f) return 0;
     char magic[8];
     const int yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, CHECKPOINT_MAGIC, 8) == 0;

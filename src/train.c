@@ -310,17 +310,19 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
             if (!rc) rc = track_best(&t, epoch, &es, err);
             if (rc) break;
         }
-        if (t.epoch_checkpoint_due) {
-            t.epoch_checkpoint_due = 0;
-            rc = save_checkpoint(&t, epoch, t.steps_per_epoch, 0.0, 0.0, err);
-            if (rc) break;
-        }
-        /* a stop asked by any rank's callback stops every rank here */
+        /* the epoch's report (its metrics row) comes before its checkpoint,
+         * so a run resumed from that checkpoint never lacks the row; a
+         * stop asked by any rank's callback stops every rank here */
         const int stop = cb && cb->on_epoch && cb->on_epoch(&es, cb->user);
         const int agreed = comm_agree(stop ? DESCENT_E_INTERRUPTED : DESCENT_OK, NULL);
         if (agreed == DESCENT_E_COMM) {
             rc = set_error(err, DESCENT_E_COMM, "MPI communication failed after epoch %d", epoch);
             break;
+        }
+        if (t.epoch_checkpoint_due) {
+            t.epoch_checkpoint_due = 0;
+            rc = save_checkpoint(&t, epoch, t.steps_per_epoch, 0.0, 0.0, err);
+            if (rc) break;
         }
         if (t.stop_after_epoch) { /* the same on every rank: it came in the reduction */
             rc = stopped_on_request(&t, epoch, err);

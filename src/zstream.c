@@ -19,12 +19,12 @@
 int zs_open(zstream *s, const char *path, descent_error *err) {
     memset(s, 0, sizeof *s);
     s->path = path;
-    s->f = fopen(path, "rb");
-    if (!s->f) return set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    s->f = descent_open_input(path, err);
+    if (!s->f) return DESCENT_E_IO;
     struct stat st;
-    if (fstat(fileno(s->f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fileno(s->f), &st) != 0) {
         zs_close(s);
-        return set_error(err, DESCENT_E_IO, "%s: not a regular file", path);
+        return set_error(err, DESCENT_E_IO, "%s: cannot read: %s", path, strerror(errno));
     }
     s->size = (uint64_t)st.st_size;
     unsigned char magic[2] = {0, 0};

@@ -158,6 +158,11 @@ int descent_model_load(descent_net **out, const char *path,
 int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx),
                        void *ctx, descent_error *err);
 
+/* Open path for reading ("rb") if it is a regular file, without waiting on
+ * a FIFO or device; NULL with err filled ("cannot open: ...", "is a
+ * directory, not a file", "not a regular file") otherwise. */
+FILE *descent_open_input(const char *path, descent_error *err);
+
 /* What an output path must be: a file (created or replaced in an existing
  * directory), an existing directory, or a directory that exists or can be
  * created. */
@@ -358,9 +363,10 @@ typedef struct {
 } descent_epoch_stats;
 
 typedef struct {
-    /* Called on every rank after each epoch; return non-zero to stop: when
-     * any rank does, every rank stops after this epoch (descent_train then
-     * returns DESCENT_OK). */
+    /* Called on every rank after each epoch, before the epoch's checkpoint
+     * is written (so a record it keeps of the epoch is never behind the
+     * checkpoints); return non-zero to stop: when any rank does, every rank
+     * stops after this epoch (descent_train then returns DESCENT_OK). */
     int (*on_epoch)(const descent_epoch_stats *st, void *user);
     /* Called on every rank after every step with the global batch's mean
      * loss (may be NULL). */
@@ -450,6 +456,9 @@ int descent_mpi_size(void);
  * lowest failing rank (or DESCENT_OK) and that rank in *failed_rank. */
 int descent_mpi_agree(int status, int *failed_rank);
 void descent_mpi_abort(int code);
+/* Collective: bytes of buf from rank 0 to every rank (buf may be NULL only
+ * when bytes is 0). */
+int descent_mpi_broadcast(void *buf, size_t bytes);
 /* Threads per rank as OpenMP will use them (1 without OpenMP). */
 int descent_threads(void);
 /* Host name of every rank, comma separated, collected on all ranks. */

@@ -37,6 +37,15 @@ void check_agreed(int rc, const descent_error *err);
  * as kind: checked before any work, by rank 0, which writes the outputs;
  * every rank learns the verdict, and a failure ends the command. */
 void require_output(const char *path, descent_output kind);
+/* Test builds (DESCENT_FAULT_POINTS) end the process with SIGKILL at the
+ * point named by DESCENT_FAULT=NAME[@N] (its Nth passage; default the
+ * first), to test what a kill at that moment leaves; other builds have no
+ * fault points. */
+#ifdef DESCENT_FAULT_POINTS
+void fault_point(const char *name);
+#else
+static inline void fault_point(const char *name) { (void)name; }
+#endif
 /* Fill err with a CLI-made failure on this rank; returns code. */
 int cli_error(descent_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -45,6 +54,9 @@ int cli_error(descent_error *err, int code, const char *fmt, ...)
 typedef enum {
     OPT_FLAG,    /* no value: *(int *)dst = flag_value                          */
     OPT_STRING,  /* *(const char **)dst = the value                             */
+    OPT_INPUT,   /* a file or directory the command reads: like OPT_STRING,     */
+    OPT_OUTPUT,  /* or one it writes; never empty, and checked against the      */
+                 /* others by check_paths                                       */
     OPT_INT,     /* *(long long *)dst = a whole number in [lo, hi]              */
     OPT_NUMBER,  /* *(double *)dst = a finite number                            */
     OPT_CHOICE,  /* *(int *)dst = lookup(value), which returns < 0 if unknown:  */
@@ -63,6 +75,7 @@ typedef struct {
     const char *what, *choices; /* OPT_CHOICE: "optimizer", "gd, momentum, adam" */
     void (*custom)(const char *name, const char *value, void *dst);
     int given;         /* set by the parser: the option was on the line        */
+    const char *value; /* set by the parser: the last value given (or NULL)    */
 } option_spec;
 
 #define OPTIONS_MAX 64
@@ -86,6 +99,31 @@ const char *join_names(char *buf, size_t len, int count, const char *(*name)(int
 /* A whole number from an option's value, or a usage error. */
 long long opt_whole(const char *opt, const char *s, long long lo, long long hi);
 
+/* ---- the files a command names (paths.c) ---- */
+typedef struct {
+    const char *option; /* "--out", or a description: "--metrics (FILE.partial)" */
+    const char *path;
+    int output;
+} named_path;
+#define PATHS_MAX 48
+typedef struct {
+    named_path p[PATHS_MAX];
+    int n;
+} path_list;
+/* Add one (path NULL: nothing); the option text and path must outlive l. */
+void paths_add(path_list *l, const char *option, const char *path, int output);
+/* The OPT_INPUT and OPT_OUTPUT options given in t */
+void paths_from_table(path_list *l, const option_table *t);
+/* No output may be the same file as an input or another output (the same
+ * device and inode where it exists, the same directory and name where it
+ * does not yet): a usage error naming both options. Pairs for which
+ * allowed(a, b) is non-zero are left alone (allowed may be NULL). */
+void check_paths(const path_list *l, int (*allowed)(const named_path *a, const named_path *b));
+/* Every rank was given the same options as rank 0 (the values of all but
+ * the file names, of which only which were given): a usage error naming
+ * the option and both values otherwise, on every rank. Collective. */
+void check_ranks_agree(const option_table *t);
+
 /* ---- data options shared by train and eval (data_options.c) ---- */
 typedef struct {
     const char *dir;                 /* IDX directory                       */
@@ -102,6 +140,8 @@ void data_options_add(option_table *t, data_opts *d);
  * default data directory's when none is named and required is set; NULL
  * when none is named and not required. Failures end the command. */
 descent_data *load_set(const data_opts *d, int test, int required);
+/* The files load_set would read for the same arguments, as inputs */
+void data_inputs(const data_opts *d, int test, int required, path_list *l);
 
 /* ---- commands: each returns the exit code ---- */
 int cmd_train(int argc, char **argv);

@@ -39,15 +39,15 @@ static int label_column(const char *s) {
 void data_options_add(option_table *t, data_opts *d) {
     memset(d, 0, sizeof *d);
     d->limit = d->test_limit = -1;
-    opt_add(t, (option_spec){.name = "--data", .kind = OPT_STRING, .dst = &d->dir});
-    opt_add(t, (option_spec){.name = "--train-images", .kind = OPT_STRING, .dst = &d->train_images});
-    opt_add(t, (option_spec){.name = "--train-labels", .kind = OPT_STRING, .dst = &d->train_labels});
-    opt_add(t, (option_spec){.name = "--test-images", .alias = "--images", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--data", .kind = OPT_INPUT, .dst = &d->dir});
+    opt_add(t, (option_spec){.name = "--train-images", .kind = OPT_INPUT, .dst = &d->train_images});
+    opt_add(t, (option_spec){.name = "--train-labels", .kind = OPT_INPUT, .dst = &d->train_labels});
+    opt_add(t, (option_spec){.name = "--test-images", .alias = "--images", .kind = OPT_INPUT,
                              .dst = &d->test_images});
-    opt_add(t, (option_spec){.name = "--test-labels", .alias = "--labels", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--test-labels", .alias = "--labels", .kind = OPT_INPUT,
                              .dst = &d->test_labels});
-    opt_add(t, (option_spec){.name = "--train-csv", .kind = OPT_STRING, .dst = &d->train_csv});
-    opt_add(t, (option_spec){.name = "--test-csv", .alias = "--csv", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--train-csv", .kind = OPT_INPUT, .dst = &d->train_csv});
+    opt_add(t, (option_spec){.name = "--test-csv", .alias = "--csv", .kind = OPT_INPUT,
                              .dst = &d->test_csv});
     opt_add(t, (option_spec){.name = "--csv-header", .kind = OPT_FLAG, .dst = &d->csv_header,
                              .lo = 1});
@@ -56,13 +56,13 @@ void data_options_add(option_table *t, data_opts *d) {
                              .choices = "first, last"});
     opt_add(t, (option_spec){.name = "--csv-targets", .kind = OPT_INT, .dst = &d->csv_targets,
                              .lo = 1, .hi = 1 << 20});
-    opt_add(t, (option_spec){.name = "--train-npy", .kind = OPT_STRING, .dst = &d->train_npy});
-    opt_add(t, (option_spec){.name = "--train-npy-labels", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--train-npy", .kind = OPT_INPUT, .dst = &d->train_npy});
+    opt_add(t, (option_spec){.name = "--train-npy-labels", .kind = OPT_INPUT,
                              .dst = &d->train_npy_labels});
-    opt_add(t, (option_spec){.name = "--test-npy", .alias = "--npy", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--test-npy", .alias = "--npy", .kind = OPT_INPUT,
                              .dst = &d->test_npy});
     opt_add(t, (option_spec){.name = "--test-npy-labels", .alias = "--npy-labels",
-                             .kind = OPT_STRING, .dst = &d->test_npy_labels});
+                             .kind = OPT_INPUT, .dst = &d->test_npy_labels});
     opt_add(t, (option_spec){.name = "--classes", .alias = "--csv-classes", .kind = OPT_INT, .dst = &d->classes,
                              .lo = 2, .hi = 1 << 16});
     opt_add(t, (option_spec){.name = "--limit", .kind = OPT_INT, .dst = &d->limit, .lo = 1,
@@ -81,6 +81,14 @@ static const char *idx_in_dir(char *buf, size_t len, const char *dir, const char
     return buf;
 }
 
+/* The files of one set, for load_files */
+typedef struct {
+    const char *csv, *npy, *npy_labels, *img, *lab;
+    descent_csv_options csv_opt;
+} set_files;
+
+#define PATH_TEXT 4096
+
 /* Which kind of data the options name for one set: at most one kind */
 static void one_kind_of_data(const char *img, const char *lab, const char *csv, const char *npy,
                              const char *npy_labels) {
@@ -96,11 +104,6 @@ static void one_kind_of_data(const char *img, const char *lab, const char *csv, 
                     img ? "only images" : "only labels");
 }
 
-/* The files of one set, for load_files */
-typedef struct {
-    const char *csv, *npy, *npy_labels, *img, *lab;
-    descent_csv_options csv_opt;
-} set_files;
 
 static int load_files(descent_data **set, void *ctx, descent_error *err) {
     const set_files *f = ctx;
@@ -109,25 +112,45 @@ static int load_files(descent_data **set, void *ctx, descent_error *err) {
                     : descent_data_load_idx(set, f->img, f->lab, err);
 }
 
-descent_data *load_set(const data_opts *d, int test, int required) {
-    const char *img = test ? d->test_images : d->train_images;
-    const char *lab = test ? d->test_labels : d->train_labels;
-    const char *csv = test ? d->test_csv : d->train_csv;
-    const char *npy = test ? d->test_npy : d->train_npy;
-    const char *npy_labels = test ? d->test_npy_labels : d->train_npy_labels;
-    char img_path[4096], lab_path[4096];
-    if (!img && !lab && !csv && !npy && !npy_labels && (d->dir || required)) {
+/* The files of the training (test = 0) or test set the options name, the
+ * IDX files of the data directory (img_path, lab_path: room for the names)
+ * when none is named and there is one or the set is required */
+static set_files files_of_set(const data_opts *d, int test, int required,
+                              char img_path[PATH_TEXT], char lab_path[PATH_TEXT]) {
+    set_files f = {test ? d->test_csv : d->train_csv,
+                   test ? d->test_npy : d->train_npy,
+                   test ? d->test_npy_labels : d->train_npy_labels,
+                   test ? d->test_images : d->train_images,
+                   test ? d->test_labels : d->train_labels,
+                   {d->csv_header, (int)d->csv_targets, d->csv_label_last ? -1 : 0,
+                    (int)d->classes, 0}};
+    if (!f.img && !f.lab && !f.csv && !f.npy && !f.npy_labels && (d->dir || required)) {
         const char *dir = d->dir ? d->dir : DEFAULT_DATA_DIR;
-        img = idx_in_dir(img_path, sizeof img_path, dir,
-                         test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
-        lab = idx_in_dir(lab_path, sizeof lab_path, dir,
-                         test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
+        f.img = idx_in_dir(img_path, PATH_TEXT, dir,
+                           test ? "t10k-images-idx3-ubyte" : "train-images-idx3-ubyte");
+        f.lab = idx_in_dir(lab_path, PATH_TEXT, dir,
+                           test ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte");
     }
-    one_kind_of_data(img, lab, csv, npy, npy_labels);
+    one_kind_of_data(f.img, f.lab, f.csv, f.npy, f.npy_labels);
+    return f;
+}
+
+void data_inputs(const data_opts *d, int test, int required, path_list *l) {
+    static char names[2][2][PATH_TEXT]; /* the data directory's files, for the command's life */
+    const set_files f = files_of_set(d, test, required, names[test][0], names[test][1]);
+    const char *set = test ? "the test set" : "the training set";
+    paths_add(l, set, f.csv, 0);
+    paths_add(l, set, f.npy, 0);
+    paths_add(l, set, f.npy_labels, 0);
+    paths_add(l, set, f.img, 0);
+    paths_add(l, set, f.lab, 0);
+}
+
+descent_data *load_set(const data_opts *d, int test, int required) {
+    char img_path[PATH_TEXT], lab_path[PATH_TEXT];
+    const set_files f = files_of_set(d, test, required, img_path, lab_path);
+    const char *csv = f.csv, *npy = f.npy, *npy_labels = f.npy_labels, *img = f.img, *lab = f.lab;
     if (!csv && !img && !npy) return NULL;
-    const set_files f = {csv, npy, npy_labels, img, lab,
-                         {d->csv_header, (int)d->csv_targets, d->csv_label_last ? -1 : 0,
-                          (int)d->classes, 0}};
     char key[3 * 4096 + 64];
     snprintf(key, sizeof key, "%s|%s|%s|%s|%s|%d,%d,%d,%d", csv ? csv : "", npy ? npy : "",
              npy_labels ? npy_labels : "", img ? img : "", lab ? lab : "", f.csv_opt.header,

@@ -32,8 +32,9 @@ int cmd_eval(int argc, char **argv) {
     const char *model = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
     data_options_add(&t, &d);
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_STRING, .dst = &model});
+    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
+    check_ranks_agree(&t);
 
     descent_net *net = load_model(model);
     descent_data *set = load_set(&d, 1, 1);

@@ -4,9 +4,11 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The command-line fuzzer (tests/fuzz/fuzz_cli.c) builds the tool with
  * DESCENT_FUZZ_CLI: an exit returns to the harness instead of ending the
@@ -32,8 +34,17 @@ static int exit_code_for(int status) {
     }
 }
 
+/* Everything the command printed reached standard output: a command that
+ * succeeded but could not print its result fails (exit 2). */
+static int stdout_written(int code) {
+    const int failed = fflush(stdout) != 0 || ferror(stdout);
+    if (!failed || code != 0) return code;
+    fprintf(stderr, "%s: standard output: write error: %s\n", g_cmd, strerror(errno ? errno : EIO));
+    return 2;
+}
+
 void leave(int code) {
-    fflush(stdout);
+    code = stdout_written(code);
 #ifndef DESCENT_FUZZ_CLI /* the harness calls main again: MPI only once */
     descent_mpi_finalize();
 #endif
@@ -82,6 +93,19 @@ void require_output(const char *path, descent_output kind) {
     descent_error err = {0};
     check(path && g_rank == 0 ? descent_check_output(path, kind, &err) : DESCENT_OK, &err);
 }
+
+#ifdef DESCENT_FAULT_POINTS
+#include <signal.h>
+void fault_point(const char *name) {
+    static int passages;
+    const char *want = getenv("DESCENT_FAULT");
+    if (!want) return;
+    const size_t n = strcspn(want, "@");
+    if (strlen(name) != n || strncmp(want, name, n) != 0) return;
+    const int nth = want[n] == '@' ? atoi(want + n + 1) : 1;
+    if (++passages == nth) raise(SIGKILL);
+}
+#endif
 
 int cli_error(descent_error *err, int code, const char *fmt, ...) {
     char raw[sizeof err->msg];

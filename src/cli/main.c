@@ -3,6 +3,7 @@
  * dispatch to the command named by the first argument.
  */
 #include "cli.h"
+#include "train_report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,8 @@ static int start_mpi(int *argc, char ***argv) {
 
 int main(int argc, char **argv);
 int main(int argc, char **argv) {
+    /* a stop asked for at any moment of a training run ends it cleanly */
+    if (argc >= 2 && strcmp(argv[1], "train") == 0) install_stop_signals();
     if (start_mpi(&argc, &argv)) return 1;
     g_cmd = "descent";
     g_rank = descent_mpi_rank();

@@ -36,8 +36,9 @@ int cmd_info(int argc, char **argv) {
     option_table t = {.help = help_info};
     const char *model = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_STRING, .dst = &model});
+    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
+    check_ranks_agree(&t);
     descent_net *net = load_model(model);
     if (g_rank == 0) {
         const int L = descent_net_layers(net);
@@ -56,17 +57,33 @@ static void help_export(void) {
            "FILE may be a model or a checkpoint.\n");
 }
 
+/* The model is not one of the files the export writes into dir */
+static void check_export_paths(const char *model, const char *dir, int L) {
+    static char names[PATHS_MAX][4096];
+    path_list l = {.n = 0};
+    paths_add(&l, "--model", model, 0);
+    const int files = 2 * L + 1 < PATHS_MAX ? 2 * L + 1 : PATHS_MAX - 1;
+    for (int i = 0; i < files; i++) {
+        if (i == files - 1) snprintf(names[i], sizeof names[i], "%s/manifest.json", dir);
+        else snprintf(names[i], sizeof names[i], "%s/%c%d.npy", dir, i % 2 ? 'b' : 'W', i / 2 + 1);
+        paths_add(&l, "--dir (a file it writes)", names[i], 1);
+    }
+    check_paths(&l, NULL);
+}
+
 int cmd_export(int argc, char **argv) {
     g_cmd = "descent export";
     option_table t = {.help = help_export};
     const char *model = NULL, *dir = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_STRING, .dst = &model});
-    opt_add(&t, (option_spec){.name = "--dir", .kind = OPT_STRING, .dst = &dir});
+    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    opt_add(&t, (option_spec){.name = "--dir", .kind = OPT_OUTPUT, .dst = &dir});
     parse_options(&t, argc, argv);
     if (!dir) usage_error("--dir DIR is required");
+    check_ranks_agree(&t);
     require_output(dir, DESCENT_OUTPUT_DIR);
     descent_net *net = load_model(model);
+    check_export_paths(model, dir, descent_net_layers(net));
     descent_error err = {0};
     const int rc = g_rank == 0 ? descent_model_export_npy(net, dir, &err) : DESCENT_OK;
     check(rc, &err);

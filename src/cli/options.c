@@ -52,7 +52,13 @@ static option_spec *find_option(option_table *t, const char *arg, const char **v
 }
 
 static void store(option_spec *o, const char *v) {
+    o->value = v;
     switch (o->kind) {
+    case OPT_INPUT:
+    case OPT_OUTPUT:
+        if (!*v) usage_error("option %s: the file name is empty", o->name);
+        *(const char **)o->dst = v;
+        break;
     case OPT_STRING: *(const char **)o->dst = v; break;
     case OPT_INT: *(long long *)o->dst = opt_whole(o->name, v, o->lo, o->hi); break;
     case OPT_NUMBER: *(double *)o->dst = opt_number(o->name, v); break;

@@ -70,16 +70,20 @@ int cmd_predict(int argc, char **argv) {
     const char *model = NULL, *images = NULL, *csv = NULL, *npy = NULL, *output = NULL;
     int header = 0, vectors = 0;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_STRING, .dst = &model});
-    opt_add(&t, (option_spec){.name = "--images", .kind = OPT_STRING, .dst = &images});
-    opt_add(&t, (option_spec){.name = "--csv", .kind = OPT_STRING, .dst = &csv});
-    opt_add(&t, (option_spec){.name = "--npy", .kind = OPT_STRING, .dst = &npy});
-    opt_add(&t, (option_spec){.name = "--output", .kind = OPT_STRING, .dst = &output});
+    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    opt_add(&t, (option_spec){.name = "--images", .kind = OPT_INPUT, .dst = &images});
+    opt_add(&t, (option_spec){.name = "--csv", .kind = OPT_INPUT, .dst = &csv});
+    opt_add(&t, (option_spec){.name = "--npy", .kind = OPT_INPUT, .dst = &npy});
+    opt_add(&t, (option_spec){.name = "--output", .kind = OPT_OUTPUT, .dst = &output});
     opt_add(&t, (option_spec){.name = "--csv-header", .kind = OPT_FLAG, .dst = &header, .lo = 1});
     opt_add(&t, (option_spec){.name = "--outputs", .kind = OPT_FLAG, .dst = &vectors, .lo = 1});
     parse_options(&t, argc, argv);
     if ((images != NULL) + (csv != NULL) + (npy != NULL) != 1)
         usage_error("give exactly one of --images, --csv or --npy");
+    check_ranks_agree(&t);
+    path_list paths = {.n = 0};
+    paths_from_table(&paths, &t);
+    check_paths(&paths, NULL);
     require_output(output, DESCENT_OUTPUT_FILE);
     descent_error err = {0};
 

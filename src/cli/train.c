@@ -207,21 +207,21 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
 
 static void add_output_options(option_table *t, train_opts *o) {
     descent_train_config *c = &o->cfg;
-    opt_add(t, (option_spec){.name = "--out", .kind = OPT_STRING, .dst = &o->out});
-    opt_add(t, (option_spec){.name = "--metrics", .kind = OPT_STRING, .dst = &o->metrics});
-    opt_add(t, (option_spec){.name = "--keep-best", .kind = OPT_STRING, .dst = &c->best_model});
+    opt_add(t, (option_spec){.name = "--out", .kind = OPT_OUTPUT, .dst = &o->out});
+    opt_add(t, (option_spec){.name = "--metrics", .kind = OPT_OUTPUT, .dst = &o->metrics});
+    opt_add(t, (option_spec){.name = "--keep-best", .kind = OPT_OUTPUT, .dst = &c->best_model});
     opt_add(t, (option_spec){.name = "--sync-check", .kind = OPT_INT, .dst = &o->sync_check,
                              .lo = 0, .hi = 1 << 30});
     opt_add(t, (option_spec){.name = "--quiet", .kind = OPT_FLAG, .dst = &o->quiet, .lo = 1});
     opt_add(t, (option_spec){.name = "--stats", .kind = OPT_FLAG, .dst = &o->stats, .lo = 1});
-    opt_add(t, (option_spec){.name = "--checkpoint-dir", .kind = OPT_STRING,
+    opt_add(t, (option_spec){.name = "--checkpoint-dir", .kind = OPT_OUTPUT,
                              .dst = &c->checkpoint_dir});
     opt_add(t, (option_spec){.name = "--checkpoint-every", .kind = OPT_CUSTOM, .dst = c,
                              .custom = checkpoint_every});
     opt_add(t, (option_spec){.name = "--keep-checkpoints", .kind = OPT_INT, .dst = &o->keep,
                              .lo = 1, .hi = 1000000});
-    opt_add(t, (option_spec){.name = "--resume", .kind = OPT_STRING, .dst = &o->resume});
-    opt_add(t, (option_spec){.name = "--init-model", .kind = OPT_STRING, .dst = &o->init_model});
+    opt_add(t, (option_spec){.name = "--resume", .kind = OPT_INPUT, .dst = &o->resume});
+    opt_add(t, (option_spec){.name = "--init-model", .kind = OPT_INPUT, .dst = &o->init_model});
 }
 
 static void parse_train_options(train_opts *o, int argc, char **argv) {
@@ -254,6 +254,26 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     if ((o->cfg.patience || o->cfg.best_model) && o->val_fraction == 0)
         usage_error("%s needs a validation set (--val-fraction F)",
                     o->cfg.patience ? "--patience" : "--keep-best");
+}
+
+/* A run continues in the checkpoint directory it resumes from */
+static int resumes_into(const named_path *out, const named_path *in) {
+    return strcmp(out->option, "--checkpoint-dir") == 0 && strcmp(in->option, "--resume") == 0;
+}
+
+/* No output of the run is one of its inputs or another output */
+static void check_train_paths(const train_opts *o) {
+    path_list l = {.n = 0};
+    char partial[4096];
+    paths_from_table(&l, &o->table);
+    if (o->metrics) {
+        snprintf(partial, sizeof partial, "%s.partial", o->metrics);
+        paths_add(&l, "--metrics (its FILE.partial)", partial, 1);
+    }
+    const int named_train = o->data.train_images || o->data.train_csv || o->data.train_npy;
+    data_inputs(&o->data, 0, 1, &l);
+    data_inputs(&o->data, 1, !named_train, &l);
+    check_paths(&l, resumes_into);
 }
 
 /* Every file the run will write can be written: found out now, not after
@@ -334,7 +354,6 @@ static void run_training(const train_opts *o, descent_net *net, const descent_da
     ui->start = ui->epoch_mark = monotonic_seconds();
     check(metrics_open(ui, o->metrics, ck ? descent_checkpoint_epoch(ck) : 0, &err), &err);
     const descent_callbacks cb = train_callbacks(ui);
-    install_stop_signals();
     const int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
     descent_error merr = {0};
     const int mrc = metrics_finish(ui, o->metrics, rc, &merr);
@@ -359,8 +378,10 @@ int cmd_train(int argc, char **argv) {
     list_choices();
     train_opts o;
     parse_train_options(&o, argc, argv);
+    check_ranks_agree(&o.table);
     descent_error err = {0};
     check(descent_train_config_check(&o.cfg, &err), &err);
+    check_train_paths(&o);
     check_outputs(&o);
     descent_checkpoint *ck = NULL;
     if (o.resume && o.init_model)
@@ -371,6 +392,7 @@ int cmd_train(int argc, char **argv) {
     descent_data *train = load_set(&o.data, 0, 1);
     descent_data *test = load_set(&o.data, 1, 0);
     if (!test && !o.data.train_images && !o.data.train_csv && !o.data.train_npy) test = load_set(&o.data, 1, 1);
+    end_if_stop_requested("while the data was loading");
     descent_data *val = NULL;
     if (o.val_fraction > 0) check(descent_data_split(train, o.val_fraction, &val, &err), &err);
     if (!net) net = build_network(&o, train);

@@ -26,6 +26,13 @@ static int should_stop(void *user) {
     return g_stop_signal != 0;
 }
 
+void end_if_stop_requested(const char *when) {
+    descent_error err = {0};
+    check(g_stop_signal ? cli_error(&err, DESCENT_E_INTERRUPTED, "stopped on request %s, before "
+                                    "training began (nothing written)", when)
+                        : DESCENT_OK, &err);
+}
+
 void install_stop_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -102,7 +109,7 @@ static void fmt_duration(char *buf, size_t n, double s) {
 
 static void on_step(long step, double loss, void *user) {
     train_ui *ui = user;
-    (void)step;
+    if (ui->bar_steps == 0) fault_point("epoch-started"); /* after the last epoch's checkpoint */
     if (ui->first_step == 0.0) ui->first_step = unix_now();
     ui->bar_loss_sum += loss;
     ui->bar_steps++;
@@ -136,6 +143,7 @@ static void fmt_acc(char *buf, size_t n, double x) {
 static int on_epoch(const descent_epoch_stats *st, void *user) {
     train_ui *ui = user;
     if (g_rank != 0) return 0;
+    fault_point("epoch-ended");
     char ta[16], va[16];
     fmt_acc(ta, sizeof ta, st->train_accuracy);
     fmt_acc(va, sizeof va, st->has_val ? st->val.accuracy : NAN);
@@ -162,18 +170,19 @@ static int on_epoch(const descent_epoch_stats *st, void *user) {
         fflush(stdout);
     }
     if (st->has_val) ui->best_epoch = st->best_epoch;
-    if (ui->metrics) {
+    if (ui->metrics) { /* durable before the epoch's checkpoint is written */
         const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,"
                                 "%.6g\n", st->epoch, st->train_loss, st->train_accuracy,
                                 st->has_val ? st->val.loss : NAN,
                                 st->has_val ? st->val.accuracy : NAN, st->samples_per_sec,
                                 st->seconds, st->compute_seconds, st->comm_seconds, st->lr,
                                 total) < 0 ||
-                        fflush(ui->metrics) != 0;
+                        fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0;
         if (bad) {
             ui->metrics_errno = errno ? errno : EIO;
             return 1; /* stop: the record of the run cannot be kept */
         }
+        fault_point("row-written");
     }
     return 0;
 }
@@ -191,8 +200,8 @@ static const char METRICS_HEADER[] = "epoch,train_loss,train_accuracy,val_loss,v
  * when a run was killed before it could publish, else FILE. malloc'ed text
  * (possibly empty), or NULL when neither exists. */
 static char *earlier_rows(const char *path, const char *partial, int epoch) {
-    FILE *f = fopen(partial, "r");
-    if (!f) f = fopen(path, "r");
+    FILE *f = descent_open_input(partial, NULL);
+    if (!f) f = descent_open_input(path, NULL);
     if (!f) return NULL;
     size_t cap = 4096, used = 0;
     char *rows = malloc(cap), line[1024];
@@ -230,21 +239,31 @@ static double last_elapsed(const char *rows) {
     return isfinite(v) && v > 0 ? v : 0.0;
 }
 
+/* The header and the earlier rows: the partial file a run starts with */
+static int write_start(FILE *f, void *rows) {
+    return fputs(METRICS_HEADER, f) < 0 || (rows && fputs(rows, f) < 0) ? -1 : 0;
+}
+
 int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err) {
     ui->metrics = NULL;
     ui->metrics_errno = 0;
     if (!path || g_rank != 0) return DESCENT_OK;
     snprintf(ui->metrics_tmp, sizeof ui->metrics_tmp, "%s.partial", path);
     char *rows = resume_epoch > 1 ? earlier_rows(path, ui->metrics_tmp, resume_epoch) : NULL;
-    ui->metrics = fopen(ui->metrics_tmp, "w");
-    if (!ui->metrics) {
-        free(rows);
-        return cli_error(err, DESCENT_E_IO, "%s: cannot create: %s", path, strerror(errno));
-    }
     ui->elapsed_before = rows ? last_elapsed(rows) : 0.0;
-    if (fputs(METRICS_HEADER, ui->metrics) < 0 || (rows && fputs(rows, ui->metrics) < 0))
-        ui->metrics_errno = errno ? errno : EIO;
+    /* the partial file is replaced whole: a kill leaves the earlier rows */
+    descent_error werr = {0};
+    const int rc = descent_write_file(ui->metrics_tmp, write_start, rows, &werr);
     free(rows);
+    if (rc) { /* the message names the file the user asked for */
+        const size_t n = strlen(ui->metrics_tmp);
+        const int own = strncmp(werr.msg, ui->metrics_tmp, n) == 0 && werr.msg[n] == ':';
+        return cli_error(err, rc, "%s%s", own ? path : "", werr.msg + (own ? n : 0));
+    }
+    ui->metrics = fopen(ui->metrics_tmp, "a");
+    if (!ui->metrics)
+        return cli_error(err, DESCENT_E_IO, "%s: cannot open: %s", ui->metrics_tmp, strerror(errno));
+    fault_point("metrics-opened");
     return DESCENT_OK;
 }
 

@@ -28,8 +28,12 @@ typedef struct {
 
 /* CLOCK_MONOTONIC in seconds */
 double monotonic_seconds(void);
-/* SIGTERM, SIGINT, SIGUSR1: stop after the current step (should_stop). */
+/* SIGTERM, SIGINT, SIGUSR1: stop after the current step (should_stop);
+ * installed before anything else `descent train` does. */
 void install_stop_signals(void);
+/* A stop asked for before training (on any rank) ends the command here,
+ * exit 3; `when` says what was being done. Collective. */
+void end_if_stop_requested(const char *when);
 /* Rank 0 prints what will run, where, on what (unless quiet). Collective. */
 void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
                   size_t n_val, size_t n_test, int quiet);
