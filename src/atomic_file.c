@@ -187,6 +187,8 @@ void pending_discard(pending_file *p) {
 
 int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx), void *ctx,
                        descent_error *err) {
+    REQUIRE_ARG(err, path);
+    REQUIRE_ARG(err, writer);
     pending_file p;
     int rc = pending_write(&p, path, writer, ctx, err);
     if (!rc) rc = pending_commit(&p, err);

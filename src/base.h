@@ -24,6 +24,13 @@ static inline int round_up_int(int x, int to) { return (x + to - 1) / to * to; }
  * returns code. */
 int set_error(descent_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The first lines of a public function: an argument that may not be NULL
+ * is DESCENT_E_USAGE, naming the function and the argument. */
+#define REQUIRE_ARG(err, arg)                                                        \
+    do {                                                                             \
+        if (!(arg))                                                                  \
+            return set_error((err), DESCENT_E_USAGE, "%s: %s is NULL", __func__, #arg); \
+    } while (0)
 /* After comm_agree: when another rank failed, say so in err (the failing
  * rank keeps its own message); returns code. */
 int remote_error(descent_error *err, int code, int rank);

@@ -278,6 +278,10 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
 int descent_checkpoint_load(const char *path, descent_net **net, descent_train_config *cfg,
                             descent_checkpoint **out, char *resolved, size_t resolved_len,
                             descent_error *err) {
+    REQUIRE_ARG(err, path);
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, cfg);
+    REQUIRE_ARG(err, out);
     *net = NULL;
     *out = NULL;
     char file[4096];

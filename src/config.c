@@ -35,6 +35,7 @@ static const char *name_of(const char *const *names, int count, int value) {
 
 static int parse_name(const char *const *names, int count, const alias *aliases,
                       const char *name) {
+    if (!name) return -1;
     for (int i = 0; i < count; i++)
         if (strcmp(name, names[i]) == 0) return i;
     for (const alias *a = aliases; a && a->alias; a++)
@@ -98,6 +99,7 @@ void descent_train_config_default(descent_train_config *cfg) {
 }
 
 int descent_train_config_check(const descent_train_config *c, descent_error *err) {
+    REQUIRE_ARG(err, c);
     if (c->epochs < 1 || c->epochs > 1000000)
         return set_error(err, DESCENT_E_USAGE, "epochs must be 1..1000000 (got %d)", c->epochs);
     if (c->batch < 1 || c->batch > ((size_t)1 << 24))
@@ -124,6 +126,8 @@ int descent_train_config_check(const descent_train_config *c, descent_error *err
         return set_error(err, DESCENT_E_USAGE, "checkpoint interval must be >= 0 and keep >= 1");
     if (c->warmup_steps < 0 || c->warmup_epochs < 0 || (c->warmup_steps && c->warmup_epochs))
         return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, >= 0");
+    if ((c->comm_bf16 != 0 && c->comm_bf16 != 1) || (c->reproducible != 0 && c->reproducible != 1))
+        return set_error(err, DESCENT_E_USAGE, "comm_bf16 and reproducible must be 0 or 1");
     if (c->comm_bf16 && c->reproducible)
         return set_error(err, DESCENT_E_USAGE, "bfloat16 communication and reproducible mode "
                          "exclude each other (rounding to bfloat16 depends on the layout)");

@@ -13,6 +13,7 @@
 #include "net.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 enum { FP_COUNT, FP_FEATURES, FP_OUTPUTS, FP_KIND, FP_X_CRC, FP_Y_CRC, FP_LEN };
 
@@ -66,6 +67,80 @@ int ranks_same_data(const descent_data *d, const char *role, descent_error *err)
     }
     free(all);
     return rc;
+}
+
+/* ---- the training configuration ---- */
+/* Every field of descent_train_config, and whether there is a validation
+ * set: as bits to compare and as a value to show */
+typedef enum { CF_INT, CF_REAL, CF_NAME } cf_kind;
+#define CONFIG_FIELDS(X)                                                         \
+    X("epochs", CF_INT, c->epochs) X("batch", CF_INT, c->batch)                  \
+    X("lr", CF_REAL, c->lr) X("schedule", CF_INT, c->schedule)                   \
+    X("warmup_steps", CF_INT, c->warmup_steps)                                   \
+    X("warmup_epochs", CF_INT, c->warmup_epochs)                                 \
+    X("optimizer", CF_INT, c->optimizer) X("momentum", CF_REAL, c->momentum)     \
+    X("beta1", CF_REAL, c->beta1) X("beta2", CF_REAL, c->beta2)                  \
+    X("eps", CF_REAL, c->eps) X("weight_decay", CF_REAL, c->weight_decay)        \
+    X("seed", CF_INT, c->seed) X("sync_check", CF_INT, c->sync_check)            \
+    X("comm_bf16", CF_INT, c->comm_bf16) X("reproducible", CF_INT, c->reproducible) \
+    X("checkpoint_dir", CF_NAME, c->checkpoint_dir != NULL)                      \
+    X("checkpoint_steps", CF_INT, c->checkpoint_steps)                           \
+    X("checkpoint_epochs", CF_INT, c->checkpoint_epochs)                         \
+    X("checkpoint_keep", CF_INT, c->checkpoint_keep)                             \
+    X("patience", CF_INT, c->patience)                                           \
+    X("best_model", CF_NAME, c->best_model != NULL)                              \
+    X("dropout", CF_REAL, c->dropout) X("overlap", CF_INT, c->overlap)           \
+    X("overlap_piece", CF_INT, c->overlap_piece)                                 \
+    X("validation set", CF_NAME, has_val)
+
+#define CF_NAME_OF(name, kind, value) name,
+#define CF_KIND_OF(name, kind, value) kind,
+static const char *const cf_names[] = {CONFIG_FIELDS(CF_NAME_OF)};
+static const cf_kind cf_kinds[] = {CONFIG_FIELDS(CF_KIND_OF)};
+#define CF_COUNT (sizeof cf_names / sizeof cf_names[0])
+
+static uint64_t real_bits(double x) {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return u;
+}
+
+static void config_values(const descent_train_config *c, int has_val, uint64_t v[CF_COUNT]) {
+    size_t i = 0;
+#define CF_VALUE_OF(name, kind, value) \
+    v[i++] = (kind) == CF_REAL ? real_bits((double)(value)) : (uint64_t)(value);
+    CONFIG_FIELDS(CF_VALUE_OF)
+#undef CF_VALUE_OF
+}
+
+static void show_value(char *buf, size_t len, cf_kind kind, uint64_t v) {
+    double x;
+    memcpy(&x, &v, sizeof x);
+    if (kind == CF_REAL) snprintf(buf, len, "%.17g", x);
+    else if (kind == CF_NAME) snprintf(buf, len, "%s", v ? "given" : "none");
+    else snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+int ranks_same_config(const descent_train_config *cfg, int has_val, descent_error *err) {
+    if (comm_size() == 1) return DESCENT_OK;
+    uint64_t mine[CF_COUNT], rank0[CF_COUNT];
+    config_values(cfg, has_val, mine);
+    memcpy(rank0, mine, sizeof rank0);
+    int rc = comm_bcast(rank0, sizeof rank0) ? set_error(err, DESCENT_E_COMM, "MPI communication "
+                                                         "failed comparing the configurations")
+                                             : DESCENT_OK;
+    for (size_t i = 0; !rc && i < CF_COUNT; i++) {
+        if (mine[i] == rank0[i]) continue;
+        char a[48], b[48];
+        show_value(a, sizeof a, cf_kinds[i], rank0[i]);
+        show_value(b, sizeof b, cf_kinds[i], mine[i]);
+        rc = set_error(err, DESCENT_E_MISMATCH, "the ranks were given different training "
+                       "configurations: %s is %s on rank 0 and %s on rank %d", cf_names[i], a, b,
+                       comm_rank());
+    }
+    int who;
+    rc = comm_agree(rc, &who);
+    return remote_error(err, rc, who);
 }
 
 int ranks_same_params(const descent_net *net, long step, descent_error *err) {

@@ -69,6 +69,8 @@ void descent_data_truncate(descent_data *d, size_t n) {
 }
 
 int descent_data_split(descent_data *d, double fraction, descent_data **val, descent_error *err) {
+    REQUIRE_ARG(err, d);
+    REQUIRE_ARG(err, val);
     *val = NULL;
     if (!(fraction > 0.0 && fraction < 1.0))
         return set_error(err, DESCENT_E_USAGE, "validation fraction must be in (0,1) (got %g)",
@@ -97,6 +99,8 @@ int descent_data_split(descent_data *d, double fraction, descent_data **val, des
 }
 
 int descent_data_check(const descent_data *d, const descent_net *net, descent_error *err) {
+    REQUIRE_ARG(err, d);
+    REQUIRE_ARG(err, net);
     const int nin = net->sizes[0], nout = net->sizes[net->L];
     if (d->n_in != nin)
         return set_error(err, DESCENT_E_MISMATCH,

@@ -118,6 +118,10 @@ static int blank(const char *s) {
 
 int descent_data_load_csv(descent_data **out, const char *path, const descent_csv_options *opt,
                           descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, path);
+    static const descent_csv_options defaults; /* classification, label first, no header */
+    if (!opt) opt = &defaults;
     *out = NULL;
     if (opt->n_targets < 0 || (opt->n_targets == 0 && opt->label_col != 0 && opt->label_col != -1))
         return set_error(err, DESCENT_E_USAGE, "%s: label column must be first (0) or last (-1)",

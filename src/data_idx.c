@@ -110,6 +110,8 @@ static int read_labels(const char *labels, descent_data *d, uint32_t n, descent_
 
 int descent_data_load_idx(descent_data **out, const char *images, const char *labels,
                           descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, images);
     *out = NULL;
     zstream fi;
     uint32_t n = 0;

@@ -189,6 +189,8 @@ static int read_array(const char *path, const char *want, descent_array *a, void
 
 int descent_data_load_npy(descent_data **out, const char *features, const char *labels,
                           int n_classes, descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, features);
     *out = NULL;
     descent_array x, y;
     void *xbuf = NULL, *ybuf = NULL;

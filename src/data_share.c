@@ -152,6 +152,9 @@ static int share_on_host(descent_data *mine, descent_data **out, descent_error *
 
 int descent_data_load_shared(descent_data **out, const char *key, descent_loader load, void *ctx,
                              descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, key);
+    REQUIRE_ARG(err, load);
     *out = NULL;
     int same = 1;
     int rc = comm_local_size() > 1 ? host_agrees_on(key, &same) : DESCENT_OK;

@@ -79,5 +79,8 @@ int evaluate_set(const descent_net *net, const descent_data *d, descent_eval_res
 
 int descent_evaluate(const descent_net *net, const descent_data *d, descent_eval_result *res,
                      uint64_t *confusion, descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, d);
+    REQUIRE_ARG(err, res);
     return evaluate_set(net, d, res, confusion, 1, err);
 }

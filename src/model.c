@@ -47,6 +47,8 @@ static int write_model(FILE *f, void *ctx) {
 }
 
 int descent_model_save(const descent_net *net, const char *path, descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, path);
     return descent_write_file(path, write_model, (void *)net, err);
 }
 
@@ -222,6 +224,8 @@ static void remove_layers_after(const char *dir, int L) {
 }
 
 int descent_model_export_npy(const descent_net *net, const char *dir, descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, dir);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);

@@ -23,6 +23,8 @@ static int is_checkpoint(const char *path) {
 }
 
 int descent_model_load(descent_net **out, const char *path, descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, path);
     *out = NULL;
     if (!is_checkpoint(path)) return model_load_file(out, path, err);
     descent_train_config cfg;

@@ -32,6 +32,9 @@ size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off) {
 
 int descent_net_create(descent_net **out, int L, const int *sizes, const descent_act *acts,
                        descent_cost cost, descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, sizes);
+    REQUIRE_ARG(err, acts);
     *out = NULL;
     if (L < 1 || L > MAX_LAYERS)
         return set_error(err, DESCENT_E_USAGE, "a network needs 1 to %d weight layers (got %d)",
@@ -236,6 +239,9 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
 
 int descent_net_predict(const descent_net *net, const float *x, size_t count, float *out,
                         descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, x);
+    REQUIRE_ARG(err, out);
     workspace ws;
     if (workspace_init(&ws, net, BLOCK_CAP))
         return set_error(err, DESCENT_E_NOMEM, "out of memory for the forward pass");

@@ -441,6 +441,11 @@ int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t f
 /* ---- the same for one batch in the caller's arrays, one process --------- */
 int descent_net_gradient(const descent_net *net, const float *x, const float *y, size_t count,
                          float *grad, double *loss, descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, x);
+    REQUIRE_ARG(err, y);
+    REQUIRE_ARG(err, grad);
+    REQUIRE_ARG(err, loss);
     if (count == 0) return set_error(err, DESCENT_E_USAGE, "gradient of an empty batch");
     workspace ws;
     if (workspace_init(&ws, net, BLOCK_CAP))

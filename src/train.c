@@ -130,7 +130,13 @@ static void restore(trainer *t, const descent_checkpoint *from) {
 /* Checks, buffers and the starting point, agreed by every rank. */
 static int trainer_init(trainer *t, const descent_checkpoint *from, descent_error *err) {
     const descent_train_config *cfg = t->cfg;
-    int rc = descent_train_config_check(cfg, err);
+    /* first, and collective: what follows differs between configurations */
+    int rc = ranks_same_config(cfg, t->val != NULL, err);
+    if (rc) return rc;
+    rc = descent_train_config_check(cfg, err);
+    if (!rc && cfg->dropout > 0 && t->net->L < 2)
+        rc = set_error(err, DESCENT_E_USAGE, "dropout %g: the network has no hidden layer to "
+                       "drop units of", cfg->dropout);
     if (!rc && from) rc = check_resume(t->net, cfg, from, err);
     if (!rc) rc = descent_data_check(t->train, t->net, err);
     if (!rc && t->val) rc = descent_data_check(t->val, t->net, err);
@@ -290,6 +296,9 @@ int descent_train(descent_net *net, const descent_data *train, const descent_dat
 int descent_train_resume(descent_net *net, const descent_data *train, const descent_data *val,
                          const descent_train_config *cfg, const descent_checkpoint *from,
                          const descent_callbacks *cb, descent_error *err) {
+    REQUIRE_ARG(err, net);
+    REQUIRE_ARG(err, train);
+    REQUIRE_ARG(err, cfg);
     trainer t = {.net = net, .train = train, .val = val, .cfg = cfg, .cb = cb};
     int rc = trainer_init(&t, from, err);
     for (int epoch = t.first_epoch; !rc && epoch <= cfg->epochs; epoch++) {

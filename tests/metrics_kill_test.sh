@@ -15,18 +15,18 @@
 set -u
 D=$(readlink -f "$1")
 T=$(mktemp -d /tmp/descent_mkill.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/testlib.sh"
 cd "$T" || exit 1
 blobs d.csv 600 4 0.3 7
-# train DIR EPOCHS [args...]: a run writing DIR/m.csv and checkpoints in DIR/ck
-train() {
-  local dir=$1 epochs=$2; shift 2
-  mkdir -p "$dir"
-  "$D" train --train-csv d.csv --layers 4,16,3 --epochs "$epochs" --batch 10 --val-fraction 0.2 \
-    --quiet --checkpoint-dir "$dir/ck" --checkpoint-every 1e --metrics "$dir/m.csv" "$@" \
-    >/dev/null 2>>"$T/log"
+# run_args DIR EPOCHS: the arguments of a run writing DIR/m.csv and
+# checkpoints in DIR/ck, into ARGS; train DIR EPOCHS [more...] runs it
+run_args() {
+  mkdir -p "$1"
+  ARGS=(train --train-csv d.csv --layers 4,16,3 --epochs "$2" --batch 10 --val-fraction 0.2
+        --quiet --checkpoint-dir "$1/ck" --checkpoint-every 1e --metrics "$1/m.csv")
 }
+train() { run_args "$1" "$2"; shift 2; "$D" "${ARGS[@]}" "$@" >/dev/null 2>>"$T/log"; }
 resume() { local dir=$1 epochs=$2; shift 2; train "$dir" "$epochs" --resume "$dir/ck" "$@"; }
 # the columns that do not depend on timing: epoch, losses, accuracies, lr
 rows() { tail -n +2 "$1" | cut -d, -f1-5,10; }
@@ -72,7 +72,8 @@ E=30
 train ref30 "$E" && ok || fail "reference run of $E epochs: $(tail -2 "$T/log")"
 for i in $(seq 1 12); do
   if ls r/ck/ckpt-*.dsc >/dev/null 2>&1; then start=(--resume r/ck); else start=(); fi
-  train r "$E" "${start[@]}" &
+  run_args r "$E"
+  "$D" "${ARGS[@]}" "${start[@]}" >/dev/null 2>>"$T/log" &   # $! is the command itself
   pid=$!
   sleep "0.0$((RANDOM % 10))"
   kill -9 "$pid" 2>/dev/null

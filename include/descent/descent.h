@@ -8,6 +8,13 @@
  * where a descent_error is passed, fills it with one human-readable line that
  * names the file, record and problem. The library never prints, never exits
  * and never sets the OpenMP thread count: those decisions belong to the caller.
+ *
+ * Pointers: an argument may be NULL only where its comment says so (the
+ * descent_error *err of every function may always be NULL). A function that
+ * returns a status returns DESCENT_E_USAGE, naming itself and the argument,
+ * for a NULL that is not allowed, and for an enum value outside its list.
+ * The accessors that return a value (descent_net_layers, descent_data_count,
+ * ...) take a valid handle; the *_free functions accept NULL.
  */
 #ifndef DESCENT_DESCENT_H
 #define DESCENT_DESCENT_H
@@ -154,7 +161,10 @@ int descent_model_load(descent_net **out, const char *path,
                        descent_error *err);
 
 /* Write a file atomically (temporary file, fsync, rename, fsync of the
- * directory): writer streams the content and returns 0, or -1 on failure. */
+ * directory): writer streams the content and returns 0, or -1 on failure
+ * (ctx, passed to it, may be NULL). Only a regular file, or nothing, is
+ * replaced at path; a symbolic link keeps pointing at the file it names,
+ * which gets the new contents. */
 int descent_write_file(const char *path, int (*writer)(FILE *f, void *ctx),
                        void *ctx, descent_error *err);
 
@@ -202,6 +212,7 @@ typedef struct {
     int unlabeled;    /* 1: every column is a feature (for prediction)      */
 } descent_csv_options;
 
+/* opt may be NULL: classification, label in the first column, no header. */
 int descent_data_load_csv(descent_data **out, const char *path,
                           const descent_csv_options *opt, descent_error *err);
 /* Free a data set. One loaded by descent_data_load_shared must be freed by
@@ -382,9 +393,11 @@ typedef struct {
 } descent_callbacks;
 
 /*
- * Train net on train (and evaluate val after each epoch when non-NULL).
- * Under MPI (descent_mpi_init called, more than one rank) every rank must
- * call it with the same arguments and data; each processes its slice of
+ * Train net on train (and evaluate val after each epoch when non-NULL; val
+ * and cb may be NULL). Under MPI (descent_mpi_init called, more than one
+ * rank) every rank must call it with the same configuration and data (both
+ * are compared before the first step: a difference is DESCENT_E_MISMATCH on
+ * every rank, naming the field or set and the values); each processes its slice of
  * every global batch, and all ranks end with identical parameters. Errors
  * on any rank are agreed: every rank returns non-zero (DESCENT_E_REMOTE on
  * the ranks that did not fail themselves).
@@ -403,7 +416,7 @@ typedef struct descent_checkpoint descent_checkpoint;
 /* Load a checkpoint file, or the newest ckpt-*.dsc in a directory. Gives a
  * new network, the configuration it was trained with (checkpoint_dir NULL)
  * and the state to pass to descent_train_resume. The file actually read is
- * copied to resolved (may be NULL). */
+ * copied to resolved (may be NULL; then resolved_len is ignored). */
 int descent_checkpoint_load(const char *path, descent_net **net,
                             descent_train_config *cfg, descent_checkpoint **ck,
                             char *resolved, size_t resolved_len,
@@ -420,7 +433,7 @@ int descent_train_resume(descent_net *net, const descent_data *train,
                          const descent_checkpoint *from,
                          const descent_callbacks *cb, descent_error *err);
 
-/* Loss, accuracy and (if confusion != NULL, classes x classes, row = true
+/* Loss, accuracy and (if confusion, which may be NULL, is given: classes x classes, row = true
  * class) the confusion matrix over d. Split across ranks under MPI. */
 int descent_evaluate(const descent_net *net, const descent_data *d,
                      descent_eval_result *res, uint64_t *confusion,

@@ -251,6 +251,10 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     o->cfg.schedule = (descent_lr_schedule)o->schedule;
     o->cfg.optimizer = (descent_optimizer)o->optimizer;
     o->cfg.patience = (int)o->patience;
+    int widths[MAX_LAYERS + 1];
+    if (o->cfg.dropout > 0 && o->layers && parse_widths(o->layers, widths, MAX_LAYERS + 1) == 1)
+        usage_error("option --dropout: the network %s has no hidden layer to drop units of",
+                    o->layers);
     if ((o->cfg.patience || o->cfg.best_model) && o->val_fraction == 0)
         usage_error("%s needs a validation set (--val-fraction F)",
                     o->cfg.patience ? "--patience" : "--keep-best");
