@@ -6,7 +6,12 @@
 #  3. a non-finite loss (a feature of 1e30 overflows the forward pass):
 #     training stops at the same step on every rank, with one message;
 #  4. ranks launched on different data (MPMD): refused before the first
-#     step, one message naming the ranks, exit 2.
+#     step, one message naming the ranks, exit 2;
+#  5. ranks launched with different options (MPMD), one case per kind of
+#     option (a number, a whole number, a flag, a choice, a fraction given
+#     on one rank only, an output given on one rank only): refused before
+#     any data is read, one message naming the option and both values,
+#     exit 2, in bounded time.
 # Usage: mpi_fail_test.sh descent mpiexec numproc-flag
 set -u
 D=$1; MPIEXEC=$2; NP=$3
@@ -58,5 +63,20 @@ if [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 0: the ranks hold differen
    && [ "$rc" -eq 2 ]; then ok
 else fail "different data: expected exit 2 and one message naming the ranks (exit $rc): $(cat "$T/stderr")"; fi
 if grep -q "^epoch " "$T/stdout"; then fail "different data: an epoch was trained"; else ok; fi
+
+# 5. different options: rank 1's line has one more option (or another value)
+for case in "--lr 0.5|option --lr: rank 0 was given nothing, rank 1 '0.5'" \
+            "--epochs 3|option --epochs: rank 0 was given '200', rank 1 '3'" \
+            "--overlap|option --overlap: rank 0 was given off, rank 1 on" \
+            "--optimizer adam|option --optimizer: rank 0 was given nothing, rank 1 'adam'" \
+            "--val-fraction 0.2|option --val-fraction: rank 0 was given nothing, rank 1 '0.2'" \
+            "--keep-best $T/out.best|option --keep-best: rank 0 was given nothing, rank 1 a file name"; do
+  extra=${case%%|*}; want=${case#*|}
+  # shellcheck disable=SC2086
+  run "options: $extra" $NP 1 "$D" "${ARGS[@]}" --train-csv "$T/good.csv" : $NP 1 "$D" "${ARGS[@]}" --train-csv "$T/good.csv" $extra
+  msgs=$(grep -c '^descent train: ' "$T/stderr")
+  if [ "$msgs" -eq 1 ] && grep -qF -- "rank 1: $want (every rank must be given the same options)" "$T/stderr" && [ "$rc" -eq 2 ]; then ok
+  else fail "options $extra: expected exit 2 and one message '$want' (exit $rc): $(cat "$T/stderr")"; fi
+done
 
 finish "mpi failures"

@@ -83,13 +83,16 @@ typedef struct {
     option_spec spec[OPTIONS_MAX];
     int n;
     void (*help)(void);
+    const char *stray; /* set by the parser: the first argument no option takes */
 } option_table;
 
 /* Add one option to t (returns it, so the caller can keep a pointer). */
 option_spec *opt_add(option_table *t, option_spec spec);
 /* Parse argv[2..argc) against t: every argument must be one of its options
  * (--name VALUE or --name=VALUE); values are checked and stored in order,
- * later ones win. Any mistake is a usage error. */
+ * later ones win. Any mistake is a usage error. Under MPI the ranks first
+ * compare what they were given (check_ranks_agree), so that no rank ends
+ * alone on a mistake the others do not see. Collective. */
 void parse_options(option_table *t, int argc, char **argv);
 /* Was the option with this name given? */
 int opt_given(const option_table *t, const char *name);
@@ -119,9 +122,10 @@ void paths_from_table(path_list *l, const option_table *t);
  * does not yet): a usage error naming both options. Pairs for which
  * allowed(a, b) is non-zero are left alone (allowed may be NULL). */
 void check_paths(const path_list *l, int (*allowed)(const named_path *a, const named_path *b));
-/* Every rank was given the same options as rank 0 (the values of all but
- * the file names, of which only which were given): a usage error naming
- * the option and both values otherwise, on every rank. Collective. */
+/* Every rank was given the same options as rank 0 (as parse_options found
+ * them before checking: the values of all but the file names, of which
+ * only which were given, and any stray argument): a usage error naming the
+ * option and both values otherwise, on every rank. Collective. */
 void check_ranks_agree(const option_table *t);
 
 /* ---- data options shared by train and eval (data_options.c) ---- */

@@ -34,7 +34,6 @@ int cmd_eval(int argc, char **argv) {
     data_options_add(&t, &d);
     opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
-    check_ranks_agree(&t);
 
     descent_net *net = load_model(model);
     descent_data *set = load_set(&d, 1, 1);

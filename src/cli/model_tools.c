@@ -38,7 +38,6 @@ int cmd_info(int argc, char **argv) {
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
     opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
-    check_ranks_agree(&t);
     descent_net *net = load_model(model);
     if (g_rank == 0) {
         const int L = descent_net_layers(net);
@@ -80,7 +79,6 @@ int cmd_export(int argc, char **argv) {
     opt_add(&t, (option_spec){.name = "--dir", .kind = OPT_OUTPUT, .dst = &dir});
     parse_options(&t, argc, argv);
     if (!dir) usage_error("--dir DIR is required");
-    check_ranks_agree(&t);
     require_output(dir, DESCENT_OUTPUT_DIR);
     descent_net *net = load_model(model);
     check_export_paths(model, dir, descent_net_layers(net));

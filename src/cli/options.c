@@ -73,7 +73,27 @@ static void store(option_spec *o, const char *v) {
     }
 }
 
+/* What each option was given (spec->given, spec->value; "on" for a flag)
+ * and the first argument that is none of them (t->stray), nothing checked:
+ * what the ranks compare before any of them can find a mistake alone. */
+static void scan_options(option_table *t, int argc, char **argv) {
+    t->stray = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i], *value = NULL;
+        option_spec *o = strncmp(arg, "--", 2) == 0 ? find_option(t, arg, &value) : NULL;
+        if (!o) {
+            if (!t->stray) t->stray = arg;
+            continue;
+        }
+        o->given = 1;
+        if (o->kind == OPT_HELP || o->kind == OPT_FLAG) o->value = value ? value : "on";
+        else o->value = value ? value : i + 1 < argc ? argv[++i] : "";
+    }
+}
+
 void parse_options(option_table *t, int argc, char **argv) {
+    scan_options(t, argc, argv);
+    check_ranks_agree(t); /* then every mistake below is found on every rank */
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *value;
         if (strncmp(arg, "--", 2) != 0) usage_error("unexpected argument '%s'", arg);

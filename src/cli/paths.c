@@ -95,14 +95,12 @@ static unsigned long long text_hash(const char *s) {
 
 /* What must agree of one option: its value, or for a file name whether it
  * was given (ranks may read the same data from copies of their own, and
- * only rank 0 writes); a flag sets its destination, so flags sharing one
- * compare the value they leave there. */
+ * only rank 0 writes); a flag, whether it was given. */
 static void agreed_value(const option_spec *o, char *buf, size_t len) {
-    const char *v = o->kind == OPT_FLAG                             ? NULL
-                    : o->kind == OPT_INPUT || o->kind == OPT_OUTPUT ? (o->given ? "a file" : NULL)
-                                                                    : o->value;
-    if (o->kind == OPT_FLAG) snprintf(buf, len, "%s", *(const int *)o->dst ? "on" : "off");
+    const char *v = o->given ? o->value : NULL;
+    if (o->kind == OPT_FLAG || o->kind == OPT_HELP) snprintf(buf, len, "%s", o->given ? "on" : "off");
     else if (!v) snprintf(buf, len, "nothing");
+    else if (o->kind == OPT_INPUT || o->kind == OPT_OUTPUT) snprintf(buf, len, "a file name");
     else if (strlen(v) <= AGREED_VALUE) snprintf(buf, len, "'%s'", v);
     else snprintf(buf, len, "'%.*s...' (#%016llx)", AGREED_VALUE, v, text_hash(v + AGREED_VALUE));
 }
@@ -113,10 +111,12 @@ static void options_text(const option_table *t, char *buf, size_t len) {
     buf[0] = '\0';
     for (int i = 0; i < t->n && used < len; i++) {
         char v[AGREED_VALUE + 40];
-        if (t->spec[i].kind == OPT_HELP) continue;
         agreed_value(&t->spec[i], v, sizeof v);
         used += (size_t)snprintf(buf + used, len - used, "%s\t%s\n", t->spec[i].name, v);
     }
+    if (used < len)
+        snprintf(buf + used, len - used, "an argument\t'%.*s'\n", AGREED_VALUE,
+                 t->stray ? t->stray : "");
 }
 
 /* The first line where rank 0's text and this rank's differ, as a message */
@@ -125,7 +125,8 @@ static void first_difference(const char *rank0, const char *mine, char *msg, siz
         const int n0 = (int)strcspn(rank0, "\n"), n1 = (int)strcspn(mine, "\n");
         if (n0 != n1 || memcmp(rank0, mine, (size_t)n0) != 0) {
             const int name = (int)strcspn(rank0, "\t");
-            snprintf(msg, len, "option %.*s: rank 0 was given %.*s, rank %d %.*s", name, rank0,
+            snprintf(msg, len, "%s%.*s: rank 0 was given %.*s, rank %d %.*s",
+                     *rank0 == '-' ? "option " : "", name, rank0,
                      n0 - name - 1, rank0 + name + 1, g_rank, n1 - name - 1, mine + name + 1);
             return;
         }

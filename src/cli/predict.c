@@ -80,7 +80,6 @@ int cmd_predict(int argc, char **argv) {
     parse_options(&t, argc, argv);
     if ((images != NULL) + (csv != NULL) + (npy != NULL) != 1)
         usage_error("give exactly one of --images, --csv or --npy");
-    check_ranks_agree(&t);
     path_list paths = {.n = 0};
     paths_from_table(&paths, &t);
     check_paths(&paths, NULL);

@@ -382,7 +382,6 @@ int cmd_train(int argc, char **argv) {
     list_choices();
     train_opts o;
     parse_train_options(&o, argc, argv);
-    check_ranks_agree(&o.table);
     descent_error err = {0};
     check(descent_train_config_check(&o.cfg, &err), &err);
     check_train_paths(&o);
