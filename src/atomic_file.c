@@ -143,12 +143,12 @@ static char *backup_name(const char *path) {
     return b;
 }
 
-/* Keep the file at path under backup (a second link to it; where the file
- * system has none, the file itself moves). 1: kept, 0: nothing there, -1:
- * failed. */
+/* Keep the regular file at path under backup (a second link to it; where
+ * the file system has none, the file itself moves). 1: kept, 0: nothing to
+ * keep (no file, or something its commit refuses), -1: failed. */
 static int keep_earlier(const char *path, const char *backup) {
     struct stat st;
-    if (lstat(path, &st) != 0) return 0;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
     unlink(backup);
     if (link(path, backup) == 0) return 1;
     return rename(path, backup) == 0 ? 1 : -1;

@@ -2,7 +2,9 @@
  * (seed, epoch, sample, layer, unit) only and drop the asked fraction; the
  * backward pass is the exact gradient of the network with those masks
  * (central differences); a sample's gradient does not depend on the block
- * it is computed in; dropping nothing changes nothing. */
+ * it is computed in; dropping nothing changes nothing; a kept unit's
+ * output is divided by the keep probability 1 - p (the gradient check
+ * holds for any factor, so the forward values are checked themselves). */
 #include <descent/descent.h>
 #include <string.h>
 
@@ -131,6 +133,30 @@ static void gradient_does_not_depend_on_the_block(void) {
     descent_net_free(net);
 }
 
+static void kept_outputs_are_divided_by_the_keep_probability(void) {
+    enum { B = 4, N = 16 };
+    const int ld[2] = {N, N};
+    const double p = 0.4;
+    dropout d;
+    if (dropout_init(&d, 2, ld, B, p, 42) != 0) { CHECK(0, "no memory"); return; }
+    d.epoch = 5;
+    d.sample = g_sample;
+    float act[B * N];
+    for (int i = 0; i < B * N; i++) act[i] = 0.25f + 0.01f * (float)i;
+    dropout_forward(&d, 1, B, N, act, N);
+    int kept = 0;
+    for (int s = 0; s < B; s++)
+        for (int j = 0; j < N; j++) {
+            const int k = dropout_keeps(&d, g_sample[s], 1, j);
+            const double want = k ? act[s * N + j] / (1.0 - p) : 0.0, got = d.masked[1][s * N + j];
+            kept += k;
+            CHECK(fabs(got - want) <= 1e-6 * fabs(want), "sample %d unit %d (%s): output %g, "
+                  "expected %g", s, j, k ? "kept" : "dropped", got, want);
+        }
+    CHECK(kept > 0 && kept < B * N, "%d of %d outputs kept", kept, B * N);
+    dropout_free(&d);
+}
+
 static void dropping_nothing_changes_nothing(void) {
     descent_net *net = make_net();
     if (!net) return;
@@ -149,6 +175,7 @@ int main(int argc, char **argv) {
     static const scenario all[] = {SCENARIO(masks_depend_only_on_their_inputs),
                                    SCENARIO(gradient_is_exact_for_the_masks),
                                    SCENARIO(gradient_does_not_depend_on_the_block),
-                                   SCENARIO(dropping_nothing_changes_nothing)};
+                                   SCENARIO(dropping_nothing_changes_nothing),
+                                   SCENARIO(kept_outputs_are_divided_by_the_keep_probability)};
     return RUN_SCENARIOS(argc, argv, all);
 }

@@ -5,7 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "testutil.h"
+
+#include <sys/stat.h>
 
 static long slurp(const char *path, unsigned char *buf, long cap) {
     FILE *f = fopen(path, "rb");
@@ -142,6 +145,53 @@ static void malformed_files_refused(void) {
 }
 
 /* export: the npy files exist with the right sizes and bytes */
+static int write_text(FILE *f, void *text) { return fputs(text, f) < 0 ? -1 : 0; }
+
+static int file_is(const char *path, const char *text) {
+    char buf[64] = {0};
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    const size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    return n == strlen(text) && memcmp(buf, text, n) == 0;
+}
+
+/* Three files replaced as one set; the second one's rename fails (a
+ * directory took its name after it was written): the first, already in
+ * place, gets its earlier contents back, the third stays as it was, and
+ * no temporary or kept copy is left behind */
+static void a_set_whose_rename_fails_leaves_the_earlier_set(void) {
+    char dir[] = "/tmp/descent_set.XXXXXX", a[64], b[64], c[64];
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp"); return; }
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(c, sizeof c, "%s/c", dir);
+    descent_error err = {0};
+    CHECK(descent_write_file(a, write_text, "old a", &err) == 0, "%s", err.msg);
+    CHECK(descent_write_file(c, write_text, "old c", &err) == 0, "%s", err.msg);
+    pending_file set[3];
+    const char *paths[3] = {a, b, c}, *texts[3] = {"new a", "new b", "new c"};
+    for (int i = 0; i < 3; i++)
+        CHECK(pending_write(&set[i], paths[i], write_text, (void *)texts[i], &err) == 0, "%s", err.msg);
+    CHECK(mkdir(b, 0700) == 0, "mkdir %s", b);
+    CHECK(pending_commit_all(set, 3, &err) != 0, "the set was committed over a directory");
+    CHECK(strstr(err.msg, "is a directory") != NULL, "message: %s", err.msg);
+    for (int i = 0; i < 3; i++) pending_discard(&set[i]);
+    CHECK(file_is(a, "old a"), "the first file lost its earlier contents");
+    CHECK(file_is(c, "old c"), "the third file changed");
+    rmdir(b);
+    CHECK(pending_write(&set[0], a, write_text, "new a", &err) == 0, "%s", err.msg);
+    CHECK(pending_write(&set[1], c, write_text, "new c", &err) == 0, "%s", err.msg);
+    CHECK(pending_commit_all(set, 2, &err) == 0, "%s", err.msg);
+    for (int i = 0; i < 2; i++) pending_discard(&set[i]);
+    CHECK(file_is(a, "new a") && file_is(c, "new c"), "the set was not committed");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 2", dir);
+    CHECK(system(cmd) == 0, "temporaries or kept copies left in %s", dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cleanup");
+}
+
 static void export_writes_npy(void) {
     saved_model m;
     if (save_model(&m)) return;
@@ -163,6 +213,7 @@ int main(int argc, char **argv) {
         SCENARIO(every_bit_flip_refused),
         SCENARIO(malformed_files_refused),
         SCENARIO(export_writes_npy),
+        SCENARIO(a_set_whose_rename_fails_leaves_the_earlier_set),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }

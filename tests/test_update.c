@@ -224,6 +224,18 @@ static void warmup_ramps_linearly_then_schedule(void) {
     const double cosine[4] = {LR / 2, LR, LR, LR * 0.5 * (1 + cos(M_PI / 2))};
     for (int e = 0; e < 4; e++)
         CHECK(fabs(lr[e] - cosine[e]) < 1e-15, "cosine step %d: lr %g, expected %g", e + 1, lr[e], cosine[e]);
+    /* warm-up epochs of several steps: 2 epochs of 4 steps are 8 steps, so
+     * the first epoch ends (step 4) at half the rate */
+    cfg = one_batch_config(DESCENT_OPT_GD, 3);
+    cfg.batch = BATCH / 4;
+    cfg.warmup_epochs = 2;
+    descent_net *epochs_net = make_net();
+    CHECK(descent_train(epochs_net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
+    descent_net_free(epochs_net);
+    const double by_epochs[3] = {LR / 2, LR, LR};
+    for (int e = 0; e < 3; e++)
+        CHECK(lr[e] == by_epochs[e], "warm-up 2 epochs of 4 steps: epoch %d ends at lr %g, "
+              "expected %g", e + 1, lr[e], by_epochs[e]);
     /* one warm-up step of 4 is one plain step at lr / 4, bit for bit */
     cfg = one_batch_config(DESCENT_OPT_GD, 1);
     cfg.warmup_steps = 4;
