@@ -25,7 +25,7 @@ echo "== valgrind memcheck: single-process tests"
 # valgrind does not decode AVX-512: on x86-64 these tests are built for AVX2 +
 # FMA where the CPU has them (the kernels' 8-wide path), else for baseline x86-64
 VG_TESTS=(test_kernels test_derivation test_gradcheck test_update test_softmax test_dropout test_bf16
-          test_train test_model_io test_data_arrays test_repro_precision)
+          test_train test_model_io test_api_args test_data_arrays test_repro_precision)
 arch=""
 if [ "$(uname -m)" = x86_64 ]; then
   arch=x86-64

@@ -126,7 +126,11 @@ for sig in USR1 TERM; do
   rm -f stopped.model
   "$D" train --train-csv big.csv --layers 4,3 --epochs 1000 --quiet --out stopped.model 2>err.txt &
   pid=$!
-  sleep 0.1
+  # the file open is the loading under way (main has long since begun)
+  for _ in $(seq 1 200); do
+    ls -l "/proc/$pid/fd" 2>/dev/null | grep -q big.csv && break
+    sleep 0.01
+  done
   kill -s "$sig" "$pid"
   wait "$pid"
   rc=$?
