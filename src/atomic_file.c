@@ -143,15 +143,28 @@ static char *backup_name(const char *path) {
     return b;
 }
 
-/* Keep the regular file at path under backup (a second link to it; where
- * the file system has none, the file itself moves). 1: kept, 0: nothing to
- * keep (no file, or something its commit refuses), -1: failed. */
+/* How the file a set replaces is kept until the set is in place */
+enum { KEPT_NONE, KEPT_LINKED, KEPT_MOVED, KEPT_FAILED = -1 };
+
+/* Keep the regular file at path under backup: a second link to it, or,
+ * where the file system has none, the file itself moved there. KEPT_NONE
+ * when there is nothing to keep (no file, or something its commit refuses). */
 static int keep_earlier(const char *path, const char *backup) {
     struct stat st;
-    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) return KEPT_NONE;
     unlink(backup);
-    if (link(path, backup) == 0) return 1;
-    return rename(path, backup) == 0 ? 1 : -1;
+    if (link(path, backup) == 0) return KEPT_LINKED;
+    return rename(path, backup) == 0 ? KEPT_MOVED : KEPT_FAILED;
+}
+
+/* After the set's renames (the first `done` of them made; failed: one did
+ * not): put the earlier file back or drop the kept copy */
+static void settle(const pending_file *file, const char *backup, int kept, int replaced,
+                   int failed) {
+    const int put_back = failed && (kept == KEPT_MOVED || (kept == KEPT_LINKED && replaced));
+    if (put_back) rename(backup, file->path);
+    else if (kept == KEPT_LINKED || kept == KEPT_MOVED) unlink(backup);
+    else if (failed && replaced) unlink(file->path); /* the set had no earlier file here */
 }
 
 int pending_commit_all(pending_file *files, int n, descent_error *err) {
@@ -162,15 +175,13 @@ int pending_commit_all(pending_file *files, int n, descent_error *err) {
     for (int i = 0; !rc && i < n; i++) {
         backup[i] = backup_name(files[i].path);
         if (!backup[i]) rc = set_error(err, DESCENT_E_NOMEM, "out of memory");
-        else if ((kept[i] = keep_earlier(files[i].path, backup[i])) < 0)
+        else if ((kept[i] = keep_earlier(files[i].path, backup[i])) == KEPT_FAILED)
             rc = set_error(err, DESCENT_E_IO, "%s: cannot keep the earlier file while replacing "
                            "it: %s", files[i].path, strerror(errno));
     }
     while (!rc && done < n && !(rc = pending_commit(&files[done], err))) done++;
     for (int i = 0; backup && kept && i < n; i++) {
-        if (rc && kept[i] > 0) rename(backup[i], files[i].path); /* the earlier set, whole */
-        else if (rc && i < done) unlink(files[i].path);           /* or nothing */
-        else if (kept[i] > 0) unlink(backup[i]);
+        if (backup[i]) settle(&files[i], backup[i], kept[i], i < done, rc != DESCENT_OK);
         free(backup[i]);
     }
     free(backup);

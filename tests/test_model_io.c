@@ -179,13 +179,15 @@ static void a_set_whose_rename_fails_leaves_the_earlier_set(void) {
     for (int i = 0; i < 3; i++) pending_discard(&set[i]);
     CHECK(file_is(a, "old a"), "the first file lost its earlier contents");
     CHECK(file_is(c, "old c"), "the third file changed");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 3", dir);
+    CHECK(system(cmd) == 0, "after the failure: temporaries or kept copies left in %s", dir);
     rmdir(b);
     CHECK(pending_write(&set[0], a, write_text, "new a", &err) == 0, "%s", err.msg);
     CHECK(pending_write(&set[1], c, write_text, "new c", &err) == 0, "%s", err.msg);
     CHECK(pending_commit_all(set, 2, &err) == 0, "%s", err.msg);
     for (int i = 0; i < 2; i++) pending_discard(&set[i]);
     CHECK(file_is(a, "new a") && file_is(c, "new c"), "the set was not committed");
-    char cmd[128];
     snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 2", dir);
     CHECK(system(cmd) == 0, "temporaries or kept copies left in %s", dir);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

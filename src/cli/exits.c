@@ -37,9 +37,11 @@ static int exit_code_for(int status) {
 /* Everything the command printed reached standard output: a command that
  * succeeded but could not print its result fails (exit 2). */
 static int stdout_written(int code) {
-    const int failed = fflush(stdout) != 0 || ferror(stdout);
-    if (!failed || code != 0) return code;
-    fprintf(stderr, "%s: standard output: write error: %s\n", g_cmd, strerror(errno ? errno : EIO));
+    errno = 0;
+    const int flush_failed = fflush(stdout) != 0, e = errno;
+    if ((!flush_failed && !ferror(stdout)) || code != 0) return code;
+    fprintf(stderr, "%s: standard output: write error: %s\n", g_cmd,
+            strerror(flush_failed && e ? e : EIO));
     return 2;
 }
 
