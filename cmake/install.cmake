@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # What `cmake --install` puts where: the command, the libraries, the header,
 # a CMake package (find_package(descent CONFIG) gives descent::descent, the
 # shared library, and descent::descent_static) and a pkg-config file
@@ -11,6 +12,7 @@ install(TARGETS ${DESCENT_INSTALL_TARGETS} EXPORT descentTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${DESCENT_CMAKE_DIR})
 
 configure_package_config_file(cmake/descentConfig.cmake.in

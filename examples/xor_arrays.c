@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * xor_arrays.c - train XOR from arrays in memory with the descent library:
  * no files, no MPI needed. Prints the four predictions and exits 0 when the

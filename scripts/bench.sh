@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The speed benchmark, in ONE run, side by side, REPS repetitions (default 5),
 # interleaved so that ratios are computed pair by pair (rep i with rep i):
 #  - descent: Fashion-MNIST, 784-256-128-10 relu + softmax/cross-entropy,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Configure and build descent in ./build (Release, tuned for this CPU).
 # Extra arguments go to CMake, e.g. -DDESCENT_NATIVE=OFF for a portable build.
 set -euo pipefail

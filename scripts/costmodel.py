@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Cost model of a data-parallel descent step, fitted to this machine.
 
   step(P) = compute(P) + allreduce(P)

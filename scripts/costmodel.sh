@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Measure what the cost model needs on this machine (1-rank step times at two
 # batch sizes, MPI_Allreduce latency and bandwidth on 2 ranks, and the real
 # 2- and 4-rank step times), then print the model's predictions for P = 1 to

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install what descent needs to build, test and run its main job, from
 # Debian's archive (run as root, or with sudo available). Extra package
 # groups: "slurm" (a single-node SLURM for the cluster tests), "check"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer harnesses with clang (ASan + UBSan) and run each for
 # FUZZ_SECONDS (default 60) from its seed corpus in tests/fuzz/corpus. Prints
 # executions per second and total runs; exits non-zero on any finding, whose

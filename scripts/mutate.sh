@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Mutation testing: each mutant of tests/mutants.txt (a small, realistic bug,
 # one line each) is applied to the source alone, the project rebuilt
 # incrementally in build-mutate/, and the core and MPI tests run until the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Training curves from a `descent train --metrics FILE` CSV: loss (left axis)
 # and accuracy (right axis) per epoch.   bash scripts/plot_curves.sh metrics.csv curves.png
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job on a fresh Debian machine: install, build, train a
 # 784-256-128-10 network on Fashion-MNIST and print its test accuracy.
 set -euo pipefail

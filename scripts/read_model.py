@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Read a descent model with numpy alone and print its layers; with
 --predict CSV also run the forward pass on rows of features and print one
 class per row (as `descent predict`).

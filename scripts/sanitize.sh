@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole test suite built with AddressSanitizer + UndefinedBehaviorSanitizer
 # (build-asan/), then the single-process tests under valgrind memcheck
 # (build-valgrind/, without AVX-512, which valgrind cannot run).

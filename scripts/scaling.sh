@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Scaling experiments on this machine: strong scaling (fixed data and global
 # batch) and weak scaling (fixed batch per rank) over ranks x threads up to
 # the machine's cores, plus oversubscribed points (marked), REPS repetitions

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install, build and run every test: the CTest suite (core, MPI, a real
 # SLURM), the build without MPI (DESCENT_WITH_MPI=OFF, in build-serial/) and
 # its core tests, then mutation testing (scripts/mutate.sh: every mutant of

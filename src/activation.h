@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * activation.h - every activation in one table: its name, the function
  * a = f(z), its derivative written in terms of the output a (what the

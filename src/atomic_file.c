@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomic_file.c - atomic file writes, checks that an output can be
  * created before any work is done, and the removal of temporaries whose

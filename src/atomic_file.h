@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * atomic_file.h - files that appear whole or not at all (atomic_file.c): a
  * temporary file beside the final one, written, flushed and fsynced, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * base.h - what every library file may use: error filling, 64-byte aligned
  * memory, overflow-checked sizes, the seeded random generator and the data

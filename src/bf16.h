@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bf16.h - bfloat16, the upper 16 bits of a float32 (8 exponent bits, 7
  * mantissa bits): what --comm-precision bf16 sends between ranks.

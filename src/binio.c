@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * binio.c - binary files: a writer that keeps a running crc32 (zlib's), a
  * bounds-checked reader over a file held in memory (every read names the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * binio.h - binary files (binio.c): a writer that keeps a running crc32,
  * a bounds-checked reader over a file held in memory, and whole-file reads.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checkpoint.c - full training state files. Layout (little-endian):
  *   "DSCNTCKP" | u32 version=1 | model section (model.c) |

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * checkpoint.h - the training state behind the opaque descent_checkpoint
  * (checkpoint.c), and writing it.

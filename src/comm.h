@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * comm.h - the communication layer: the library's only view of the ranks.
  * Two implementations with this one interface: comm_mpi.c (the only file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * comm_mpi.c - the communication layer over MPI (comm.h), and the public
  * descent_mpi_* functions; the only file that includes <mpi.h>. Behind a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * comm_serial.c - the communication layer for a build without MPI
  * (DESCENT_WITH_MPI=OFF): one process, rank 0 of 1. Every reduction is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c - the training configuration: its defaults, its checks, and the
  * name of every value of the library's enums (activations from the table in

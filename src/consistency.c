@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consistency.c - checks that every rank works on the same inputs, which
  * data parallelism assumes and nothing else would notice: the same data set

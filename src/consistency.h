@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * consistency.h - do all ranks hold the same inputs? (consistency.c)
  * Collective; every rank gets the same status, and the message is rank 0's.

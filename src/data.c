@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data.c - the in-memory data set shared by the readers: allocation,
  * truncation, the validation split, fit checks and per-batch gathering

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data.h - the data set behind the opaque descent_data (data.c), filled by
  * the readers (data_idx.c, data_csv.c) and read a block at a time by the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_arrays.c - a data set from typed arrays in memory: the caller's
  * (descent_data_from_arrays) or a NumPy file's (data_npy.c). Every value is

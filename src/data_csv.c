@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_csv.c - comma-separated text: one sample per line, an optional header
  * line, either a class label column plus feature columns (classification) or

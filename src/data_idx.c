@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_idx.c - IDX files (the MNIST / Fashion-MNIST layout), plain or gzip
  * (zstream.c: every member, each verified to its trailer). Every size in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_npy.c - NumPy .npy files (format versions 1.0, 2.0 and 3.0), plain
  * or gzip (zstream.c). The header is a Python dict literal, read strictly:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_share.c - one copy of a data set per host: one rank of each host
  * reads and decompresses the files, the set's arrays move into a segment

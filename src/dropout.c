@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dropout.c - inverted dropout masks from a counter-based hash (see
  * dropout.h): no generator state, so any rank or thread computes any

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dropout.h - inverted dropout on the hidden layers while training
  * (dropout.c). Each hidden unit's output is kept with probability 1 - p and

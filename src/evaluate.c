@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evaluate.c - loss, accuracy and confusion matrix of a network over a data
  * set, split across ranks (each takes a contiguous share) and summed with

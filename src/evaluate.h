@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * evaluate.h - evaluation for the library's own callers (evaluate.c).
  */

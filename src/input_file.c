@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * input_file.c - descent_open_input: the files descent reads are regular
  * files. A FIFO opened for reading blocks until a writer appears (and a

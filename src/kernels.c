@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernels.c - the layer kernels: dense forward, the two halves of dense
  * backward, softmax and the costs. Blocks of samples are sample-major

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernels.h - the layer kernels (kernels.c): dense forward, the two halves
  * of dense backward, softmax and the costs, on sample-major blocks (B x

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * memory.c - 64-byte aligned, zeroed allocations: every parameter,
  * gradient and activation buffer starts on a cache line, so the kernels'

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model.c - model files and NumPy export. The model format (README "Model
  * file format") is little-endian:

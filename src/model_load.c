@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model_load.c - descent_model_load: a network from a model file, or from a
  * checkpoint (its model; the training state is dropped), told apart by

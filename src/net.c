@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net.c - the network: widths, activations and cost; ONE parameter buffer
  * with the layers as views into it; initialisation; the forward and backward

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * net.h - the network behind the opaque descent_net (net.c): widths,
  * activations and cost, ONE parameter buffer with the layers as views into

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optim.c - update rules on the flat parameter buffer: the derivation's
  * gradient descent theta <- theta - lr grad C, momentum and Adam, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * optim.h - update rules on the flat parameter buffer (optim.c): the
  * derivation's gradient descent, momentum and Adam, with L2 weight decay on

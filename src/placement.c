@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * placement.c - where the ranks' OpenMP threads run. Launched without a
  * binding per rank (mpirun --bind-to none, a SLURM with TaskPlugin=task/none)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rng.c - the library's own random numbers (xoshiro256**, seeded through
  * splitmix64), so that initial weights and the data order depend only on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status.c - status texts (from the table in descent.h) and filling a
  * descent_error with a message and the rank that saw it. Messages often

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * step.c - one step of mini-batch gradient descent up to the update: global
  * batch k is positions [first, first + mk) of the epoch's permutation; this

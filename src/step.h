@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * step.h - one step of mini-batch gradient descent up to the update
  * (step.c): this rank's slice of the global batch -> forward -> cost ->

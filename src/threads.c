@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * threads.c - what the library asks of the OpenMP runtime, and nothing
  * more: the library never sets the thread count (the caller does, through

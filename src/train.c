@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.c - the training loop: epochs of steps over the permutation that
  * depends only on (seed, epoch), the learning-rate schedule, the update

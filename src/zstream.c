@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * zstream.c - plain or gzip input through zlib's inflate. A gzip file may
  * hold several members (what `cat a.gz b.gz` and parallel compressors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * zstream.h - reading a file that may be gzip-compressed (zstream.c):
  * plain bytes, or every member of a gzip file in turn, each verified to its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Checkpoints never lose training:
 #  1. k epochs + resume to N == N epochs in one go, bit for bit (model file)
 #  2. resume from a mid-epoch checkpoint, likewise; --keep-checkpoints K keeps K

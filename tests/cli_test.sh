@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The command line, end to end: help and version; train/eval/predict/info/
 # export on a small CSV problem (the model file read back with numpy by
 # scripts/read_model.py); and every bad input of the core issue, each of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Faults around the files descent writes: nothing lost, nothing left behind.
 #  1. a full disk (a 256 KiB tmpfs in a private mount namespace): the model,
 #     the metrics file and an export each fail with one line naming the file

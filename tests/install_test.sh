@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The library as an outside project sees it: `cmake --install` into a
 # temporary prefix, then examples/xor_arrays.c built against it with
 # find_package(descent CONFIG) (shared and static) and with pkg-config, and
@@ -15,6 +16,10 @@ pc=$(find "$T/prefix" -name descent.pc)
 config=$(find "$T/prefix" -name descentConfig.cmake)
 [ -n "$pc" ] || fail "no descent.pc installed"
 [ -n "$config" ] || fail "no descentConfig.cmake installed"
+# the licence: its text under share/doc, its name in both packages
+cmp -s "$T/prefix/share/doc/descent/LICENSE" "$SRC/LICENSE" || fail "no share/doc/descent/LICENSE installed"
+[ -n "$pc" ] && { grep -qx "License: MIT" "$pc" || fail "descent.pc does not name the licence"; }
+[ -n "$config" ] && { grep -q "set(descent_LICENSE MIT)" "$config" || fail "descentConfig.cmake does not name the licence"; }
 so=$(find "$T/prefix" -name 'libdescent.so.*.*.*')
 [ -n "$so" ] || fail "no shared library installed"
 if [ -n "$so" ]; then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The metrics file across kill -9, with the command's test build whose fault
 # points (DESCENT_FAULT=NAME[@N]) kill it at a chosen moment: after a run
 # resumes, its file holds exactly one row per finished epoch, equal to an

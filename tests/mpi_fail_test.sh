@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Failures under MPI end every rank, quickly, with one message naming the
 # rank and the cause, and no output file:
 #  1. a bad data file seen by rank 1 only (MPMD launch: rank 1 gets another path)

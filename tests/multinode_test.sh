@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Several hosts for real: ranks in the emulated cluster's network namespaces
 # (scripts/cluster/up.sh), Open MPI over TCP between them.
 #   multinode_test.sh up ROOT                      bring up 3 hosts at 10 Gbit/s

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The files a command is given, as a user can get them wrong:
 #  1. a property test: random pairs of an output option and another file
 #     option of the same command given the same name (or another name of

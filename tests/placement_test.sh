@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Where the ranks' threads run: 2 ranks launched without a binding per rank
 # (mpirun --bind-to none) but with OMP_PROC_BIND=close would pin their
 # threads to the same CPUs; descent gives each rank CPUs of its own and says

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # --reproducible: the model file, the last checkpoint (optimizer state and
 # fixed-point scales), the per-epoch losses and accuracies and the test
 # accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on

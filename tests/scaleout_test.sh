@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The scale-out options on 2 ranks of one host:
 #  1. --comm-precision bf16 trains to the float32 run's accuracy (within
 #     0.03 on a small 3-class problem), changes the model (the gradient

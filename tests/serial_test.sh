@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The build without MPI (DESCENT_WITH_MPI=OFF): the descent binary links no
 # MPI library, trains as one process, and refuses with one clear line (exit
 # 1) to start as one of several ranks, where every process would train the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The real batch script on a real single-node SLURM started here: munged,
 # slurmctld and slurmd with a private configuration; sbatch
 # scripts/slurm/train.sbatch with 2 tasks on a small data set; poll the job;

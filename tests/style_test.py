@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The structure the README promises, checked: no function in src/ longer
 than 100 lines (signature to closing brace), <mpi.h> included by exactly one
 file (src/comm_mpi.c), no circle among the library's files (from the symbols

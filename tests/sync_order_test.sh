@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The system calls behind "outputs appear whole or not at all": for the
 # model (--out), a checkpoint and an export's files, strace shows the
 # temporary created, its data fsynced, then renamed over the final name,

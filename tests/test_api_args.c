@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_api_args.c - the public API's arguments: a NULL where none is
  * allowed, and an enum value outside its list, are DESCENT_E_USAGE with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bfloat16 conversion (src/bf16.h, what --comm-precision bf16 sends):
  * round to nearest, ties to even, exact on representable values, NaN kept
  * a NaN, infinities and signed zeros kept. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data sets from arrays in memory and from NumPy .npy files: the values
  * arrive as documented (uint8 scaled by 1/255, integer labels are classes,
  * float labels are targets), the caller's arrays are copied, and every bad

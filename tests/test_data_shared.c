@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One copy of the data per host (run with 4 ranks on one host):
  * descent_data_load_shared calls the loader once per host, every rank sees
  * the loader's samples, a host whose ranks ask for different data (keys)

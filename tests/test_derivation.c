@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The derivation's own network: 2 inputs, 3 sigmoid hidden units, 2 sigmoid
  * outputs, squared error C0 = sum_j (a_j - y_j)^2. With fixed weights, every
  * partial derivative from the library is compared with the boxed formulas

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inverted dropout (src/dropout.c, net_block): masks are a function of
  * (seed, epoch, sample, layer, unit) only and drop the asked fraction; the
  * backward pass is the exact gradient of the network with those masks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A Fashion-MNIST subset: 2,000 training images, 3 epochs of a relu network
  * with softmax/cross-entropy must reach at least 0.72 accuracy on the first
  * 1,000 test images. Skipped (exit 77) where the data set is not installed. */

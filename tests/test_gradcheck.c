@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Central-difference gradient check for every valid activation x cost
  * combination on a small network (3 layers), against the library's
  * backpropagation. Guards against a gradient that is trivially zero. */

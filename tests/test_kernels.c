@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The blocked, vectorised kernels against naive double-precision loops, over
  * shapes that exercise every full tile and every edge path (weight gradients
  * both added to and overwriting what the buffer held, and a NaN/Inf in them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model files: round trip bit for bit (parameters, shapes and the file
  * itself), and refusal of truncated, bit-flipped, foreign and padded files,
  * each with a message naming the file. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The library's own check that every rank trains with the same
  * configuration (run with 2 ranks; a host program calls descent_train, so
  * no command line was compared first): rank 1 with another learning rate,

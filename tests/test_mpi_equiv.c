@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data parallelism is the same mathematics as one process. Run under mpirun
  * with P ranks and OMP_NUM_THREADS=T:
  *   test_mpi_equiv OUT            write per-step losses and final parameters

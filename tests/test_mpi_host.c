@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* descent inside a host program that owns MPI (run with 4 ranks): the host
  * initialises MPI, splits its ranks into two groups and hands each group's
  * communicator to descent (as a Fortran handle, the public header has no

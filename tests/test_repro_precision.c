@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Precision of the reproducible (fixed-point) gradient sum against a
  * double-precision reference backpropagation, next to the plain float sum.
  * The fixed-point path must be as accurate as the float path (its only

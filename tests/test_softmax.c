@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Softmax with large logits, in the cost (training, evaluation) and in
  * prediction: e^1000 overflows a float, so both must shift the logits by
  * their maximum first. One softmax layer 2 -> 3 whose logits for x = (1, 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training behaviour through the public API: XOR learned to 100% with the
  * derivation's network and with softmax/cross-entropy under each optimizer;
  * the same data order and result whatever OMP_NUM_THREADS is (here 1 vs 2

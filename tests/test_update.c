@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One step of each optimizer, exactly as documented (README "Optimizers",
  * docs/derivation.md): from the mean gradient g of a full batch, weights
  * take g + wd * w, biases g alone (weight decay is on weights only), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testdata.h - data sets for the tests that go through the public API: a
  * CSV text written to a temporary file, loaded, and the file removed. */
 #ifndef DESCENT_TESTDATA_H

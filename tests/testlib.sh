@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # testlib.sh - shared by the shell tests: count passed and failed checks;
 # `finish NAME` prints the tally and returns the verdict (the exit code).
 fails=0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* testutil.h - the test executables' harness. A test is a list of named
  * scenarios, one function each; `test_x` runs them all, `test_x NAME...`
  * runs the named ones. CHECK records a failure with its location and

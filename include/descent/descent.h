@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * descent.h - the public C API of descent, a trainer for fully connected
  * neural networks (classic backpropagation, data parallel over MPI ranks,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ceiling: the exact matrix products of one training step of the
  * 784-256-128-10 network (3 forward, 3 weight-gradient, 2 input-delta)
  * through OpenBLAS's cblas_sgemm. Prints CSV lines

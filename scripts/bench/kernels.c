@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kernel_bench: the layer kernels alone, at one network's shapes, with the
  * data in cache. For each weight layer: forward, weight gradient and (past
  * the first layer) input delta, each called REPS times; prints the best

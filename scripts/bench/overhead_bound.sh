@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # How close whole training could come to the OpenBLAS ceiling if the batch
 # gather and the update cost nothing. Builds descent a second time, in a
 # temporary copy of src/ with two edits: the batch is gathered for the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pingpong: the round trip of one cache line between two cores (two
  * threads pinned to the first two CPUs this process may use, taking turns
  * to write a shared counter), median of 5 runs of 100,000 round trips, in

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Summarize bench.sh's raw.csv: medians and min-max per configuration, and
 the issue's ratios computed pair by pair (repetition i against repetition
 i), then the targets met or missed."""

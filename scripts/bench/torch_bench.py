@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """PyTorch (CPU) peer: the same 784-256-128-10 relu network, softmax/cross-
 entropy, plain SGD, the same batch, data in memory. Prints one CSV line per
 timed epoch: torch,<setting>,<batch>,<seconds>,<samples_per_s>.

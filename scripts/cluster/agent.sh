@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # agent.sh HOST COMMAND... - Open MPI's rsh agent for the emulated cluster:
 # runs COMMAND inside HOST's network namespace, with HOST as its host name
 # (a private UTS namespace), as ssh would on a real cluster.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common.sh - names shared by the emulated cluster's scripts (sourced).
 # Everything they create carries the prefix "dsc" (namespaces dsc-h1...,
 # bridge dscbr0, veths dscv1...) or the marker "descent-cluster" (/etc/hosts

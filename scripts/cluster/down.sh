@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # down.sh - removes the emulated cluster: its SLURM daemons, every process
 # still running inside its namespaces, the namespaces, veths, bridge and
 # /etc/hosts lines. Safe to run twice, or after a crash half-way through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # mpirun.sh ARGS... - mpirun across the emulated cluster (after up.sh):
 # its hosts, the rsh agent, TCP between hosts on the cluster's subnet, and
 # yielding while idle; ARGS as for mpirun (-n, --map-by ppr:R:node, -x ...).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scaleout.sh - how well descent scales out over a network: brings up an
 # emulated cluster of 2 hosts with links shaped to 10 Gbit/s and measures,
 # on Fashion-MNIST (784-256-128-10 relu/softmax, the second of 2 epochs, REPS

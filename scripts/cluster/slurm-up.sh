@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # slurm-up.sh - a SLURM over the emulated cluster (after up.sh): munged and
 # slurmctld on this machine (10.77.0.254), one slurmd per host namespace
 # with its own node name, spool, pid and log file; TaskPlugin=task/none (no

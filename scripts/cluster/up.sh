@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # up.sh N [RATE] - an emulated cluster of N hosts on this machine: one
 # network namespace per host (dsc-h1 ... dsc-hN, 10.77.0.1 ... 10.77.0.N,
 # names in /etc/hosts, each with its own host name when entered through

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # private.sh - a SLURM of one's own, without systemd (sourced by
 # tests/slurm_test.sh and scripts/cluster/slurm-up.sh). Everything lives in
 # one scratch directory S: munge's key and socket, state, spool, pid, log

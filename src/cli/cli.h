@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - what the command-line tool's files share. The tool uses only the
  * public API (descent/descent.h). It parses options (options.c), loads data

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * commbench.c - `descent commbench`: the time of MPI_Allreduce(SUM) for
  * given float counts on this machine's ranks, the alpha and beta of the

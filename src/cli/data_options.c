@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * data_options.c - the data options shared by train and eval (IDX files or
  * a directory of them, CSV files and their layout, NumPy .npy files,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * eval.c - `descent eval`: loss, accuracy and confusion matrix of a model
  * on a data set (the test set by default), split across ranks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exits.c - how a command ends: exit codes for statuses, agreement between
  * ranks before anyone exits, and the one rank that prints the message.

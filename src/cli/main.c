@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c - the descent command: MPI start-up when launched as ranks, and
  * dispatch to the command named by the first argument.

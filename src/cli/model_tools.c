@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * model_tools.c - the commands that read a model file and nothing else:
  * `descent info` (layers, activations, cost, weight statistics) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * options.c - the one option parser: every command describes its options
  * in a table (name, kind, destination, range or lookup), and this file

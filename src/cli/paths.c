@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * paths.c - the files a command names, checked before any data is read: no
  * output may be an input or another output (writing it would destroy the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * predict.c - `descent predict`: the predicted class (or the output
  * vector) of every input row, to stdout or atomically to a file.

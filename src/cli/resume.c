@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resume.c - where `descent train` starts from other than fresh weights.
  * --init-model: a model's (or checkpoint's) network and weights, with a new

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.c - `descent train`: options, the resume rules, the data sets, the
  * network, then training with the report of train_report.c, the test-set

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train.h - what `descent train`'s files share: its options, and the
  * network options' parsers (train.c), used again to compare a resumed run's

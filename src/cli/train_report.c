@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train_report.c - what `descent train` shows and records while it runs:
  * the start-up banner, the affinity warning, the progress bar, one line per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * train_report.h - what `descent train` shows and records while it runs
  * (train_report.c).

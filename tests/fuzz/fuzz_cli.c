@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness for the command-line parser: the input, split at NUL
  * bytes, becomes argv after "descent"; the real main runs (built with
  * DESCENT_FUZZ_CLI, so an exit returns here). Run it with -close_fd_mask=3

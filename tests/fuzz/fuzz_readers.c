@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer harness for the file readers: IDX (images + labels, plain or
  * gzip), CSV (every option combination), model/checkpoint files and NumPy
  * .npy (features + labels, plain or gzip). The

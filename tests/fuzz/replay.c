@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replays files through a fuzz harness without libFuzzer: the seed corpora
  * and every past finding (tests/fuzz/regressions/) run in the ordinary test
  * suite, and under the sanitizers in scripts/sanitize.sh. Usage:
