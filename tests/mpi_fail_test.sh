@@ -12,7 +12,9 @@
 #     option (a number, a whole number, a flag, a choice, a fraction given
 #     on one rank only, an output given on one rank only): refused before
 #     any data is read, one message naming the option and both values,
-#     exit 2, in bounded time.
+#     exit 2, in bounded time;
+#  6. a process started as one of several tasks whose MPI world has one
+#     process (srun without PMI): refused, exit 2, naming the fix.
 # Usage: mpi_fail_test.sh descent mpiexec numproc-flag
 set -u
 D=$1; MPIEXEC=$2; NP=$3
@@ -78,6 +80,18 @@ for case in "--lr 0.5|option --lr: rank 0 was given nothing, rank 1 '0.5'" \
   msgs=$(grep -c '^descent train: ' "$T/stderr")
   if [ "$msgs" -eq 1 ] && grep -qF -- "rank 1: $want (every rank must be given the same options)" "$T/stderr" && [ "$rc" -eq 2 ]; then ok
   else fail "options $extra: expected exit 2 and one message '$want' (exit $rc): $(cat "$T/stderr")"; fi
+done
+
+# 6. one of several tasks of a launcher whose MPI this process does not
+# share (srun --mpi=none sets only SLURM's count; PMI's without its plugin):
+# refused before any data is read, naming the fix
+for var in SLURM_STEP_NUM_TASKS=4 PMI_SIZE=2; do
+  rm -f "$T"/out.*
+  env "$var" timeout 60 "$D" "${ARGS[@]}" --train-csv "$T/missing.csv" >"$T/stdout" 2>"$T/stderr"
+  rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/stderr")" -eq 1 ] && grep -q "started as one of [0-9]* tasks (${var}), but MPI sees one process: .*srun --mpi=pmix" "$T/stderr" \
+     && ! ls "$T"/out.* >/dev/null 2>&1; then ok
+  else fail "a lone task ($var): exit $rc: $(cat "$T/stderr")"; fi
 done
 
 finish "mpi failures"

@@ -27,4 +27,10 @@ rc=$?
 [ "$rc" -eq 1 ] && ok || fail "as one of 2 ranks: exit $rc, expected 1"
 [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "built without MPI" "$T/err" && ok \
   || fail "as one of 2 ranks: stderr was: $(cat "$T/err")"
+# srun without MPI (--mpi=none): only the step's task count says so
+SLURM_STEP_NUM_TASKS=4 "$D" train --train-csv "$T/xor.csv" --quiet --out "$T/lone.model" >"$T/out" 2>"$T/err"
+rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$T/lone.model" ] && [ "$(wc -l <"$T/err")" -eq 1 ] \
+  && grep -q "started as one of 4 tasks (SLURM_STEP_NUM_TASKS=4), but this descent was built without MPI" "$T/err" \
+  && ok || fail "as one of 4 srun tasks: exit $rc: $(cat "$T/err")"
 finish "serial build"

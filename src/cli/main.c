@@ -82,6 +82,27 @@ static int start_mpi(int *argc, char ***argv) {
 #endif
 }
 
+/* Started by a launcher as one of several tasks (srun without a PMI plugin,
+ * srun --mpi=none), yet alone in its MPI world: every task would train the
+ * whole data set alone and write the same files. Refused. */
+static void refuse_lone_task(void) {
+    static const char *const counts[] = {"SLURM_STEP_NUM_TASKS", "OMPI_COMM_WORLD_SIZE",
+                                         "PMI_SIZE", "MPI_LOCALNRANKS", NULL};
+    if (g_size > 1) return;
+    for (int i = 0; counts[i]; i++) {
+        const char *v = getenv(counts[i]);
+        const long n = v ? strtol(v, NULL, 10) : 0;
+        if (n <= 1) continue;
+        if (!descent_mpi_available())
+            usage_error("started as one of %ld tasks (%s=%s), but this descent was built without "
+                        "MPI (DESCENT_WITH_MPI=OFF): every task would train alone; rebuild with "
+                        "MPI, or run one process", n, counts[i], v);
+        usage_error("started as one of %ld tasks (%s=%s), but MPI sees one process: every task "
+                    "would train alone and write the same files; launch with 'srun --mpi=pmix' "
+                    "(see 'srun --mpi=list'), or mpirun inside the allocation", n, counts[i], v);
+    }
+}
+
 int main(int argc, char **argv);
 int main(int argc, char **argv) {
     /* a stop asked for at any moment of a training run ends it cleanly */
@@ -100,6 +121,7 @@ int main(int argc, char **argv) {
         if (g_rank == 0) printf("descent %s\n", DESCENT_VERSION_STRING);
         leave(0);
     }
+    refuse_lone_task();
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(cmd, commands[i].name) == 0) leave(commands[i].run(argc, argv));
     usage_error("unknown command '%s'", cmd);
