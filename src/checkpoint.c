@@ -9,8 +9,12 @@
  *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
  *   (version 2:) f64 dropout | u64 warm-up steps | u32 warm-up epochs |
  *   f64 best validation loss | u32 its epoch |
+ *   (version 3:) u32 has_data | u64 training set identity[6] | u64
+ *   validation set identity[6] (data_identity; zeros: none) if has_data |
  *   u32 crc32 of everything before it.
- * Version 1 files (no dropout, no best model so far) are still read.
+ * Version 1 files (no dropout, no best model so far) and version 2 files
+ * (no data identity: a resume from one does not check the data) are still
+ * read.
  * Written atomically (tmp, fsync, rename, fsync of the directory), so a
  * process killed at any moment leaves the previous checkpoint intact.
  */
@@ -30,7 +34,7 @@
 #include <unistd.h>
 
 static const char CKPT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'};
-#define CKPT_VERSION 2u
+#define CKPT_VERSION 3u
 #define CKPT_PREFIX "ckpt-"
 #define CKPT_SUFFIX ".dsc"
 
@@ -79,6 +83,9 @@ static int write_ckpt(FILE *f, void *vctx) {
     cw_u32(&w, (uint32_t)g->warmup_epochs);
     cw_f64(&w, k->best_val_loss);
     cw_u32(&w, k->best_epoch);
+    cw_u32(&w, (uint32_t)k->has_data);
+    for (int i = 0; k->has_data && i < FP_LEN; i++) cw_u64(&w, k->train_id[i]);
+    for (int i = 0; k->has_data && i < FP_LEN; i++) cw_u64(&w, k->val_id[i]);
     return cw_finish(&w);
 }
 
@@ -191,6 +198,18 @@ static int parse_v2_fields(reader *r, descent_checkpoint *k, descent_error *err)
     return DESCENT_OK;
 }
 
+/* Which training and validation sets the run had */
+static int parse_data_identity(reader *r, descent_checkpoint *k, descent_error *err) {
+    uint32_t has = 0;
+    int rc = rd_u32(r, &has, "data flag", err);
+    if (!rc && has > 1)
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad data flag %u", r->path, has);
+    k->has_data = (int)has;
+    for (int i = 0; !rc && has && i < FP_LEN; i++) rc = rd_u64(r, &k->train_id[i], "data identity", err);
+    for (int i = 0; !rc && has && i < FP_LEN; i++) rc = rd_u64(r, &k->val_id[i], "data identity", err);
+    return rc;
+}
+
 static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, descent_error *err) {
     char magic[8];
     uint32_t ver = 0, u = 0, has_m = 0, has_v = 0, L = 0;
@@ -270,6 +289,7 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
     k->best_val_loss = INFINITY;
     k->best_epoch = 0;
     if (ver >= 2) rc = parse_v2_fields(r, k, err);
+    if (!rc && ver >= 3) rc = parse_data_identity(r, k, err);
     if (!rc && r->pos != r->size)
         return set_error(err, DESCENT_E_FORMAT, "%s: trailing data: %zu bytes", r->path,
                          r->size - r->pos);

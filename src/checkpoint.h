@@ -6,6 +6,7 @@
 #ifndef DESCENT_CHECKPOINT_H
 #define DESCENT_CHECKPOINT_H
 
+#include "data.h"
 #include "descent/descent.h"
 
 #include <stdint.h>
@@ -22,6 +23,10 @@ struct descent_checkpoint {
     int32_t *sw, *sb;        /* fixed-point exponents (reproducible mode)    */
     double best_val_loss;    /* lowest validation loss so far (+inf: none)   */
     uint32_t best_epoch;     /* its epoch (0: none)                          */
+    int has_data;            /* the sets below are known (version 3 on)      */
+    uint64_t train_id[FP_LEN], val_id[FP_LEN]; /* data_identity of the      */
+                             /* training and validation sets (val: all 0 for */
+                             /* none)                                        */
 };
 
 /* Write DIR/ckpt-<step>.dsc atomically and delete all but the newest keep.

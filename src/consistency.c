@@ -16,32 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { FP_COUNT, FP_FEATURES, FP_OUTPUTS, FP_KIND, FP_X_CRC, FP_Y_CRC, FP_LEN };
-
-static void fingerprint(const descent_data *d, uint64_t fp[FP_LEN]) {
-    const size_t nx = d->n * (size_t)d->n_in;
-    fp[FP_COUNT] = d->n;
-    fp[FP_FEATURES] = (uint64_t)d->n_in;
-    fp[FP_OUTPUTS] = (uint64_t)d->n_out;
-    fp[FP_KIND] = (uint64_t)d->classification << 1 | (d->x8 != NULL);
-    fp[FP_X_CRC] = d->x8 ? crc32_buf(0, d->x8, nx) : crc32_buf(0, d->xf, nx * sizeof(float));
-    fp[FP_Y_CRC] = d->classification
-                       ? crc32_buf(0, d->labels, d->n * sizeof(int32_t))
-                       : crc32_buf(0, d->targets, d->n * (size_t)d->n_out * sizeof(float));
-}
-
 /* "rank 2: 24 samples of 5 features, checksum 1a2b3c4d/00ff00ff" */
 static void describe(char *buf, size_t len, int rank, const uint64_t *fp) {
-    snprintf(buf, len, "rank %d: %llu samples of %llu features, checksum %08llx/%08llx", rank,
-             (unsigned long long)fp[FP_COUNT], (unsigned long long)fp[FP_FEATURES],
-             (unsigned long long)fp[FP_X_CRC], (unsigned long long)fp[FP_Y_CRC]);
+    char what[96];
+    data_identity_text(what, sizeof what, fp);
+    snprintf(buf, len, "rank %d: %s", rank, what);
 }
 
 int ranks_same_data(const descent_data *d, const char *role, descent_error *err) {
     const int P = comm_size();
     if (P == 1) return DESCENT_OK;
     uint64_t mine[FP_LEN];
-    fingerprint(d, mine);
+    data_identity(d, mine);
     uint64_t *all = malloc(sizeof(uint64_t) * FP_LEN * (size_t)P);
     if (!all) return set_error(err, DESCENT_E_NOMEM, "out of memory comparing the data sets");
     if (comm_allgather_u64(mine, FP_LEN, all)) {

@@ -159,3 +159,21 @@ void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B
 void descent_data_sample(const descent_data *d, size_t i, float *x, float *y) {
     data_gather(d, NULL, i, 1, x, d->n_in, y, d->n_out, d->n_out);
 }
+
+void data_identity(const descent_data *d, uint64_t fp[FP_LEN]) {
+    const size_t nx = d->n * (size_t)d->n_in;
+    fp[FP_COUNT] = d->n;
+    fp[FP_FEATURES] = (uint64_t)d->n_in;
+    fp[FP_OUTPUTS] = (uint64_t)d->n_out;
+    fp[FP_KIND] = (uint64_t)d->classification << 1 | (d->x8 != NULL);
+    fp[FP_X_CRC] = d->x8 ? crc32_buf(0, d->x8, nx) : crc32_buf(0, d->xf, nx * sizeof(float));
+    fp[FP_Y_CRC] = d->classification
+                       ? crc32_buf(0, d->labels, d->n * sizeof(int32_t))
+                       : crc32_buf(0, d->targets, d->n * (size_t)d->n_out * sizeof(float));
+}
+
+void data_identity_text(char *buf, size_t len, const uint64_t fp[FP_LEN]) {
+    snprintf(buf, len, "%llu samples of %llu features, checksum %08llx/%08llx",
+             (unsigned long long)fp[FP_COUNT], (unsigned long long)fp[FP_FEATURES],
+             (unsigned long long)fp[FP_X_CRC], (unsigned long long)fp[FP_Y_CRC]);
+}

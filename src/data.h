@@ -29,6 +29,13 @@ struct descent_data {
 
 /* A new empty set with the given shape (bytes: 1 for uint8 features, 4 for
  * floats); NULL on overflow or no memory. */
+/* What a data set is, in a few numbers: ranks compare it before training,
+ * and a checkpoint keeps it so that a resume on other data is refused. */
+enum { FP_COUNT, FP_FEATURES, FP_OUTPUTS, FP_KIND, FP_X_CRC, FP_Y_CRC, FP_LEN };
+void data_identity(const descent_data *d, uint64_t fp[FP_LEN]);
+/* "24 samples of 5 features, checksum 1a2b3c4d/00ff00ff" */
+void data_identity_text(char *buf, size_t len, const uint64_t fp[FP_LEN]);
+
 descent_data *data_alloc(const char *path, size_t n, int n_in, int n_out, int classification,
                          int bytes);
 

@@ -43,6 +43,8 @@ typedef struct {
     double best_val_loss;  /* lowest validation loss so far (+inf: none)    */
     int best_epoch;        /* its epoch (0: none)                           */
     int epoch_checkpoint_due; /* the epoch's checkpoint waits for validation */
+    int has_data;          /* the sets' identities below are known          */
+    uint64_t train_id[FP_LEN], val_id[FP_LEN]; /* what checkpoints record   */
     int stop_after_epoch;  /* a stop asked at the epoch's last step          */
 } trainer;
 
@@ -83,6 +85,9 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
         ck.sb = t->sp.sb;
         ck.best_val_loss = t->best_val_loss;
         ck.best_epoch = (uint32_t)t->best_epoch;
+        ck.has_data = t->has_data;
+        memcpy(ck.train_id, t->train_id, sizeof ck.train_id);
+        memcpy(ck.val_id, t->val_id, sizeof ck.val_id);
         char path[4096];
         rc = checkpoint_save(t->cfg->checkpoint_dir, t->cfg->checkpoint_keep, t->net, &ck, path,
                              sizeof path, err);
@@ -92,10 +97,23 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
     return remote_error(err, rc, who);
 }
 
+/* The checkpoint's set (role: "training", "validation") and this run's
+ * are the same data, split the same way */
+static int same_set(const char *role, const uint64_t *then, const uint64_t *now,
+                    descent_error *err) {
+    if (memcmp(then, now, sizeof(uint64_t) * FP_LEN) == 0) return DESCENT_OK;
+    char a[96] = "none", b[96] = "none";
+    if (then[FP_COUNT]) data_identity_text(a, sizeof a, then);
+    if (now[FP_COUNT]) data_identity_text(b, sizeof b, now);
+    return set_error(err, DESCENT_E_MISMATCH, "cannot resume on other data: the checkpoint's %s "
+                     "set was %s, this run's is %s (give the first run's data options: the same "
+                     "files, --limit and --val-fraction)", role, a, b);
+}
+
 /* Can this run continue from that checkpoint? */
-static int check_resume(const descent_net *net, const descent_train_config *cfg,
-                        const descent_checkpoint *from, descent_error *err) {
-    const descent_train_config *c = &from->cfg;
+static int check_resume(const trainer *t, const descent_checkpoint *from, descent_error *err) {
+    const descent_net *net = t->net;
+    const descent_train_config *cfg = t->cfg, *c = &from->cfg;
     if (from->n != net->n_params)
         return set_error(err, DESCENT_E_USAGE, "cannot resume: the checkpoint holds %zu "
                          "parameters, the network %zu", from->n, net->n_params);
@@ -105,7 +123,17 @@ static int check_resume(const descent_net *net, const descent_train_config *cfg,
                          "must be the checkpoint's (batch %zu, seed %llu, %s, %s)", c->batch,
                          (unsigned long long)c->seed, descent_optimizer_name(c->optimizer),
                          c->reproducible ? "reproducible" : "float sums");
-    return DESCENT_OK;
+    if (!from->has_data) return DESCENT_OK; /* an older checkpoint: not recorded */
+    const int rc = same_set("training", from->train_id, t->train_id, err);
+    return rc ? rc : same_set("validation", from->val_id, t->val_id, err);
+}
+
+/* The sets' identities, for the checkpoints and a resume's check */
+static void identify_data(trainer *t) {
+    t->has_data = 1;
+    data_identity(t->train, t->train_id);
+    memset(t->val_id, 0, sizeof t->val_id);
+    if (t->val) data_identity(t->val, t->val_id);
 }
 
 /* Continue exactly where the checkpoint stopped: optimizer state, the
@@ -138,7 +166,8 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
     if (!rc && cfg->dropout > 0 && t->net->L < 2)
         rc = set_error(err, DESCENT_E_USAGE, "dropout %g: the network has no hidden layer to "
                        "drop units of", cfg->dropout);
-    if (!rc && from) rc = check_resume(t->net, cfg, from, err);
+    if (!rc && (from || cfg->checkpoint_dir)) identify_data(t);
+    if (!rc && from) rc = check_resume(t, from, err);
     if (!rc) rc = descent_data_check(t->train, t->net, err);
     if (!rc && t->val) rc = descent_data_check(t->val, t->net, err);
     if (!rc && t->train->n > UINT32_MAX)

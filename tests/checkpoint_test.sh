@@ -13,6 +13,9 @@
 #     on 2 ranks gives the uninterrupted 2-rank model bit for bit
 #  6. reproducible mode: 1 rank for 2 epochs, resumed on 2 ranks, == 1 rank
 #     straight through, bit for bit
+#  7. a resume on other data is refused naming what differs (fewer samples
+#     by --limit, another --val-fraction, another file of the same size);
+#     the first run's data options resume it
 # Usage: checkpoint_test.sh descent mpiexec numproc-flag
 set -u
 D=$1; MPIEXEC=$2; NP=$3
@@ -136,5 +139,25 @@ R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output softmax --c
 "$MPIEXEC" $NP 2 "$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c6" --epochs 4 --out "$T/r2.model" >/dev/null 2>"$T/e" \
   || fail "reproducible resume on 2 ranks: $(cat "$T/e")"
 same "$T/r1.model" "$T/r2.model" "reproducible: 1 rank, then resumed on 2 ranks"
+
+# 7. other data: the checkpoint knows its training and validation sets
+"$D" train "${A[@]}" --limit 500 --val-fraction 0.2 --epochs 1 --checkpoint-dir "$T/cdata" --checkpoint-every 1e >/dev/null \
+  || fail "the run with --limit 500 --val-fraction 0.2"
+blobs "$T/other.csv" 600 8 .6 4
+for case in "|training set was 400 samples .* this run's is 600 samples" \
+            "--limit 500|training set was 400 samples .* this run's is 500 samples" \
+            "--limit 500 --val-fraction 0.3|training set was 400 samples .* this run's is 350 samples" \
+            "--limit 500 --val-fraction 0.2 --other|training set was 400 samples of 8 features, checksum [0-9a-f/]*, this run's is 400 samples of 8 features, checksum"; do
+  opts=${case%%|*}; want=${case#*|}
+  data="$T/d.csv"; case "$opts" in *--other*) data="$T/other.csv"; opts=${opts% --other};; esac
+  # shellcheck disable=SC2086
+  "$D" train --train-csv "$data" --quiet --resume "$T/cdata" --epochs 2 $opts --out "$T/other.model" >/dev/null 2>"$T/e"
+  rc=$?
+  if [ "$rc" -eq 2 ] && [ "$(wc -l <"$T/e")" -eq 1 ] && grep -Eq "cannot resume on other data: the checkpoint's $want" "$T/e" \
+     && [ ! -e "$T/other.model" ]; then ok
+  else fail "resume with '$opts' on $(basename "$data"): exit $rc: $(cat "$T/e")"; fi
+done
+"$D" train "${A[@]}" --limit 500 --val-fraction 0.2 --resume "$T/cdata" --epochs 2 >/dev/null 2>"$T/e" && ok \
+  || fail "the first run's data options did not resume it: $(cat "$T/e")"
 
 finish "checkpoints"
