@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Faults around the files descent writes: nothing lost, nothing left behind.
 #  1. a full disk (a 256 KiB tmpfs in a private mount namespace): the model,
-#     the metrics file and an export each fail with one line naming the file
+#     the metrics file (full at the start, and filling up during training)
+#     and an export each fail with one line naming the file
 #     the user asked for, exit 2, and leave nothing on the disk (an export:
 #     no file at all, though the first ones fitted);
 #  2. outputs that cannot be written, as an unprivileged user (setpriv):
@@ -51,6 +52,12 @@ check "model on a full disk" 2 "full/big.model: cannot write: No space left"
 full_disk "dd if=/dev/zero of=$T/full/filler bs=4k 2>/dev/null; $TRAIN --layers 4,3 --metrics $T/full/m.csv"
 check "metrics on a full disk" 2 "full/m.csv: cannot write: No space left"
 [ "$(cat "$T/left")" = filler ] && ok || fail "metrics on a full disk left: $(cat "$T/left")"
+# ... and on one that fills up while training: one page is left, which the
+# header and the first rows fit in, and a later row does not
+full_disk "dd if=/dev/zero of=$T/full/filler bs=4k 2>/dev/null; truncate -s -4096 $T/full/filler; \
+  $TRAIN --layers 4,3 --epochs 400 --metrics $T/full/m.csv"
+check "metrics on a disk that fills up" 2 "full/m.csv: cannot write: No space left"
+[ "$(cat "$T/left")" = filler ] && ok || fail "metrics on a disk that fills up left: $(cat "$T/left")"
 # an export whose first files fit and the third does not (W1 144 KB, b1 36
 # KB, W2 108 KB): all files or none
 run $TRAIN --layers 4,9000,3 --out "$T/mid.model"
