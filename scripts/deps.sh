@@ -3,7 +3,7 @@
 # Install what descent needs to build, test and run its main job, from
 # Debian's archive (run as root, or with sudo available). Extra package
 # groups: "slurm" (a single-node SLURM for the cluster tests), "check"
-# (clang's libFuzzer and sanitizers, valgrind), "bench" (the peers of the
+# (clang's libFuzzer and sanitizers, valgrind, strace), "bench" (the peers of the
 # benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
 for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
-    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind) ;;
+    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace) ;;
     bench) pkgs+=(python3-torch libopenblas-dev hyperfine) ;;
     plots) pkgs+=(gnuplot-nox) ;;
     *) echo "deps.sh: unknown group '$group' (slurm, check, bench, plots)" >&2; exit 2 ;;
