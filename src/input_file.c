@@ -16,6 +16,10 @@
 #include <unistd.h>
 
 FILE *descent_open_input(const char *path, descent_error *err) {
+    if (!path) {
+        set_error(err, DESCENT_E_USAGE, "descent_open_input: path is NULL");
+        return NULL;
+    }
     const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         set_error(err, DESCENT_E_IO, "%s: cannot open: %s", path, strerror(errno));

@@ -46,6 +46,7 @@ static void every_argument(void) {
     usage("output: NULL path", descent_check_output(NULL, DESCENT_OUTPUT_FILE, &err), &err, "NULL");
     usage("output: unknown kind", descent_check_output("/tmp/x", (descent_output)9, &err), &err, "kind");
     CHECK(descent_open_input(NULL, &err) == NULL, "open_input(NULL) opened something");
+    usage("open_input: NULL path", err.code, &err, "path");
 
     descent_data *d = NULL;
     usage("csv: NULL out", descent_data_load_csv(NULL, "x.csv", NULL, &err), &err, "out");
