@@ -3,6 +3,8 @@
 # a CMake package (find_package(descent CONFIG) gives descent::descent, the
 # shared library, and descent::descent_static) and a pkg-config file
 # (descent.pc). Both are relocatable: they find the prefix from where they lie.
+# Also the man page, the bash completion, the README, licence and docs/, and
+# the user scripts; cmake/package.cmake makes .deb and .tar.gz packages of it.
 include(CMakePackageConfigHelpers)
 set(DESCENT_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/descent)
 
@@ -12,7 +14,16 @@ install(TARGETS ${DESCENT_INSTALL_TARGETS} EXPORT descentTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/descent DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(FILES LICENSE DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES LICENSE README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR} FILES_MATCHING PATTERN "*.md" PATTERN "*.txt")
+install(FILES docs/descent.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES scripts/completion/descent.bash RENAME descent
+  DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+# what a user runs beside the command: the SLURM batch script (it finds
+# descent on PATH), the metrics plot and the numpy reader of models
+install(PROGRAMS scripts/plot_curves.sh scripts/read_model.py
+  DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/descent/scripts)
+install(PROGRAMS scripts/slurm/train.sbatch DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/descent/scripts/slurm)
 install(EXPORT descentTargets NAMESPACE descent:: DESTINATION ${DESCENT_CMAKE_DIR})
 
 configure_package_config_file(cmake/descentConfig.cmake.in

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,41 @@ static void scan_options(option_table *t, int argc, char **argv) {
     }
 }
 
+/* The kind of value an option takes, as --list-options names it. */
+static const char *value_kind(const option_spec *o) {
+    switch (o->kind) {
+    case OPT_FLAG:
+    case OPT_HELP: return "flag";
+    case OPT_INPUT: return "input";
+    case OPT_OUTPUT: return "output";
+    case OPT_CHOICE: return "choice";
+    default: return "value";
+    }
+}
+
+/* One line per accepted spelling: "NAME KIND [CHOICE...]", for the shell
+ * completion (scripts/completion/descent.bash) and the documentation tests. */
+static void list_options(const option_table *t) {
+    for (int i = 0; i < t->n; i++) {
+        const option_spec *o = &t->spec[i];
+        const char *names[2] = {o->name, o->alias};
+        for (int k = 0; k < 2; k++) {
+            if (!names[k]) continue;
+            printf("%s %s", names[k], value_kind(o));
+            /* the table writes the choices "a, b, c" */
+            if (o->kind == OPT_CHOICE) printf(" ");
+            for (const char *c = o->kind == OPT_CHOICE ? o->choices : ""; *c; c++)
+                if (*c != ' ') putchar(*c == ',' ? ' ' : *c);
+            putchar('\n');
+        }
+    }
+}
+
 void parse_options(option_table *t, int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[2], "--list-options") == 0) {
+        if (g_rank == 0) list_options(t);
+        leave(0);
+    }
     scan_options(t, argc, argv);
     check_ranks_agree(t); /* then every mistake below is found on every rank */
     for (int i = 2; i < argc; i++) {
