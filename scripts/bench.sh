@@ -19,10 +19,40 @@
 #    cores may be near or far apart on the host, which moves the timings.
 # Peers and ceiling run with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE as the
 # machine sets them and with both unset. Writes bench-results/raw.csv,
-# bench-results/summary.csv and prints the table.
-#   bash scripts/bench.sh [OUT_DIR]        (env: REPS, EPOCHS)
+# bench-results/summary.csv and prints the table; with --record also the
+# report docs/perf/DATE-COMMIT.txt (what was measured where: date, commit,
+# CPU, build, environment, then the whole table), listed in docs/perf/index.md.
+usage() {
+  echo "usage: bash scripts/bench.sh [--record] [OUT_DIR]   (env: REPS, default 5; EPOCHS, default 4)"
+  echo "  --record   also write the report to docs/perf/ and list it in docs/perf/index.md"
+}
 set -euo pipefail
 cd "$(dirname "$0")/.."
+RECORD=
+case "${1:-}" in
+  -h | --help) usage; exit 0 ;;
+  --record) RECORD=1; shift ;;
+  -*) usage >&2; exit 2 ;;
+esac
+if [ -n "$RECORD" ]; then
+  stamp=$(date -u +%Y-%m-%d)-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  report=docs/perf/$stamp.txt
+  mkdir -p docs/perf
+  {
+    bash scripts/bench/describe.sh
+    echo
+    bash "$0" "$@"
+  } | tee "$report.partial"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "bench: failed; no report recorded" >&2; exit 1; }
+  mv "$report.partial" "$report"
+  index=docs/perf/index.md
+  [ -f "$index" ] || printf '# Benchmark reports\n\nWritten by `bash scripts/bench.sh --record`, newest first.\n\n' >"$index"
+  line="- [$stamp]($stamp.txt): $(grep -m1 '^cpu:' "$report" | cut -d' ' -f2-)"
+  awk -v line="$line" 'done == 0 && /^- \[/ {print line; done = 1} {print} END {if (!done) print line}' \
+    "$index" >"$index.tmp" && mv "$index.tmp" "$index"
+  echo "bench: recorded $report" >&2
+  exit 0
+fi
 OUT=${1:-bench-results}
 REPS=${REPS:-5}
 EPOCHS=${EPOCHS:-4} # per run; the first warms up, the median of the rest is timed

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * checkpoint.c - full training state files. Layout (little-endian):
- *   "DSCNTCKP" | u32 version=1 | model section (model.c) |
+ *   "DSCNTCKP" | u32 version (3) | model section (model.c: a model file
+ *   without its crc32) |
  *   u64 step | u32 epoch | u32 k | f64 epoch_loss | f64 epoch_correct |
  *   u32 epochs | u64 batch | f64 lr | u32 schedule | u32 optimizer |
  *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# What a benchmark ran on, one "key: value" line each: the date, the commit
+# (and whether the tree had changes), the CPU (model, family, cores, the
+# vector extensions the kernels use), the build's target, and the
+# environment variables that move the peers' timings. The header of every
+# report that scripts/bench.sh --record writes.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'; }
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+family=$(cpuinfo "cpu family")
+case "$(cpuinfo vendor_id):$family" in
+  AuthenticAMD:25) arch=" = Zen 3/Zen 4" ;;
+  AuthenticAMD:26) arch=" = Zen 5" ;;
+  *) arch="" ;;
+esac
+flags=$(cpuinfo flags)
+isa=""
+for f in avx2 fma avx512f avx512dq avx512bw avx512vl avx512_bf16 amx_tile; do
+  [[ " $flags " == *" $f "* ]] && isa="$isa $f"
+done
+target="-march=native (DESCENT_NATIVE=ON)"
+if [ -f build/CMakeCache.txt ]; then
+  arch_opt=$(sed -n 's/^DESCENT_ARCH:STRING=//p' build/CMakeCache.txt)
+  native=$(sed -n 's/^DESCENT_NATIVE:BOOL=//p' build/CMakeCache.txt)
+  if [ -n "$arch_opt" ]; then target="-march=$arch_opt (DESCENT_ARCH)"
+  elif [ "$native" = OFF ]; then target="the compiler's default target (DESCENT_NATIVE=OFF)"
+  fi
+fi
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "commit: $commit"
+echo "cpu: $(cpuinfo "model name"), family $family$arch, $(nproc) cores"
+echo "vector extensions:$isa"
+echo "build: $target"
+echo "memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "OPENBLAS_CORETYPE: ${OPENBLAS_CORETYPE:-unset}; OPENBLAS_L2_SIZE: ${OPENBLAS_L2_SIZE:-unset}"
+echo "repetitions: ${REPS:-5}; epochs per run: ${EPOCHS:-4}"
