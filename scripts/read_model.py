@@ -4,7 +4,7 @@
 --predict CSV also run the forward pass on rows of features and print one
 class per row (as `descent predict`).
 
-MODEL is a model file (.dsc: the README's "Model file format", checksum
+MODEL is a model file (.dsc: docs/file-formats.md, checksum
 verified) or a directory written by `descent export` (W1.npy, b1.npy, ...
 described by its manifest.json)."""
 import argparse, json, os, struct, sys, zlib

@@ -18,9 +18,9 @@ export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressio
 echo "== ASan + UBSan: the whole test suite"
 # the SLURM and multinode tests run real daemons and hosts, and are unchanged by
 # the build (launched ranks would not see the sanitizer settings): plain run only
-# the install test builds outside programs with plain flags against the
+# the install and package tests build outside programs with plain flags against the
 # installed library, which here is instrumented: it runs in the plain build
-ctest --test-dir build-asan --output-on-failure --timeout 900 -LE "slurm|multinode" -E "^install$"
+ctest --test-dir build-asan --output-on-failure --timeout 900 -LE "slurm|multinode" -E "^(install|package)$"
 
 echo "== valgrind memcheck: single-process tests"
 # valgrind does not decode AVX-512: on x86-64 these tests are built for AVX2 +

@@ -36,9 +36,9 @@ static int env_count(const char *name) {
 }
 
 /* When this host's ranks and their threads fill its cores, Open MPI's busy
- * polling takes the cores from the kernel's network processing (a 4-byte
- * all-reduce between two hosts took 8 ms instead of 34 us): ask Open MPI to
- * yield while it waits, unless the user decided. Read at MPI_Init. */
+ * polling takes the cores from the kernel's network processing, and a
+ * small all-reduce between hosts waits on it for milliseconds: ask Open MPI
+ * to yield while it waits, unless the user decided. Read at MPI_Init. */
 static void yield_when_cores_are_full(void) {
     if (getenv("OMPI_MCA_mpi_yield_when_idle")) return;
     int local = env_count("OMPI_COMM_WORLD_LOCAL_SIZE");
@@ -53,9 +53,9 @@ static void yield_when_cores_are_full(void) {
  * MPI's libnbc, which for fewer than 4 ranks or unset picks a binomial
  * reduce then broadcast: the whole buffer crosses the link twice in turn.
  * Rabenseifner's (reduce-scatter by recursive halving, then allgather)
- * sends each value once per direction in log2(P) rounds: on 2 emulated
- * hosts at 10 Gbit/s a bfloat16 gradient took 0.30-0.62 ms instead of
- * 0.56-0.78. Unless the user decided. Read at MPI_Init. */
+ * sends each value once per direction in log2(P) rounds, which measured
+ * faster between emulated hosts (docs/cluster.md). Unless the user decided.
+ * Read at MPI_Init. */
 static void bandwidth_optimal_iallreduce(void) {
     setenv("OMPI_MCA_coll_libnbc_iallreduce_algorithm", "3", 0);
 }
@@ -312,8 +312,8 @@ static int host_fence(comm_sum *s) {
 /* dst[lo, hi) = the sum over the host's L buffers, in local-rank order
  * (dst: one of them). Block by block through a small buffer, one pass per
  * rank's buffer: each pass is a plain vector loop (an inner loop over the
- * ranks per element kept the compiler scalar: 130 us for 117,576 floats
- * from 2 buffers), and the order per element stays ((b0 + b1) + b2) ... */
+ * ranks per element kept the compiler scalar, several times slower), and
+ * the order per element stays ((b0 + b1) + b2) ... */
 #define SUM_BLOCK 512
 #define SUM_PASSES(T)                                                                   \
     do {                                                                                \

@@ -3,8 +3,10 @@
  * kernels.c - the layer kernels: dense forward, the two halves of dense
  * backward, softmax and the costs. Blocks of samples are sample-major
  * (B x width, row stride ld), W is OUT x IN row-major as in the derivation.
- * OpenMP lives here and in two elementwise loops (the batch gather in
- * data.c, the optimizer's update in optim.c); no MPI here.
+ * The layer loops' OpenMP lives here; the other parallel regions are
+ * elementwise or per sample (data.c's batch gather, dropout.c's masks,
+ * optim.c's update, step.c's reductions, placement.c's thread survey). No
+ * MPI here.
  *
  * Determinism: every output element is produced by exactly one thread with a
  * fixed sequence of operations that does not depend on the thread count, on

@@ -20,7 +20,7 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act);
 /* A function the calling thread runs between column strips of the
- * weight-gradient kernels (about every 10-50 us), while its other threads
+ * weight-gradient kernels (every few tens of microseconds), while its other threads
  * compute: the step's reductions in flight move on (MPI progress) during the
  * kernel. Per calling thread; NULL (the default): none. */
 void k_set_progress(void (*fn)(void *), void *ctx);
@@ -43,9 +43,9 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout,
 /* Samples per chunk in reproducible mode for a global batch of m (step.c):
  * each chunk's gradient sum is one fixed float computation, converted to
  * fixed point. It depends on m only, never on the layout. Larger chunks
- * convert less often (64: 0.86 of the float kernel's speed, 32: 0.80, a
- * final block of two chunks 0.94); a rank's slice is whole chunks, so a
- * batch of 64 keeps chunks of 32 to give two ranks one each. */
+ * convert less often, so run faster (kernel_bench's weight_gradient_fx rows,
+ * docs/performance.md); a rank's slice is whole chunks, so a batch of 64
+ * keeps chunks of 32 to give two ranks one each. */
 static inline int repro_chunk(size_t m) { return m >= 128 ? 64 : 32; }
 /* Reproducible variant: the block is cut into chunks of `chunk` samples
  * (the last may be shorter); each chunk's sums are computed in float as

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * model.c - model files and NumPy export. The model format (README "Model
- * file format") is little-endian:
+ * model.c - model files and NumPy export. The model format
+ * (docs/file-formats.md) is little-endian:
  *   "DSCNTMDL" | u32 version=1 | u32 L | u32 sizes[L+1] | u32 acts[L] |
  *   u32 cost | u64 n_params | f32 params[n_params] | u32 crc32(all before)
  * The same model section opens every checkpoint (checkpoint.c). Readers work

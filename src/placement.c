@@ -4,8 +4,8 @@
  * binding per rank (mpirun --bind-to none, a SLURM with TaskPlugin=task/none)
  * but with OMP_PROC_BIND set, every rank pins its threads to the first
  * places of the host, so the ranks on one host all run on the same cores:
- * 2 ranks on 2 cores then train at a tenth of their speed, and nothing else
- * would say so. descent_place_threads finds that case (each rank's threads
+ * they then train at a fraction of their speed, and nothing else would say
+ * so. descent_place_threads finds that case (each rank's threads
  * report their CPUs; the ranks of a host compare them) and repairs it: the
  * collapse is never what anyone wants, and the remedy is unambiguous (each
  * rank's threads on CPUs of their own, close together, as the launcher

@@ -64,10 +64,10 @@ static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
 
 /* Overlap: the first layer's weight gradient is reduced in pieces of about
  * this many values (cfg->overlap_piece; whole row tiles of the kernel for
- * each thread). One piece hides nothing (it is final when the pass ends);
- * on 784-256-128-10 over emulated 10 Gbit/s links, 4 pieces of 64K left
- * 0.11 ms of a 0.72 ms reduction to wait for, and 13 pieces of 16K made
- * the step slower than 4 (each all-reduce has its fixed costs). */
+ * each thread). One piece hides nothing (it is final when the pass ends),
+ * and many small pieces make the step slower (each all-reduce has its fixed
+ * costs): a few pieces of this size hid most of the reduction of
+ * 784-256-128-10 between emulated hosts (docs/cluster.md). */
 #define PIECE_VALUES 65536
 
 /* Output rows of the first layer per piece */

@@ -215,7 +215,7 @@ $D predict --model "$T/model.dsc" --csv "$T/features.csv" >"$T/pred.out" 2>"$T/p
 [ "$(wc -l <"$T/pred.out")" -eq 12 ] && ok || fail "predict printed $(wc -l <"$T/pred.out") lines, expected 12"
 $D predict --model "$T/model.dsc" --csv "$T/features.csv" --outputs --output "$T/pred.csv" && \
   [ "$(head -1 "$T/pred.csv" | tr ',' '\n' | wc -l)" -eq 3 ] && ok || fail "predict --outputs --output"
-# numpy reads the model file by the README's description and agrees with predict
+# numpy reads the model file by docs/file-formats.md's description and agrees with predict
 if $PY -c "import numpy" 2>/dev/null; then
   $PY "$SCRIPTS/read_model.py" "$T/model.dsc" --predict "$T/features.csv" >"$T/np.out" 2>"$T/np.err" \
     && cmp -s "$T/np.out" "$T/pred.out" && ok || fail "numpy reader disagrees with descent predict: $(cat "$T/np.err")"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One step of each optimizer, exactly as documented (README "Optimizers",
+/* One step of each optimizer, exactly as documented (docs/user-guide.md "Optimizers",
  * docs/derivation.md): from the mean gradient g of a full batch, weights
  * take g + wd * w, biases g alone (weight decay is on weights only), and
  *   gd:       p <- p - lr g

@@ -150,7 +150,7 @@ int descent_net_gradient(const descent_net *net, const float *x,
                          descent_error *err);
 
 /* ---- model files ----------------------------------------------------------
- * Little-endian binary (see README "Model file format"): magic "DSCNTMDL",
+ * Little-endian binary (docs/file-formats.md): magic "DSCNTMDL",
  * u32 version, u32 layers, u32 sizes[layers+1], u32 acts[layers], u32 cost,
  * u64 parameter count, f32 parameters, u32 crc32 of everything before it.
  * The write is atomic: a temporary file is fsynced and renamed into place. */

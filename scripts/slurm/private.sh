@@ -19,7 +19,7 @@ start_munge() {
 }
 
 # slurm_conf S NAME CONTROLLER TASKPLUGIN: the settings that work on this
-# kind of machine (see the README); node and partition lines are the
+# kind of machine (docs/cluster.md); node and partition lines are the
 # caller's. %n in the slurmd paths keeps several slurmds on one machine apart.
 slurm_conf() {
   local S=$1

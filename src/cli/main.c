@@ -52,7 +52,7 @@ static void help_main(void) {
 
 /* Started by an MPI launcher (mpirun/mpiexec, srun --mpi=pmix, Hydra)? A
  * plain `descent ...` is a job of one process: it skips MPI initialisation,
- * which as an Open MPI singleton costs about 0.4 s of start-up, and behaves
+ * which as an Open MPI singleton costs a noticeable start-up, and behaves
  * exactly as a singleton would. DESCENT_MPI=1 forces MPI, =0 skips it. */
 static int launched_by_mpi(void) {
     const char *force = getenv("DESCENT_MPI");
