@@ -50,6 +50,10 @@ if [ -n "$RECORD" ]; then
   line="- [$stamp]($stamp.txt): $(grep -m1 '^cpu:' "$report" | cut -d' ' -f2-)"
   awk -v line="$line" 'done == 0 && /^- \[/ {print line; done = 1} {print} END {if (!done) print line}' \
     "$index" >"$index.tmp" && mv "$index.tmp" "$index"
+  # docs/performance.md links the newest report on the line after its marker
+  awk -v link="The latest report: [perf/$stamp.txt](perf/$stamp.txt)." \
+    'after {print link; after = 0; next} /rewritten by scripts\/bench.sh --record/ {after = 1} {print}' \
+    docs/performance.md >docs/performance.md.tmp && mv docs/performance.md.tmp docs/performance.md
   echo "bench: recorded $report" >&2
   exit 0
 fi

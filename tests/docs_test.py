@@ -5,7 +5,8 @@
 Every `descent` command line in the fenced sh blocks of README.md and
 docs/*.md, and in the man page's EXAMPLES, must name a real command and only
 options of that command's table (`descent CMD --list-options`); every
-repository file a block names must exist. Then the first block that trains
+repository file a block names must exist, and every link between the
+pages must lead to a file and heading. Then the first block that trains
 in the README (its tour) and in the user guide run as written in a scratch
 directory, each
 `train` given `--limit 300 --test-limit 200 --epochs 1` at the end (later
@@ -125,6 +126,29 @@ for start, lines in man_examples(os.path.join(root, 'docs', 'descent.1')):
 if calls < 20:
     failures.append(f'only {calls} descent command lines found: the extraction is broken')
 
+# every relative link between the pages leads to a file, and to a heading
+# of it when it names one (GitHub's anchors: lower case, punctuation
+# dropped, spaces as hyphens)
+def anchors(path):
+    heads = re.findall(r'^#+\s+(.*)$', open(path, encoding='utf-8').read(), flags=re.M)
+    return {re.sub(r'[^\w\- ]', '', h.strip().lower()).replace(' ', '-') for h in heads}
+
+
+links = 0
+for doc in docs:
+    rel = os.path.relpath(doc, root)
+    text = open(doc, encoding='utf-8').read()
+    for target in re.findall(r'\]\(([^)\s]+)\)', text):
+        if re.match(r'^[a-z]+:', target):
+            continue
+        links += 1
+        name, _, anchor = target.partition('#')
+        dest = os.path.normpath(os.path.join(os.path.dirname(doc), name)) if name else doc
+        if not os.path.exists(dest):
+            failures.append(f'{rel}: the link {target} leads nowhere')
+        elif anchor and dest.endswith('.md') and anchor not in anchors(dest):
+            failures.append(f'{rel}: the link {target} names no heading of {os.path.relpath(dest, root)}')
+
 # the README's tour and the user guide's first examples, run as written
 def first_training_block(path):
     return next((ls for _, ls in blocks(path)
@@ -171,5 +195,5 @@ for page, made in (('README.md', ['fashion.model', 'metrics.csv', 'classes.txt',
 for f in failures:
     print('FAIL:', f)
 print(f'docs: {calls} descent command lines in {len(docs)} pages and the man page checked '
-      f'against {len(tables)} option tables; {ran} example commands run; {len(failures)} problem(s)')
+      f'against {len(tables)} option tables; {links} links followed; {ran} example commands run; {len(failures)} problem(s)')
 sys.exit(1 if failures else 0)
