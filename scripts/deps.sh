@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
 for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
-    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace man-db) ;;
+    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace man-db locales) ;;
     bench) pkgs+=(python3-torch libopenblas-dev hyperfine) ;;
     plots) pkgs+=(gnuplot-nox) ;;
     *) echo "deps.sh: unknown group '$group' (slurm, check, bench, plots)" >&2; exit 2 ;;

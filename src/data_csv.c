@@ -4,13 +4,16 @@
  * line, either a class label column plus feature columns (classification) or
  * feature columns followed by n_targets target columns (regression). Every
  * field must be a finite number; every row must have the first row's length.
- * Knows nothing of MPI.
+ * Numbers are read in the C locale whatever the host program's locale (a
+ * decimal comma would split fields). Knows nothing of MPI.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "base.h"
 #include "data.h"
 
 #include <errno.h>
+#include <float.h>
+#include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +61,7 @@ static long parse_row(char *line, const char *path, size_t lineno, fvec *out,
                       path, lineno, col + 1, (int)(flen > 40 ? 40 : flen), p);
             return -1;
         }
-        if (!isfinite(x) || fabs(x) > 3.4e38) {
+        if (!isfinite(x) || fabs(x) > FLT_MAX) {
             set_error(err, DESCENT_E_FORMAT, "%s: line %zu, column %ld: value %.*s is not a finite "
                       "float", path, lineno, col + 1, (int)(end - p), p);
             return -1;
@@ -117,13 +120,8 @@ static int blank(const char *s) {
     return 1;
 }
 
-int descent_data_load_csv(descent_data **out, const char *path, const descent_csv_options *opt,
-                          descent_error *err) {
-    REQUIRE_ARG(err, out);
-    REQUIRE_ARG(err, path);
-    static const descent_csv_options defaults; /* classification, label first, no header */
-    if (!opt) opt = &defaults;
-    *out = NULL;
+static int load_csv(descent_data **out, const char *path, const descent_csv_options *opt,
+                    descent_error *err) {
     if (opt->n_targets < 0 || (opt->n_targets == 0 && opt->label_col != 0 && opt->label_col != -1))
         return set_error(err, DESCENT_E_USAGE, "%s: label column must be first (0) or last (-1)",
                          path);
@@ -200,4 +198,22 @@ int descent_data_load_csv(descent_data **out, const char *path, const descent_cs
     if (rc) { descent_data_free(d); return rc; }
     *out = d;
     return DESCENT_OK;
+}
+
+int descent_data_load_csv(descent_data **out, const char *path, const descent_csv_options *opt,
+                          descent_error *err) {
+    REQUIRE_ARG(err, out);
+    REQUIRE_ARG(err, path);
+    static const descent_csv_options defaults; /* classification, label first, no header */
+    *out = NULL;
+    /* this thread reads (and writes its messages) in the C locale while it
+     * loads; the host's locale is back when the call returns */
+    const locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    if (c_locale == (locale_t)0)
+        return set_error(err, DESCENT_E_NOMEM, "%s: cannot make the C locale", path);
+    const locale_t host = uselocale(c_locale);
+    const int rc = load_csv(out, path, opt ? opt : &defaults, err);
+    uselocale(host);
+    freelocale(c_locale);
+    return rc;
 }
