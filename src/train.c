@@ -328,7 +328,11 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
                          const descent_callbacks *cb, descent_error *err) {
     REQUIRE_ARG(err, net);
     REQUIRE_ARG(err, train);
-    REQUIRE_ARG(err, cfg);
+    descent_train_config defaults;
+    if (!cfg) {
+        descent_train_config_default(&defaults);
+        cfg = &defaults;
+    }
     trainer t = {.net = net, .train = train, .val = val, .cfg = cfg, .cb = cb};
     int rc = trainer_init(&t, from, err);
     for (int epoch = t.first_epoch; !rc && epoch <= cfg->epochs; epoch++) {

@@ -78,7 +78,16 @@ static void every_argument(void) {
     descent_train_config_default(&cfg);
     usage("train: NULL net", descent_train(NULL, d, NULL, &cfg, NULL, &err), &err, "net");
     usage("train: NULL data", descent_train(net, NULL, NULL, &cfg, NULL, &err), &err, "train");
-    usage("train: NULL config", descent_train(net, d, NULL, NULL, NULL, &err), &err, "cfg");
+    /* a NULL configuration is the default one: the same parameters, bit for bit */
+    descent_net *twin = NULL;
+    CHECK(descent_net_create(&twin, 2, sizes, acts, DESCENT_COST_MSE, &err) == DESCENT_OK, "twin: %s", err.msg);
+    if (twin) memcpy(descent_net_params(twin), descent_net_params(net), sizeof(float) * descent_net_num_params(net));
+    CHECK(descent_train(net, d, NULL, NULL, NULL, &err) == DESCENT_OK, "train with NULL config: %s", err.msg);
+    CHECK(twin && descent_train(twin, d, NULL, &cfg, NULL, &err) == DESCENT_OK, "train with defaults: %s", err.msg);
+    CHECK(twin && memcmp(descent_net_params(net), descent_net_params(twin),
+                         sizeof(float) * descent_net_num_params(net)) == 0,
+          "a NULL config did not train as the defaults do");
+    descent_net_free(twin);
     descent_eval_result res;
     usage("evaluate: NULL result", descent_evaluate(net, d, NULL, NULL, &err), &err, "res");
     descent_train_config got;

@@ -395,7 +395,8 @@ typedef struct {
 
 /*
  * Train net on train (and evaluate val after each epoch when non-NULL; val
- * and cb may be NULL). Under MPI (descent_mpi_init called, more than one
+ * and cb may be NULL; cfg may be NULL: the defaults of
+ * descent_train_config_default). Under MPI (descent_mpi_init called, more than one
  * rank) every rank must call it with the same configuration and data (both
  * are compared before the first step: a difference is DESCENT_E_MISMATCH on
  * every rank, naming the field or set and the values); each processes its slice of
@@ -427,7 +428,7 @@ long descent_checkpoint_step(const descent_checkpoint *ck);
 int descent_checkpoint_epoch(const descent_checkpoint *ck);
 
 /* descent_train continuing from a checkpoint (from may be NULL: a fresh
- * start). The batch, seed, optimizer and mode must be the checkpoint's;
+ * start; cfg, val and cb as for descent_train). The batch, seed, optimizer and mode must be the checkpoint's;
  * epochs may be larger; the number of ranks may differ. */
 int descent_train_resume(descent_net *net, const descent_data *train,
                          const descent_data *val, const descent_train_config *cfg,
