@@ -229,7 +229,7 @@ static int stopped_on_request(const trainer *t, int epoch, descent_error *err) {
     const descent_train_config *cfg = t->cfg;
     set_error(err, DESCENT_E_INTERRUPTED, "stopped on request after epoch %d, step %ld%s%s", epoch,
               t->step, cfg->checkpoint_dir ? "; checkpoint written to " :
-              " (no --checkpoint-dir: nothing saved)",
+              "; no checkpoint (no checkpoint directory)",
               cfg->checkpoint_dir ? cfg->checkpoint_dir : "");
     if (err) err->rank = 0;
     return DESCENT_E_INTERRUPTED;

@@ -90,8 +90,14 @@ wait_for_checkpoint "$T/c4"
 kill -TERM $pid
 wait $pid; rc=$?
 stopped=$(sed -n 's/.*stopped on request after epoch \([0-9]*\),.*/\1/p' "$T/e")
-if [ $rc -eq 3 ] && [ -n "$stopped" ] && [ ! -e "$T/x.model" ]; then ok
+if [ $rc -eq 3 ] && [ -n "$stopped" ] && grep -q "the model so far written to $T/x.model" "$T/e"; then ok
 else fail "SIGTERM: exit $rc (want 3): $(cat "$T/e")"; fi
+# --out holds the stopped run's model: the model section of its last
+# checkpoint (after the magic and version; a model file ends in its crc32)
+last=$(ls "$T/c4"/ckpt-*.dsc | sort -V | tail -1)
+body=$(( $(stat -c %s "$T/x.model") - 4 ))
+if cmp -s <(head -c $body "$T/x.model") <(tail -c +13 "$last" | head -c $body); then ok
+else fail "SIGTERM: --out is not the model of the last checkpoint $last"; fi
 E4=$(( ${stopped:-1} + 2 ))
 "$D" train "${B[@]}" --epochs $E4 --out "$T/long.model" >/dev/null || fail "uninterrupted run of $E4 epochs"
 "$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c4" --epochs $E4 --out "$T/long-resumed.model" >/dev/null 2>"$T/e" \

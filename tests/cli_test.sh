@@ -315,4 +315,24 @@ expect_error "no command" 2 "^descent: no command given" -- $D
 
 expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
 
+# a run stopped by a signal keeps its model in --out and says so; without
+# --out it says the model was not saved
+for out in with without; do
+  rm -f "$T/int.model" "$T/int.csv" "$T/int.csv.partial"
+  args=(--out "$T/int.model"); [ $out = without ] && args=()
+  $D train --train-csv "$T/train.csv" --epochs 1000000 --quiet --metrics "$T/int.csv" "${args[@]}" 2>"$T/int.err" &
+  pid=$!
+  for _ in $(seq 1 300); do [ "$(cat "$T/int.csv.partial" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+  kill -TERM $pid
+  wait $pid
+  rc=$?
+  if [ $out = with ]; then
+    [ $rc = 3 ] && grep -q "; the model so far written to $T/int.model" "$T/int.err" &&
+      $D info --model "$T/int.model" >/dev/null && ok || fail "stopped run with --out: exit $rc: $(cat "$T/int.err")"
+  else
+    [ $rc = 3 ] && grep -q "; the model was not saved (no --out)" "$T/int.err" && ok ||
+      fail "stopped run without --out: exit $rc: $(cat "$T/int.err")"
+  fi
+done
+
 finish "cli"

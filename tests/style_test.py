@@ -120,7 +120,11 @@ for doc in docs:
     text = open(doc, encoding='utf-8').read()
     rel = os.path.relpath(doc, root)
     for n, line in enumerate(text.split('\n'), 1):
-        if re.search(r'(^|[\s`(])\.\./', line) or 'shared/seed' in line:
+        outside = 'shared/seed' in line
+        for up in re.findall(r'(?:^|[\s`(])(\.\./[^\s`)]*)', line):
+            target = os.path.realpath(os.path.join(os.path.dirname(doc), up))
+            outside |= os.path.commonpath([target, os.path.realpath(root)]) != os.path.realpath(root)
+        if outside:
             failures.append(f'{rel}:{n}: names a file outside the repository: {line.strip()}')
         for token in re.findall(r'`([^`\s]+)`', line) + re.findall(r'\]\(([^)\s#]+)', line):
             m = path_like.match(token.rstrip('.,:;'))

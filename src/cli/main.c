@@ -45,7 +45,8 @@ static void help_main(void) {
         printf("  %-9s %s\n", commands[i].name, commands[i].summary);
     printf("\n'descent COMMAND --help' describes each. 'descent --version' prints the version.\n"
            "Exit status: 0 success, 2 bad usage or bad data, 1 other failure,\n"
-           "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint.\n"
+           "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint\n"
+           "and the model so far.\n"
            "Under mpirun send SIGUSR1: mpirun forwards it, but kills the ranks on SIGTERM or\n"
            "SIGINT (exit 1, no checkpoint).\n");
 }

@@ -102,7 +102,7 @@ static void help_train(void) {
            "                        checkpoint's model) with a new optimizer state and\n"
            "                        this command line's hyper-parameters: fine-tuning\n"
            "SIGTERM, SIGINT or SIGUSR1 finish the current step, write a checkpoint (with\n"
-           "--checkpoint-dir) and exit with status 3.\n\n%s",
+           "--checkpoint-dir) and the model so far (--out), and exit with status 3.\n\n%s",
            g_hidden_acts, g_acts, DATA_HELP);
 }
 
@@ -354,6 +354,17 @@ static descent_net *build_network(const train_opts *o, const descent_data *train
 }
 
 /* Train with the report; the metrics file becomes final only on success. */
+/* A run stopped on request keeps what it trained: --out gets the model as
+ * it is after the last step (atomically, rank 0), and the stop's message
+ * (rank 0's, in stop) says where the model went. Collective. */
+static void save_interrupted(const train_opts *o, const descent_net *net, descent_error *stop) {
+    descent_error err = {0};
+    check(o->out && g_rank == 0 ? descent_model_save(net, o->out, &err) : DESCENT_OK, &err);
+    const size_t used = strlen(stop->msg);
+    snprintf(stop->msg + used, sizeof stop->msg - used, o->out ? "; the model so far written to %s"
+             : "; the model was not saved (no --out)", o->out ? o->out : "");
+}
+
 static void run_training(const train_opts *o, descent_net *net, const descent_data *train,
                          const descent_data *val, descent_checkpoint *ck, train_ui *ui) {
     descent_error err = {0};
@@ -363,6 +374,7 @@ static void run_training(const train_opts *o, descent_net *net, const descent_da
     const int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
     descent_error merr = {0};
     const int mrc = metrics_finish(ui, o->metrics, rc, &merr);
+    if (rc == DESCENT_E_INTERRUPTED) save_interrupted(o, net, &err);
     check_agreed(rc, &err);
     check(mrc, &merr);
 }
@@ -419,6 +431,9 @@ int cmd_train(int argc, char **argv) {
     if (test) report_test(net, test);
     if (o.out && g_rank == 0) rc = descent_model_save(net, o.out, &err);
     check(rc, &err);
+    if (g_rank == 0 && o.out && !o.quiet) printf("model written to %s\n", o.out);
+    if (g_rank == 0 && !o.out)
+        fprintf(stderr, "%s: note: the model was not saved (no --out)\n", g_cmd);
     if (o.stats) print_stats(&ui);
     descent_net_free(net);
     descent_data_free(train);
