@@ -72,8 +72,8 @@ if mpirun --version 2>&1 | grep -q "Open MPI"; then
   [ "$(id -u)" -eq 0 ] && MPI+=(--allow-run-as-root)
 fi
 DATA=(--data /usr/share/datasets/fashion-mnist)
-NET=(--layers 784,256,128,10 --activation relu --output softmax --cost xent --optimizer gd --lr 0.1)
-WIDE=(--layers 784,1024,1024,10 --activation relu --output softmax --cost xent --optimizer gd --lr 0.05)
+NET=(--layers 784,256,128,10 --activation relu --output-activation softmax --cost xent --optimizer gd --lr 0.1)
+WIDE=(--layers 784,1024,1024,10 --activation relu --output-activation softmax --cost xent --optimizer gd --lr 0.05)
 # the environments the peers run in: as this machine sets it, and unset
 if [ -n "${OPENBLAS_CORETYPE:-}${OPENBLAS_L2_SIZE:-}" ]; then
   ENVS=(set unset)

@@ -18,7 +18,7 @@ fi
 BATCH=${BATCH:-256}
 LIMIT=${LIMIT:-16384}
 NET=(--data /usr/share/datasets/fashion-mnist --limit "$LIMIT" --layers 784,256,128,10
-     --activation relu --output softmax --cost xent --lr 0.05 --quiet --epochs 3)
+     --activation relu --output-activation softmax --cost xent --lr 0.05 --quiet --epochs 3)
 median() { sort -n | awk '{v[NR]=$1} END{print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 # per-step seconds of the last epoch: column 8 (compute) or 7 (total)
 step_time() { # col P batch [mpirun args...]

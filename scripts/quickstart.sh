@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 bash scripts/build.sh
 ./build/descent train --data /usr/share/datasets/fashion-mnist \
-  --layers 784,256,128,10 --activation relu --output softmax --cost xent \
+  --layers 784,256,128,10 --activation relu --output-activation softmax --cost xent \
   --optimizer gd --lr 0.2 --lr-schedule cosine --batch 64 --epochs 10 --seed 1 \
   --out fashion.model --metrics fashion-metrics.csv

@@ -26,7 +26,7 @@ if mpirun --version 2>&1 | grep -q "Open MPI"; then
   [ "$(id -u)" -eq 0 ] && MPI+=(--allow-run-as-root)
 fi
 NET=(--data /usr/share/datasets/fashion-mnist --limit "$LIMIT" --layers 784,256,128,10
-     --activation relu --output softmax --cost xent --lr 0.05 --quiet --epochs "$EPOCHS")
+     --activation relu --output-activation softmax --cost xent --lr 0.05 --quiet --epochs "$EPOCHS")
 
 # layouts: P x T with P*T <= cores, then oversubscribed ones (P*T = 2 cores)
 layouts=()
@@ -140,7 +140,7 @@ rm -f "$OUT/plot_series.pt"
 
 # training curves of one full run (10 epochs, 1 x all cores)
 OMP_NUM_THREADS=$CORES "$D" train --data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 \
-  --activation relu --output softmax --cost xent --lr 0.2 --lr-schedule cosine --epochs 10 \
+  --activation relu --output-activation softmax --cost xent --lr 0.2 --lr-schedule cosine --epochs 10 \
   --val-fraction 0.1 --metrics "$OUT/curves.csv" --quiet >/dev/null
 bash scripts/plot_curves.sh "$OUT/curves.csv" "$OUT/curves.png"
 echo "wrote $OUT/scaling.csv $OUT/summary.csv $OUT/speedup.png $OUT/efficiency.png $OUT/curves.png"

@@ -107,11 +107,17 @@ int descent_place_threads(char *msg, size_t len) {
                      "now run on CPUs of their own (%s)", host, ln, where);
         return DESCENT_OK;
     }
-    if (lr == 0 && len)
+    if (lr == 0 && len) {
+        /* advice that applies: fewer threads while they would fit, else fewer ranks */
+        char fix[128];
+        if (ln <= host_cpus)
+            snprintf(fix, sizeof fix, "use OMP_NUM_THREADS=%d", host_cpus / ln);
+        else
+            snprintf(fix, sizeof fix, "run at most %d ranks on it", host_cpus);
         snprintf(msg, len, "warning: on %s the %d ranks run their OpenMP threads on the same "
-                 "CPUs, and %d ranks x %d threads do not fit its %d CPUs; use OMP_NUM_THREADS=%d, "
-                 "or bind each rank to its own cores (mpirun --map-by slot:PE=T --bind-to core, "
-                 "srun --cpu-bind=cores)", host, ln, ln, T, host_cpus,
-                 host_cpus / ln > 0 ? host_cpus / ln : 1);
+                 "CPUs, and %d ranks x %d threads do not fit its %d CPUs; %s, or bind each "
+                 "rank to its own cores (mpirun --map-by slot:PE=T --bind-to core, srun "
+                 "--cpu-bind=cores)", host, ln, ln, T, host_cpus, fix);
+    }
     return DESCENT_OK;
 }

@@ -33,7 +33,7 @@ export OMP_NUM_THREADS=1
 
 # data: a 600-sample 3-class CSV problem
 blobs "$T/d.csv" 600 8 .6 3
-A=(--train-csv "$T/d.csv" --layers 8,16,3 --activation tanh --output softmax --cost xent
+A=(--train-csv "$T/d.csv" --layers 8,16,3 --activation tanh --output-activation softmax --cost xent
    --batch 32 --optimizer adam --lr 0.01 --quiet)
 
 # 1. epoch boundary
@@ -81,7 +81,7 @@ head -c 1000 "$T/c2/$last" >"$T/short.dsc"
 # resumed with --epochs set a little past where they stopped, and compared
 # with a straight run of that many epochs (constant learning rate: the
 # trajectory does not depend on the planned number of epochs).
-B=(--train-csv "$T/d.csv" --layers 8,64,64,3 --activation tanh --output softmax --cost xent
+B=(--train-csv "$T/d.csv" --layers 8,64,64,3 --activation tanh --output-activation softmax --cost xent
    --batch 8 --optimizer momentum --lr 0.01 --quiet)
 SPE=75 # steps per epoch: 600 samples, batch 8
 "$D" train "${B[@]}" --epochs 1000000 --checkpoint-dir "$T/c4" --checkpoint-every 1000 --out "$T/x.model" >/dev/null 2>"$T/e" &
@@ -138,7 +138,7 @@ E5=$(( ${step:-0} / SPE + 2 ))
 same "$T/long2.model" "$T/long2-resumed.model" "kill -9 then resume on 2 ranks"
 
 # 6. reproducible: resume on a different number of ranks
-R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output softmax --cost xent
+R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output-activation softmax --cost xent
    --batch 50 --optimizer adam --lr 0.01 --quiet --reproducible)
 "$D" train "${R[@]}" --epochs 4 --out "$T/r1.model" >/dev/null || fail "reproducible straight"
 "$D" train "${R[@]}" --epochs 2 --checkpoint-dir "$T/c6" --checkpoint-every 1e >/dev/null || fail "reproducible half"

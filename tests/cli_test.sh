@@ -122,7 +122,7 @@ stopping_checks() {
   expect_error "patience without val" 2 "--patience needs a validation set" -- $D train --train-csv "$T/train.csv" --layers 4,3 --patience 3 "${O[@]}"
   expect_error "keep-best without val" 2 "--keep-best needs a validation set" -- $D train --train-csv "$T/train.csv" --layers 4,3 --keep-best "$T/out.best" "${O[@]}"
   expect_error "dropout range" 2 "option --dropout: 1 is not in \\[0,1\\)" -- $D train --train-csv "$T/train.csv" --layers 4,3 --dropout 1 "${O[@]}"
-  $D train --train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output softmax --cost xent --lr 0.5 \
+  $D train --train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output-activation softmax --cost xent --lr 0.5 \
     --batch 8 --epochs 300 --val-fraction 0.3 --patience 3 --keep-best "$T/best.dsc" --dropout 0.1 \
     --metrics "$T/stop.csv" >"$T/stop.out" 2>"$T/e" || fail "early stopping run: $(cat "$T/e")"
   local ran best_line best_epoch best_loss
@@ -136,7 +136,7 @@ stopping_checks() {
     && ok || fail "early stop after $ran epochs does not follow best epoch $best_epoch by 3"
   # stopped after the best epoch and resumed: the best result so far travels
   # in the checkpoint, and the run stops where the uninterrupted one did
-  local stop_opts=(--train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output softmax --cost xent
+  local stop_opts=(--train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output-activation softmax --cost xent
                    --lr 0.5 --batch 8 --val-fraction 0.3 --dropout 0.1 --checkpoint-dir "$T/esck" --checkpoint-every 1e)
   $D train "${stop_opts[@]}" --epochs $((best_epoch + 1)) --quiet >/dev/null 2>"$T/e" || fail "first half: $(cat "$T/e")"
   $D train "${stop_opts[@]}" --epochs 300 --patience 3 --resume "$T/esck" >"$T/stop2.out" 2>"$T/e" || fail "resumed: $(cat "$T/e")"
@@ -166,7 +166,7 @@ progress_checks() {
 # checkpoint
 init_model_checks() {
   local ck="$T/ck"
-  $D train --train-csv "$T/train.csv" --layers 4,16,3 --activation tanh --output softmax --cost xent --epochs 2 \
+  $D train --train-csv "$T/train.csv" --layers 4,16,3 --activation tanh --output-activation softmax --cost xent --epochs 2 \
     --checkpoint-dir "$ck" --checkpoint-every 1e --quiet >/dev/null 2>"$T/e" || fail "checkpointed run: $(cat "$T/e")"
   local last; last=$(ls "$ck"/ckpt-*.dsc | tail -1)
   $D train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --init-model "$T/model.dsc" --epochs 1 --lr 0.01 \
@@ -199,7 +199,7 @@ expect_error "no command" 2 "unknown command" -- $D frobnicate
 
 # ---- end to end on CSV ----
 if $D train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --layers 4,16,3 --activation tanh \
-     --output softmax --cost xent --epochs 30 --batch 16 --lr 0.1 --val-fraction 0.2 \
+     --output-activation softmax --cost xent --epochs 30 --batch 16 --lr 0.1 --val-fraction 0.2 \
      --metrics "$T/metrics.csv" --out "$T/model.dsc" >"$T/train.out" 2>"$T/train.err"; then ok
 else fail "train on CSV: $(cat "$T/train.err")"; fi
 acc=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/train.out")
@@ -314,6 +314,29 @@ expect_error "metrics in a file's place" 2 "m.csv: .*/train.csv is not a directo
 expect_error "no command" 2 "^descent: no command given" -- $D
 
 expect_error "predict width" 2 "train.csv: rows have 5 features but the model's input layer has 4" -- $D predict --model "$T/model.dsc" --csv "$T/train.csv" --output "$T/out.pred"
+
+# a command line without traps: the model without --model, an export that
+# makes its directory, the old --output, options that would be ignored,
+# and a misspelt option named with its correction
+$D info "$T/model.dsc" >"$T/info.pos" 2>"$T/e" && $D info --model "$T/model.dsc" >"$T/info.opt" &&
+  cmp -s "$T/info.pos" "$T/info.opt" && ok || fail "info MODEL: $(cat "$T/e")"
+$D predict "$T/model.dsc" --csv "$T/features.csv" >"$T/pred.pos" 2>"$T/e" && cmp -s "$T/pred.pos" "$T/pred.out" &&
+  ok || fail "predict MODEL: $(cat "$T/e")"
+$D eval "$T/model.dsc" --test-csv "$T/test.csv" >/dev/null 2>"$T/e" && ok || fail "eval MODEL: $(cat "$T/e")"
+$D export "$T/model.dsc" --dir "$T/made" >/dev/null 2>"$T/e" && [ -f "$T/made/manifest.json" ] && ok ||
+  fail "export into a directory to make: $(cat "$T/e")"
+expect_error "export under a missing parent" 2 "out.d/x: the directory .*out.d does not exist" -- $D export "$T/model.dsc" --dir "$T/out.d/x"
+expect_error "a second positional" 2 "unexpected argument" -- $D info "$T/model.dsc" "$T/model.dsc"
+expect_error "eval --limit" 2 "unknown option '--limit'" -- $D eval "$T/model.dsc" --test-csv "$T/test.csv" --limit 3
+expect_error "eval --train-csv" 2 "unknown option '--train-csv'" -- $D eval "$T/model.dsc" --train-csv "$T/train.csv"
+expect_error "predict --csv-header without --csv" 2 "applies to --csv only" -- $D predict "$T/model.dsc" --npy "$T/feat.npy" --csv-header
+expect_error "did you mean" 2 "unknown option '--epoch' \\(did you mean --epochs\\?\\)" -- $D train --train-csv "$T/train.csv" --epoch 3
+expect_error "no suggestion when none is close" 2 "unknown option '--zzzzzz' \\(see" -- $D train --train-csv "$T/train.csv" --zzzzzz 3
+C=(--train-csv "$T/train.csv" --layers 4,5,3 --activation tanh --cost xent --epochs 2 --quiet)
+$D train "${C[@]}" --output-activation softmax --out "$T/new.dsc" 2>"$T/e.new" >/dev/null &&
+  $D train "${C[@]}" --output softmax --out "$T/old.dsc" 2>"$T/e.old" >/dev/null && cmp -s "$T/new.dsc" "$T/old.dsc" &&
+  [ ! -s "$T/e.new" ] && grep -q "note: --output is the old name of --output-activation" "$T/e.old" && ok ||
+  fail "--output as the old --output-activation: $(cat "$T/e.old" "$T/e.new")"
 
 # a run stopped by a signal keeps its model in --out and says so; without
 # --out it says the model was not saved

@@ -51,7 +51,7 @@ msgs=$(grep -c '^descent train: ' "$T/stderr")
 if [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 0: .*bad.csv: line 51' "$T/stderr"; then ok
 else fail "bad file on rank 0: expected one message from rank 0: $(cat "$T/stderr")"; fi
 
-run "non-finite loss" $NP 2 "$D" train --layers 4,5,3 --activation identity --output identity --epochs 3 --batch 16 --train-csv "$T/huge.csv" --out "$T/out.model" --metrics "$T/out.csv"
+run "non-finite loss" $NP 2 "$D" train --layers 4,5,3 --activation identity --output-activation identity --epochs 3 --batch 16 --train-csv "$T/huge.csv" --out "$T/out.model" --metrics "$T/out.csv"
 msgs=$(grep -c '^descent train: ' "$T/stderr")
 if [ "$msgs" -eq 1 ] && grep -q '^descent train: rank 0: epoch 1, step [0-9]*: non-finite loss or gradient' "$T/stderr"; then ok
 else fail "non-finite: expected one message, from rank 0, naming the step: $(cat "$T/stderr")"; fi

@@ -49,18 +49,18 @@ equiv)
   FM=/usr/share/datasets/fashion-mnist
   if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
     launch -n 4 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" train --data "$FM" --limit 10000 \
-      --layers 784,64,10 --activation relu --output softmax --cost xent --epochs 2 --sync-check 10 --overlap --quiet \
+      --layers 784,64,10 --activation relu --output-activation softmax --cost xent --epochs 2 --sync-check 10 --overlap --quiet \
       >"$T/log" 2>&1 && ok || fail "2 hosts x 2 ranks, Fashion-MNIST, sync check: $(grep -m1 descent "$T/log")"
     # uneven hosts (2 ranks and 1): every rank takes part in the same collectives
     launch -n 3 --map-by ppr:2:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY \
-      "$D" train --data "$FM" --limit 10000 --layers 784,64,10 --activation relu --output softmax --cost xent \
+      "$D" train --data "$FM" --limit 10000 --layers 784,64,10 --activation relu --output-activation softmax --cost xent \
       --epochs 2 --sync-check 10 --overlap --quiet >"$T/log" 2>&1 && ok || fail "2 ranks on one host, 1 on the other: $(grep -m1 descent "$T/log")"
   fi
   ;;
 reproducible)
   D=$1
   blobs "$T/d.csv" 400 8 .6 3
-  A=(train --train-csv "$T/d.csv" --layers 8,24,3 --activation relu --output softmax --cost xent
+  A=(train --train-csv "$T/d.csv" --layers 8,24,3 --activation relu --output-activation softmax --cost xent
      --batch 100 --epochs 5 --optimizer momentum --lr 0.05 --reproducible)
   OMP_NUM_THREADS=1 "$D" "${A[@]}" --out "$T/one.model" >/dev/null || fail "one process"
   launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=2 -x OMP_WAIT_POLICY "$D" "${A[@]}" --overlap --out "$T/three.model" \
@@ -115,7 +115,7 @@ slurm)
   # slurm_test.sh: EPOCHS is raised in the settings file once it stopped)
   echo "EPOCHS=1000000" >"$T/job.env"
   id=$(DESCENT="$D" DATA="--train-csv $T/d.csv --val-fraction 0.2" RUNS="$T/runs" DESCENT_SETTINGS="$T/job.env" \
-       NETWORK="--layers 6,16,3 --activation tanh --output softmax --cost xent" \
+       NETWORK="--layers 6,16,3 --activation tanh --output-activation softmax --cost xent" \
        HYPER="--batch 4 --optimizer momentum --lr 0.01" CHECKPOINT_EVERY=1e \
        sbatch --parsable --nodes=2 --ntasks-per-node=1 --cpus-per-task=1 --chdir="$T" \
        --output="$T/job-%j.out" --export=ALL "$ROOT/scripts/slurm/train.sbatch")

@@ -46,7 +46,7 @@ d="$T/root/usr/bin/descent"
 printf '0,0,0\n1,0,1\n1,1,0\n0,1,1\n' >"$T/xor.csv"
 for _ in 1 2 3 4 5 6; do cat "$T/xor.csv"; done >"$T/xor24.csv"
 "$d" train --train-csv "$T/xor24.csv" --test-csv "$T/xor.csv" --layers 2,4,2 --activation tanh \
-  --output softmax --cost xent --epochs 2 --batch 4 --quiet --out "$T/xor.model" >"$T/train.log" 2>&1 ||
+  --output-activation softmax --cost xent --epochs 2 --batch 4 --quiet --out "$T/xor.model" >"$T/train.log" 2>&1 ||
   { cat "$T/train.log"; fail "the packaged command cannot train"; }
 [ -s "$T/xor.model" ] || fail "the packaged command wrote no model"
 "$d" info --model "$T/xor.model" | grep -q 'tanh' || fail "the packaged command's info does not read its model"

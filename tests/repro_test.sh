@@ -56,12 +56,12 @@ matrix() { # name, then train arguments
 CKPT_EVERY=150e
 matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
 CKPT_EVERY=2e
-matrix rescaled --train-csv "$T/large.csv" --layers 8,16,2 --activation relu --output identity \
+matrix rescaled --train-csv "$T/large.csv" --layers 8,16,2 --activation relu --output-activation identity \
   --batch 64 --epochs 4 --lr 1e-7
 if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
   CKPT_EVERY=4e
   matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \
-    --activation relu --output softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02 \
+    --activation relu --output-activation softmax --cost xent --batch 100 --epochs 8 --optimizer momentum --lr 0.02 \
     --dropout 0.2
 else
   echo "note: $FM not installed; the Fashion-MNIST matrix was not run" >&2

@@ -21,7 +21,7 @@ trap 'rm -rf "$T"' EXIT
 blobs "$T/train.csv" 3000 40 0.6 1
 blobs "$T/test.csv" 600 40 0.6 2
 NET=(train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --layers 40,32,3 --activation relu
-     --output softmax --cost xent --epochs 5 --batch 32 --lr 0.1)
+     --output-activation softmax --cost xent --epochs 5 --batch 32 --lr 0.1)
 acc() { sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$1"; }
 
 # 1. bfloat16 gradients

@@ -64,7 +64,7 @@ blobs "$S/d.csv" 1200 6 .5 2
 submit() { # extra sbatch args...; the script's variables travel in the
   # environment (sbatch --export=VAR=value would split values at commas)
   DESCENT="$D" DATA="--train-csv $S/d.csv --val-fraction 0.2" RUNS="$S/runs" \
-  NETWORK="--layers 6,16,3 --activation tanh --output softmax --cost xent" \
+  NETWORK="--layers 6,16,3 --activation tanh --output-activation softmax --cost xent" \
     sbatch --parsable --ntasks-per-node=2 --cpus-per-task=1 --chdir="$S" --output="$S/job-%j.out" \
     --export=ALL "$@" "$ROOT/scripts/slurm/train.sbatch"
 }

@@ -53,7 +53,7 @@ train() { # BINARY BATCH [VAR=1...]: samples/s, the median of epochs 2-4
   local bin=$1 b=$2
   shift 2
   "${T2[@]}" "$@" "$bin" train --data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 \
-    --activation relu --output softmax --cost xent --optimizer gd --lr 0.1 --batch "$b" \
+    --activation relu --output-activation softmax --cost xent --optimizer gd --lr 0.1 --batch "$b" \
     --epochs 4 --quiet --metrics "$WORK/m.csv" >/dev/null
   tail -n 3 "$WORK/m.csv" | cut -d, -f6 | sort -g | sed -n 2p
 }

@@ -28,7 +28,7 @@ C=scripts/cluster
 trap 'bash $C/down.sh >/dev/null' EXIT
 bash "$C/up.sh" 2 "$RATE" >&2
 NET=(--data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 --activation relu
-     --output softmax --cost xent --optimizer gd --lr 0.1 --epochs 2)
+     --output-activation softmax --cost xent --optimizer gd --lr 0.1 --epochs 2)
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
 second_epoch() { # samples/s, seconds and compute seconds of the second epoch
   sed -n 's/^epoch *2\/2 .* \([0-9]*\) samples\/s *\([0-9.]*\) s *(compute \([0-9.]*\) s.*/\1 \2 \3/p'

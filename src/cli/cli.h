@@ -84,14 +84,16 @@ typedef struct {
     option_spec spec[OPTIONS_MAX];
     int n;
     void (*help)(void);
+    option_spec *positional; /* the option a bare argument gives (info a.model), or NULL */
     const char *stray; /* set by the parser: the first argument no option takes */
 } option_table;
 
 /* Add one option to t (returns it, so the caller can keep a pointer). */
 option_spec *opt_add(option_table *t, option_spec spec);
 /* Parse argv[2..argc) against t: every argument must be one of its options
- * (--name VALUE or --name=VALUE); values are checked and stored in order,
- * later ones win. Any mistake is a usage error. Under MPI the ranks first
+ * (--name VALUE or --name=VALUE), or, once, a bare value of t->positional;
+ * values are checked and stored in order, later ones win. An unknown
+ * option is refused naming the closest known one when one is close. Any mistake is a usage error. Under MPI the ranks first
  * compare what they were given (check_ranks_agree), so that no rank ends
  * alone on a mistake the others do not see. Collective. */
 void parse_options(option_table *t, int argc, char **argv);
@@ -139,8 +141,11 @@ typedef struct {
     long long csv_targets, classes;
     long long limit, test_limit;     /* -1: all                             */
 } data_opts;
-extern const char *const DATA_HELP;
-void data_options_add(option_table *t, data_opts *d);
+extern const char *const DATA_HELP, *const TEST_DATA_HELP; /* train's, eval's */
+/* Which sets a command reads: eval refuses the training set's options (it
+ * would ignore them) */
+typedef enum { DATA_TRAIN_AND_TEST, DATA_TEST_ONLY } data_scope;
+void data_options_add(option_table *t, data_opts *d, data_scope scope);
 /* The training (test = 0) or test (test = 1) set named by the options; the
  * default data directory's when none is named and required is set; NULL
  * when none is named and not required. Failures end the command. */

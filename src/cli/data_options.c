@@ -13,41 +13,72 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *const DATA_HELP =
-    "Data (IDX and .npy files may be gzip-compressed; CSV: one sample per line):\n"
-    "  --data DIR            IDX directory with train-/t10k-images-idx3-ubyte[.gz]\n"
+#define HELP_HEAD                                                                  \
+    "Data (IDX and .npy files may be gzip-compressed; CSV: one sample per line):\n"   \
+    "  --data DIR            IDX directory with train-/t10k-images-idx3-ubyte[.gz]\n"  \
     "                        and -labels-idx1-ubyte[.gz] (default " DEFAULT_DATA_DIR ")\n"
+#define HELP_CSV_FORMAT                                                            \
+    "  --csv-header          the first line is a header\n"                           \
+    "  --csv-label first|last  label column for classification (default first)\n"    \
+    "  --csv-targets K       regression: the last K columns are targets\n"
+#define HELP_NPY_FORMAT                                                            \
+    "                        (n, d1, d2, ...) as uint8 (scaled to [0,1]), float32 or\n" \
+    "                        float64; labels (n,): integer types are classes, float\n" \
+    "                        types (n,) or (n, t) regression targets\n"
+#define HELP_CLASSES                                                               \
+    "  --classes N           number of classes (default: largest label + 1; CSV and\n" \
+    "                        .npy; also --csv-classes)\n"
+#define HELP_TEST_LIMIT "  --test-limit N        use only the first N test samples\n"
+
+const char *const DATA_HELP =
+    HELP_HEAD
     "  --train-images F --train-labels F   IDX training set\n"
     "  --test-images F  --test-labels F    IDX test set (also --images/--labels)\n"
     "  --train-csv F --test-csv F          CSV sets (also --csv)\n"
-    "  --csv-header          the first line is a header\n"
-    "  --csv-label first|last  label column for classification (default first)\n"
-    "  --csv-targets K       regression: the last K columns are targets\n"
+    HELP_CSV_FORMAT
     "  --train-npy F --train-npy-labels F  NumPy training set: features (n, k) or\n"
-    "                        (n, d1, d2, ...) as uint8 (scaled to [0,1]), float32 or\n"
-    "                        float64; labels (n,): integer types are classes, float\n"
-    "                        types (n,) or (n, t) regression targets\n"
+    HELP_NPY_FORMAT
     "  --test-npy F --test-npy-labels F    NumPy test set (also --npy/--npy-labels)\n"
-    "  --classes N           number of classes (default: largest label + 1; CSV and\n"
-    "                        .npy; also --csv-classes)\n"
+    HELP_CLASSES
     "  --limit N             use only the first N training samples\n"
-    "  --test-limit N        use only the first N test samples\n";
+    HELP_TEST_LIMIT;
+
+const char *const TEST_DATA_HELP =
+    HELP_HEAD
+    "  --test-images F  --test-labels F    IDX set (also --images/--labels)\n"
+    "  --test-csv F          CSV set (also --csv)\n"
+    HELP_CSV_FORMAT
+    "  --test-npy F --test-npy-labels F    NumPy set (also --npy/--npy-labels):\n"
+    "                        features (n, k) or\n"
+    HELP_NPY_FORMAT
+    HELP_CLASSES
+    HELP_TEST_LIMIT;
 
 static int label_column(const char *s) {
     return strcmp(s, "first") == 0 ? 0 : strcmp(s, "last") == 0 ? 1 : -1;
 }
 
-void data_options_add(option_table *t, data_opts *d) {
+/* The training set's options (train only) */
+static void train_data_options_add(option_table *t, data_opts *d) {
+    opt_add(t, (option_spec){.name = "--train-images", .kind = OPT_INPUT, .dst = &d->train_images});
+    opt_add(t, (option_spec){.name = "--train-labels", .kind = OPT_INPUT, .dst = &d->train_labels});
+    opt_add(t, (option_spec){.name = "--train-csv", .kind = OPT_INPUT, .dst = &d->train_csv});
+    opt_add(t, (option_spec){.name = "--train-npy", .kind = OPT_INPUT, .dst = &d->train_npy});
+    opt_add(t, (option_spec){.name = "--train-npy-labels", .kind = OPT_INPUT,
+                             .dst = &d->train_npy_labels});
+    opt_add(t, (option_spec){.name = "--limit", .kind = OPT_INT, .dst = &d->limit, .lo = 1,
+                             .hi = INT64_MAX});
+}
+
+void data_options_add(option_table *t, data_opts *d, data_scope scope) {
     memset(d, 0, sizeof *d);
     d->limit = d->test_limit = -1;
     opt_add(t, (option_spec){.name = "--data", .kind = OPT_INPUT, .dst = &d->dir});
-    opt_add(t, (option_spec){.name = "--train-images", .kind = OPT_INPUT, .dst = &d->train_images});
-    opt_add(t, (option_spec){.name = "--train-labels", .kind = OPT_INPUT, .dst = &d->train_labels});
+    if (scope == DATA_TRAIN_AND_TEST) train_data_options_add(t, d);
     opt_add(t, (option_spec){.name = "--test-images", .alias = "--images", .kind = OPT_INPUT,
                              .dst = &d->test_images});
     opt_add(t, (option_spec){.name = "--test-labels", .alias = "--labels", .kind = OPT_INPUT,
                              .dst = &d->test_labels});
-    opt_add(t, (option_spec){.name = "--train-csv", .kind = OPT_INPUT, .dst = &d->train_csv});
     opt_add(t, (option_spec){.name = "--test-csv", .alias = "--csv", .kind = OPT_INPUT,
                              .dst = &d->test_csv});
     opt_add(t, (option_spec){.name = "--csv-header", .kind = OPT_FLAG, .dst = &d->csv_header,
@@ -57,17 +88,12 @@ void data_options_add(option_table *t, data_opts *d) {
                              .choices = "first, last"});
     opt_add(t, (option_spec){.name = "--csv-targets", .kind = OPT_INT, .dst = &d->csv_targets,
                              .lo = 1, .hi = 1 << 20});
-    opt_add(t, (option_spec){.name = "--train-npy", .kind = OPT_INPUT, .dst = &d->train_npy});
-    opt_add(t, (option_spec){.name = "--train-npy-labels", .kind = OPT_INPUT,
-                             .dst = &d->train_npy_labels});
     opt_add(t, (option_spec){.name = "--test-npy", .alias = "--npy", .kind = OPT_INPUT,
                              .dst = &d->test_npy});
     opt_add(t, (option_spec){.name = "--test-npy-labels", .alias = "--npy-labels",
                              .kind = OPT_INPUT, .dst = &d->test_npy_labels});
     opt_add(t, (option_spec){.name = "--classes", .alias = "--csv-classes", .kind = OPT_INT, .dst = &d->classes,
                              .lo = 2, .hi = 1 << 16});
-    opt_add(t, (option_spec){.name = "--limit", .kind = OPT_INT, .dst = &d->limit, .lo = 1,
-                             .hi = INT64_MAX});
     opt_add(t, (option_spec){.name = "--test-limit", .kind = OPT_INT, .dst = &d->test_limit,
                              .lo = 1, .hi = INT64_MAX});
 }

@@ -9,10 +9,11 @@
 #include <stdlib.h>
 
 static void help_eval(void) {
-    printf("Usage: descent eval --model FILE [data options]\n\n"
+    printf("Usage: descent eval [--model] FILE [data options]\n\n"
            "Prints the mean loss, the accuracy and the confusion matrix (rows: true class,\n"
-           "columns: predicted class) of the model (or a checkpoint's model) on the test set.\n\n%s",
-           DATA_HELP);
+           "columns: predicted class) of the model (or a checkpoint's model) on the test set.\n\n"
+           "  --model FILE          the model (the option's name may be left out)\n%s",
+           TEST_DATA_HELP);
 }
 
 static void print_confusion(const uint64_t *conf, int nout) {
@@ -32,8 +33,8 @@ int cmd_eval(int argc, char **argv) {
     data_opts d;
     const char *model = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    data_options_add(&t, &d);
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    data_options_add(&t, &d, DATA_TEST_ONLY);
+    t.positional = opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
 
     descent_net *net = load_model(model);

@@ -6,11 +6,15 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 descent_net *load_model(const char *path) {
-    if (!path) usage_error("--model FILE is required");
+    if (!path) usage_error("no model given: --model FILE (or the file alone)");
     descent_net *net = NULL;
     descent_error err = {0};
     check(descent_model_load(&net, path, &err), &err);
@@ -18,7 +22,7 @@ descent_net *load_model(const char *path) {
 }
 
 static void help_info(void) {
-    printf("Usage: descent info --model FILE\n\nPrints the layers, "
+    printf("Usage: descent info [--model] FILE\n\nPrints the layers, "
            "activations, cost and parameter statistics of a model\n(or of a checkpoint's model).\n");
 }
 
@@ -37,7 +41,7 @@ int cmd_info(int argc, char **argv) {
     option_table t = {.help = help_info};
     const char *model = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    t.positional = opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
     descent_net *net = load_model(model);
     if (g_rank == 0) {
@@ -51,10 +55,11 @@ int cmd_info(int argc, char **argv) {
 }
 
 static void help_export(void) {
-    printf("Usage: descent export --model FILE --dir DIR\n\nWrites "
+    printf("Usage: descent export [--model] FILE --dir DIR\n\nWrites "
            "DIR/W1.npy, DIR/b1.npy, ... (float32; W_l is out x in) and\n"
            "DIR/manifest.json (widths, activations, cost, format version); all or none.\n"
-           "FILE may be a model or a checkpoint.\n");
+           "DIR is created when it does not exist (its parent must). FILE may be a model\n"
+           "or a checkpoint.\n");
 }
 
 /* The model is not one of the files the export writes into dir */
@@ -71,23 +76,37 @@ static void check_export_paths(const char *model, const char *dir, int L) {
     check_paths(&l, NULL);
 }
 
+/* The export into dir, made first when make_dir; a failed export leaves no
+ * directory it made. */
+static int export_into(const descent_net *net, const char *dir, int make_dir, descent_error *err) {
+    if (make_dir && mkdir(dir, 0777) != 0)
+        return cli_error(err, DESCENT_E_IO, "%s: cannot create the directory: %s", dir,
+                         strerror(errno));
+    const int rc = descent_model_export_npy(net, dir, err);
+    if (rc && make_dir) rmdir(dir);
+    return rc;
+}
+
 int cmd_export(int argc, char **argv) {
     g_cmd = "descent export";
     option_table t = {.help = help_export};
     const char *model = NULL, *dir = NULL;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    t.positional = opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     opt_add(&t, (option_spec){.name = "--dir", .kind = OPT_OUTPUT, .dst = &dir});
     parse_options(&t, argc, argv);
     if (!dir) usage_error("--dir DIR is required");
-    require_output(dir, DESCENT_OUTPUT_DIR);
+    struct stat st;
+    const int make_dir = stat(dir, &st) != 0 && errno == ENOENT; /* rank 0's is what counts */
+    require_output(dir, make_dir ? DESCENT_OUTPUT_FILE : DESCENT_OUTPUT_DIR);
     descent_net *net = load_model(model);
     check_export_paths(model, dir, descent_net_layers(net));
     descent_error err = {0};
-    const int rc = g_rank == 0 ? descent_model_export_npy(net, dir, &err) : DESCENT_OK;
+    const int rc = g_rank == 0 ? export_into(net, dir, make_dir, &err) : DESCENT_OK;
     check(rc, &err);
     if (g_rank == 0)
-        printf("wrote %d layers and manifest.json to %s\n", descent_net_layers(net), dir);
+        printf("wrote %d layers and manifest.json to %s%s\n", descent_net_layers(net), dir,
+               make_dir ? " (created)" : "");
     descent_net_free(net);
     return 0;
 }

@@ -78,11 +78,22 @@ static void store(option_spec *o, const char *v) {
 /* What each option was given (spec->given, spec->value; "on" for a flag)
  * and the first argument that is none of them (t->stray), nothing checked:
  * what the ranks compare before any of them can find a mistake alone. */
+/* A bare argument is the positional option's value while that option has
+ * not been given yet. */
+static int takes_bare(const option_table *t, const char *arg) {
+    return t->positional && !t->positional->given && strncmp(arg, "--", 2) != 0;
+}
+
 static void scan_options(option_table *t, int argc, char **argv) {
     t->stray = NULL;
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *value = NULL;
         option_spec *o = strncmp(arg, "--", 2) == 0 ? find_option(t, arg, &value) : NULL;
+        if (!o && takes_bare(t, arg)) {
+            t->positional->given = 1;
+            t->positional->value = arg;
+            continue;
+        }
         if (!o) {
             if (!t->stray) t->stray = arg;
             continue;
@@ -91,6 +102,46 @@ static void scan_options(option_table *t, int argc, char **argv) {
         if (o->kind == OPT_HELP || o->kind == OPT_FLAG) o->value = value ? value : "on";
         else o->value = value ? value : i + 1 < argc ? argv[++i] : "";
     }
+}
+
+/* Edit distance between a and b (insertions, deletions, substitutions),
+ * counting at most the first 63 characters of each. */
+static int edit_distance(const char *a, const char *b) {
+    int row[64];
+    const int na = (int)strnlen(a, 63), nb = (int)strnlen(b, 63);
+    for (int j = 0; j <= nb; j++) row[j] = j;
+    for (int i = 1; i <= na; i++) {
+        int diag = row[0];
+        row[0] = i;
+        for (int j = 1; j <= nb; j++) {
+            const int up = row[j];
+            const int sub = diag + (a[i - 1] != b[j - 1]);
+            const int del = up + 1, ins = row[j - 1] + 1;
+            row[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+            diag = up;
+        }
+    }
+    return row[nb];
+}
+
+/* "unknown option '--epoch'", with "(did you mean --epochs?)" when one
+ * option is within two edits of the name (the part before any '='). */
+static void refuse_unknown(const option_table *t, const char *arg) {
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    const char *best = NULL;
+    int best_d = 3, ties = 0;
+    for (int i = 0; i < t->n; i++) {
+        const char *names[2] = {t->spec[i].name, t->spec[i].alias};
+        for (int k = 0; k < 2; k++) {
+            if (!names[k]) continue;
+            const int d = edit_distance(name, names[k]);
+            if (d < best_d) { best_d = d; best = names[k]; ties = 0; }
+            else if (d == best_d && best && strcmp(best, names[k]) != 0) ties++;
+        }
+    }
+    if (best && !ties) usage_error("unknown option '%s' (did you mean %s?)", arg, best);
+    usage_error("unknown option '%s'", arg);
 }
 
 /* The kind of value an option takes, as --list-options names it. */
@@ -130,11 +181,17 @@ void parse_options(option_table *t, int argc, char **argv) {
     }
     scan_options(t, argc, argv);
     check_ranks_agree(t); /* then every mistake below is found on every rank */
+    for (int k = 0; k < t->n; k++) t->spec[k].given = 0;
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i], *value;
+        if (takes_bare(t, arg)) {
+            t->positional->given = 1;
+            store(t->positional, arg);
+            continue;
+        }
         if (strncmp(arg, "--", 2) != 0) usage_error("unexpected argument '%s'", arg);
         option_spec *o = find_option(t, arg, &value);
-        if (!o) usage_error("unknown option '%s'", arg);
+        if (!o) refuse_unknown(t, arg);
         o->given = 1;
         if (o->kind == OPT_HELP || o->kind == OPT_FLAG) {
             if (value) usage_error("option %s takes no value", o->name);

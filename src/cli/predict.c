@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 static void help_predict(void) {
-    printf("Usage: descent predict --model FILE (--images F | --csv F | --npy F) [options]\n\n"
+    printf("Usage: descent predict [--model] FILE (--images F | --csv F | --npy F) [options]\n\n"
            "Prints one line per input row: the predicted class, or with --outputs the whole\n"
            "output vector (comma separated).\n\n"
            "  --model FILE          the model (or a checkpoint: its model)\n"
@@ -71,7 +71,7 @@ int cmd_predict(int argc, char **argv) {
     const char *model = NULL, *images = NULL, *csv = NULL, *npy = NULL, *output = NULL;
     int header = 0, vectors = 0;
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
-    opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
+    t.positional = opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     opt_add(&t, (option_spec){.name = "--images", .kind = OPT_INPUT, .dst = &images});
     opt_add(&t, (option_spec){.name = "--csv", .kind = OPT_INPUT, .dst = &csv});
     opt_add(&t, (option_spec){.name = "--npy", .kind = OPT_INPUT, .dst = &npy});
@@ -81,6 +81,7 @@ int cmd_predict(int argc, char **argv) {
     parse_options(&t, argc, argv);
     if ((images != NULL) + (csv != NULL) + (npy != NULL) != 1)
         usage_error("give exactly one of --images, --csv or --npy");
+    if (header && !csv) usage_error("--csv-header applies to --csv only");
     path_list paths = {.n = 0};
     paths_from_table(&paths, &t);
     check_paths(&paths, NULL);

@@ -59,18 +59,22 @@ static void check_network(const train_opts *o, const descent_net *net) {
         if (gl != L || memcmp(sizes, saved_sizes, sizeof(int) * (size_t)(L + 1)) != 0)
             conflict("--layers", o->layers, saved);
     }
-    const int any_act = opt_given(&o->table, "--activation") || opt_given(&o->table, "--output") ||
+    const int output_given =
+        opt_given(&o->table, "--output-activation") || opt_given(&o->table, "--output");
+    const int any_act = opt_given(&o->table, "--activation") || output_given ||
                         opt_given(&o->table, "--activations");
     if (any_act) {
         activations_of(o, given_acts, L);
         for (int l = 0; l < L; l++) {
-            const int hidden_only = !o->acts && !opt_given(&o->table, "--output") && l == L - 1;
+            const int hidden_only = !o->acts && !output_given && l == L - 1;
             const int output_only = !o->acts && !opt_given(&o->table, "--activation") && l < L - 1;
             if (hidden_only || output_only || given_acts[l] == saved_acts[l]) continue;
             acts_text(given, sizeof given, given_acts, L);
             acts_text(saved, sizeof saved, saved_acts, L);
-            conflict(o->acts ? "--activations" : l == L - 1 ? "--output" : "--activation", given,
-                     saved);
+            conflict(o->acts           ? "--activations"
+                     : l == L - 1      ? "--output-activation"
+                                       : "--activation",
+                     given, saved);
         }
     }
     if (opt_given(&o->table, "--cost") && (descent_cost)o->cost != descent_net_cost(net))

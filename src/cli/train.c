@@ -41,8 +41,9 @@ static void help_train(void) {
            "  --layers N0,N1,...,NL  widths, input first (default: inputs,128,outputs)\n"
            "  --activation A        hidden layers (default sigmoid), one of:\n"
            "                        %s\n"
-           "  --output A            output layer (default sigmoid), one of:\n"
+           "  --output-activation A  output layer (default sigmoid), one of:\n"
            "                        %s\n"
+           "                        (--output A: its old name, still read)\n"
            "  --activations A1,...  one per layer (overrides the two above)\n"
            "  --cost C              mse (default: C0 = sum (a-y)^2) or xent (softmax only)\n"
            "Optimisation:\n"
@@ -159,6 +160,10 @@ static void add_network_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--activation", .kind = OPT_CHOICE, .dst = &o->hidden,
                              .lookup = act_lookup, .what = "activation",
                              .choices = g_acts});
+    opt_add(t, (option_spec){.name = "--output-activation", .kind = OPT_CHOICE, .dst = &o->output,
+                             .lookup = act_lookup, .what = "activation",
+                             .choices = g_acts});
+    /* the old name, easily taken for predict's output file: still read, with a note */
     opt_add(t, (option_spec){.name = "--output", .kind = OPT_CHOICE, .dst = &o->output,
                              .lookup = act_lookup, .what = "activation",
                              .choices = g_acts});
@@ -239,7 +244,7 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     o->hidden = o->output = DESCENT_ACT_SIGMOID;
     o->cost = DESCENT_COST_MSE;
     opt_add(&o->table, (option_spec){.name = "--help", .kind = OPT_HELP});
-    data_options_add(&o->table, &o->data);
+    data_options_add(&o->table, &o->data, DATA_TRAIN_AND_TEST);
     add_network_options(&o->table, o);
     add_optimisation_options(&o->table, o);
     add_output_options(&o->table, o);
@@ -396,6 +401,8 @@ int cmd_train(int argc, char **argv) {
     list_choices();
     train_opts o;
     parse_train_options(&o, argc, argv);
+    if (opt_given(&o.table, "--output") && g_rank == 0)
+        fprintf(stderr, "%s: note: --output is the old name of --output-activation\n", g_cmd);
     descent_error err = {0};
     check(descent_train_config_check(&o.cfg, &err), &err);
     check_train_paths(&o);
