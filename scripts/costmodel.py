@@ -19,6 +19,10 @@ Usage: costmodel.py measurements.json   (written by scripts/costmodel.sh)
 """
 import json, math, sys
 
+if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 else 2)
+
 INTERCONNECTS = {
     # name: (alpha seconds, beta seconds per byte)
     "10 GbE (TCP)": (30e-6, 1 / 1.1e9),

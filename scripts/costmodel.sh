@@ -5,6 +5,7 @@
 # 2- and 4-rank step times), then print the model's predictions for P = 1 to
 # 1024 ranks over this machine's shared memory, 10 GbE and 100 Gb InfiniBand,
 # and its error against the measured runs.   bash scripts/costmodel.sh [OUT_DIR]
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-costmodel-results}

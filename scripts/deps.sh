@@ -5,6 +5,8 @@
 # groups: "slurm" (a single-node SLURM for the cluster tests), "check"
 # (clang's libFuzzer and sanitizers, valgrind, strace), "bench" (the peers of the
 # benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
+# Usage: bash scripts/deps.sh [slurm] [check] [bench] [plots]
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
       dataset-fashion-mnist python3 python3-numpy iproute2 util-linux)

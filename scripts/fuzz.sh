@@ -5,6 +5,8 @@
 # executions per second and total runs; exits non-zero on any finding, whose
 # input is kept in build-fuzz/findings/ (copy it to tests/fuzz/regressions/
 # TARGET/ so CTest replays it forever).
+# Usage: bash scripts/fuzz.sh      (env: FUZZ_SECONDS, default 60)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}

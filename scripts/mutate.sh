@@ -9,6 +9,7 @@
 # build-mutate/mutants.csv. The source is restored afterwards, whatever
 # happens.
 #   bash scripts/mutate.sh [NAME...]      (only the named mutants)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build-mutate

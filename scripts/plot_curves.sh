@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Training curves from a `descent train --metrics FILE` CSV: loss (left axis)
 # and accuracy (right axis) per epoch.   bash scripts/plot_curves.sh metrics.csv curves.png
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 IN=$1; OUT=${2:-${1%.csv}.png}
 gnuplot <<GP

@@ -5,6 +5,8 @@
 # (build-valgrind/, without AVX-512, which valgrind cannot run).
 # Any report fails the run. Open MPI's own allocations that live until exit
 # are suppressed for LeakSanitizer (tests/sanitizer/lsan.supp), nothing else.
+# Usage: bash scripts/sanitize.sh
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_SANITIZE=ON >/dev/null

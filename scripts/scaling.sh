@@ -8,6 +8,7 @@
 # $OUT/curves.png (loss and accuracy per epoch of one run), using gnuplot.
 # The same script runs unchanged on a machine with more cores.
 #   bash scripts/scaling.sh [OUT_DIR]      (env: REPS, LIMIT, EPOCHS, BATCH, PER_RANK)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-scaling-results}

@@ -7,6 +7,8 @@
 # with the single-process tests under valgrind (scripts/sanitize.sh), then
 # each libFuzzer harness for FUZZ_SECONDS (scripts/fuzz.sh). The exit code
 # is the verdict. QUICK=1 stops after the two CTest suites.
+# Usage: bash scripts/test.sh      (env: QUICK=1 stops after the two CTest suites)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh slurm check

@@ -5,6 +5,8 @@
 # vector extensions the kernels use), the build's target, and the
 # environment variables that move the peers' timings. The header of every
 # report that scripts/bench.sh --record writes.
+# Usage: bash scripts/bench/describe.sh
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'; }

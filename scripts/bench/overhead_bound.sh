@@ -13,6 +13,7 @@
 # with the cores' round trip before and after (bench.sh explains why).
 # Prints samples/s and each one's ratio to the first ceiling.
 #   bash scripts/bench/overhead_bound.sh [REPS]      (default 3)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPS=${1:-3}

@@ -2,8 +2,13 @@
 # SPDX-License-Identifier: MIT
 """Summarize bench.sh's raw.csv: medians and min-max per configuration, and
 the issue's ratios computed pair by pair (repetition i against repetition
-i), then the targets met or missed."""
+i), then the targets met or missed.
+Usage: summarize.py RAW_CSV SUMMARY_CSV      (scripts/bench.sh runs it)"""
 import csv, statistics as st, sys
+
+if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 else 2)
 
 raw = list(csv.DictReader(open(sys.argv[1])))
 out = sys.argv[2]

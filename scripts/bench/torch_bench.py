@@ -6,6 +6,10 @@ timed epoch: torch,<setting>,<batch>,<seconds>,<samples_per_s>.
   torch_bench.py single BATCH EPOCHS TORCH_THREADS
   torch_bench.py ddp BATCH EPOCHS            (2 processes x 1 thread, gloo)"""
 import gzip, os, sys, time
+
+if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0 if len(sys.argv) > 1 else 2)
 import numpy as np
 
 D = "/usr/share/datasets/fashion-mnist/"

@@ -4,6 +4,8 @@
 # still running inside its namespaces, the namespaces, veths, bridge and
 # /etc/hosts lines. Safe to run twice, or after a crash half-way through
 # up.sh.
+# Usage: sudo bash scripts/cluster/down.sh
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 if [ -f "$CLUSTER_STATE/slurm/pids" ]; then

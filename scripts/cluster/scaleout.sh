@@ -18,6 +18,7 @@
 # default, no overlap): E = samples/s on 2 hosts / (2 x samples/s of 1 process), M the
 # model's E. Tears the cluster down.
 #   bash scripts/cluster/scaleout.sh          (env: DESCENT, REPS, RATE)
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 D=$(readlink -f "${DESCENT:-build/descent}")

@@ -7,6 +7,7 @@
 # to $CLUSTER_STATE/slurm/env; down.sh stops everything. Needs root and
 # SLURM (deps.sh slurm).
 #   bash scripts/cluster/slurm-up.sh && . /run/descent-cluster/slurm/env
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 [ -f "$CLUSTER_STATE/hosts" ] || { echo "slurm-up.sh: no cluster is up (scripts/cluster/up.sh N)" >&2; exit 2; }

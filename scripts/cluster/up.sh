@@ -8,6 +8,7 @@
 # 25gbit; "none" leaves links unshaped; default 10gbit). Writes the Open MPI
 # options to launch across the hosts to $CLUSTER_STATE/mpirun.args (used by
 # mpirun.sh). Needs root. Removes an earlier cluster first.
+case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 N=${1:?usage: up.sh N [RATE]}
