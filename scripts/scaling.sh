@@ -76,27 +76,30 @@ summary = []
 for key in sorted(groups, key=lambda k: (k[0], k[3], k[1] * k[2], k[1])):
     g = groups[key]
     sps = st.median(float(r["samples_per_s"]) for r in g)
+    lo, hi = min(float(r["samples_per_s"]) for r in g), max(float(r["samples_per_s"]) for r in g)
     step = st.median(float(r["step_ms"]) for r in g)
     comp = st.median(float(r["compute_ms"]) for r in g)
     comm = st.median(float(r["comm_ms"]) for r in g)
     mode, P, T, over, b = key
     if P == 1 and T == 1: base[mode] = sps
-    summary.append([mode, P, T, over, b, sps, step, comp, comm])
+    summary.append([mode, P, T, over, b, sps, step, comp, comm, lo, hi])
 with open(f"{out}/summary.csv", "w") as f:
     f.write("mode,ranks,threads,workers,oversubscribed,global_batch,samples_per_s,step_ms,compute_ms,comm_ms,speedup,efficiency\n")
-    for mode, P, T, over, b, sps, step, comp, comm in summary:
+    for mode, P, T, over, b, sps, step, comp, comm, lo, hi in summary:
         sp = sps / base[mode]
         f.write(f"{mode},{P},{T},{P*T},{over},{b},{sps:.1f},{step:.4f},{comp:.4f},{comm:.4f},{sp:.3f},{sp / (P * T):.3f}\n")
 print(open(f"{out}/summary.csv").read())
 
 # the plots' series, one gnuplot data block each (title first): per mode,
 # one line per threads-per-rank count over the workers; every oversubscribed
-# layout a point of its own
+# layout a point of its own. Each point: workers, speedup and efficiency
+# (medians), then each one's min and max over the repetitions (the bars)
 series = {}
-for mode, P, T, over, b, sps, step, comp, comm in summary:
+for mode, P, T, over, b, sps, step, comp, comm, lo, hi in summary:
     sp = sps / base[mode]
+    w = P * T
     threads = f"{T} thread{'s' if T > 1 else ''}"
-    point = (P * T, sp, sp / (P * T))
+    point = (w, sp, sp / w, lo / base[mode], hi / base[mode], lo / base[mode] / w, hi / base[mode] / w)
     if over:
         series.setdefault(f"{mode}, {P} ranks x {threads} (oversubscribed)", []).append(point)
         continue
@@ -108,20 +111,23 @@ filled, hollow, types = [7, 5, 9, 11, 13, 15, 3, 1, 2], [6, 4, 8, 10, 12, 14], [
 with open(f"{out}/plot_series.dat", "w") as f:
     for name, pts in series.items():
         f.write(f'"{name}"\n')
-        for w, sp, eff in sorted(pts):
-            f.write(f"{w} {sp:.4f} {eff:.4f}\n")
+        for w, sp, eff, sp_lo, sp_hi, eff_lo, eff_hi in sorted(pts):
+            f.write(f"{w} {sp:.4f} {eff:.4f} {sp_lo:.4f} {sp_hi:.4f} {eff_lo:.4f} {eff_hi:.4f}\n")
         f.write("\n\n")
         kind = hollow if "oversubscribed" in name else filled
         types.append(kind[sum(1 for t in types if t in kind) % len(kind)])
 open(f"{out}/plot_series.pt", "w").write(" ".join(map(str, types)))
 PY
 
-# plots: speedup and efficiency against workers (ranks x threads); the
-# legend sits right of the plot, clear of the data
+# plots: speedup and efficiency against workers (ranks x threads), bars from
+# the slowest to the fastest repetition, the ideal line only over the cores
+# that exist (past them more workers cannot gain); the legend sits right of
+# the plot, clear of the data
 point_types=$(cat "$OUT/plot_series.pt")
 nseries=$(wc -w <"$OUT/plot_series.pt")
 for what in speedup efficiency; do
-  col=2; [ $what = efficiency ] && col=3
+  col=2 lo=4 hi=5 ideal="x"
+  [ $what = efficiency ] && col=3 lo=6 hi=7 ideal="1"
   gnuplot <<GP
 set terminal pngcairo size 1350,650 noenhanced
 set output "$OUT/$what.png"
@@ -129,12 +135,14 @@ set key outside right top vertical box
 set grid
 set logscale x 2
 set xlabel "workers (ranks x threads); hollow symbols: oversubscribed"
-set ylabel "$what (vs 1 rank x 1 thread, median of $REPS)"
+set ylabel "$what (vs 1 rank x 1 thread; median of $REPS, bars: min to max)"
 set title "descent $what on $CORES cores, Fashion-MNIST 784-256-128-10 (strong: batch $BATCH; weak: $PER_RANK per worker)"
 set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05
+set samples 400
 pts = "$point_types"
-plot for [i=0:$nseries-1] "$OUT/plot_series.dat" index i using 1:$col w lp lw 2 ps 1.5 \
-       pt (int(word(pts, i + 1))) lc (i + 1) title columnheader(1)$( [ $what = speedup ] && echo ', x w l dt 2 lc 0 t "ideal"' )
+plot for [i=0:$nseries-1] "$OUT/plot_series.dat" index i using 1:$col:$lo:$hi w yerrorlines lw 2 ps 1.5 \
+       pt (int(word(pts, i + 1))) lc (i + 1) title columnheader(1), \
+     (x >= 1 && x <= $CORES ? $ideal : 1/0) w l dt 2 lc 0 t "ideal (up to the $CORES cores)"
 GP
 done
 rm -f "$OUT/plot_series.pt"
@@ -143,5 +151,6 @@ rm -f "$OUT/plot_series.pt"
 OMP_NUM_THREADS=$CORES "$D" train --data /usr/share/datasets/fashion-mnist --layers 784,256,128,10 \
   --activation relu --output-activation softmax --cost xent --lr 0.2 --lr-schedule cosine --epochs 10 \
   --val-fraction 0.1 --metrics "$OUT/curves.csv" --quiet >/dev/null
-bash scripts/plot_curves.sh "$OUT/curves.csv" "$OUT/curves.png"
+bash scripts/plot_curves.sh --title "784-256-128-10 relu, lr 0.2 cosine, 1 rank x $CORES threads" \
+  --out "$OUT/curves.png" "$OUT/curves.csv"
 echo "wrote $OUT/scaling.csv $OUT/summary.csv $OUT/speedup.png $OUT/efficiency.png $OUT/curves.png"

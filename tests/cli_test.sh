@@ -124,7 +124,7 @@ stopping_checks() {
   expect_error "dropout range" 2 "option --dropout: 1 is not in \\[0,1\\)" -- $D train --train-csv "$T/train.csv" --layers 4,3 --dropout 1 "${O[@]}"
   $D train --train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output-activation softmax --cost xent --lr 0.5 \
     --batch 8 --epochs 300 --val-fraction 0.3 --patience 3 --keep-best "$T/best.dsc" --dropout 0.1 \
-    --metrics "$T/stop.csv" >"$T/stop.out" 2>"$T/e" || fail "early stopping run: $(cat "$T/e")"
+    --metrics "$T/stop.csv" --restore-best --out "$T/restored.dsc" >"$T/stop.out" 2>"$T/e" || fail "early stopping run: $(cat "$T/e")"
   local ran best_line best_epoch best_loss
   ran=$(grep -c '^epoch ' "$T/stop.out")
   grep -q '^early stop: ' "$T/stop.out" && [ "$ran" -lt 300 ] && ok || fail "no early stop in $ran epochs"
@@ -134,12 +134,21 @@ stopping_checks() {
   best_loss=$(echo "$best_line" | sed -n 's/.*val-loss \([0-9.]*\).*/\1/p')
   grep -q "^early stop: .*best epoch $best_epoch (val-loss $best_loss)" "$T/stop.out" && [ "$ran" -eq $((best_epoch + 3)) ] \
     && ok || fail "early stop after $ran epochs does not follow best epoch $best_epoch by 3"
+  # --restore-best: --out is the best epoch's model, and the last line says so
+  cmp -s "$T/restored.dsc" "$T/best.dsc" && tail -1 "$T/stop.out" | grep -qx "model written to $T/restored.dsc (epoch $best_epoch: the lowest validation loss)" \
+    && ok || fail "--restore-best: --out is not the best epoch's model: $(tail -1 "$T/stop.out")"
+  expect_error "restore-best without val" 2 "--restore-best needs a validation set" -- $D train --train-csv "$T/train.csv" --layers 4,3 --restore-best "${O[@]}"
+  expect_error "restore-best resumed without keep-best" 2 "--restore-best with --resume needs --keep-best" -- $D train --train-csv "$T/train.csv" --val-fraction 0.3 --resume "$T/nothing" --restore-best "${O[@]}"
   # stopped after the best epoch and resumed: the best result so far travels
   # in the checkpoint, and the run stops where the uninterrupted one did
   local stop_opts=(--train-csv "$T/train.csv" --layers 4,32,3 --activation relu --output-activation softmax --cost xent
                    --lr 0.5 --batch 8 --val-fraction 0.3 --dropout 0.1 --checkpoint-dir "$T/esck" --checkpoint-every 1e)
-  $D train "${stop_opts[@]}" --epochs $((best_epoch + 1)) --quiet >/dev/null 2>"$T/e" || fail "first half: $(cat "$T/e")"
-  $D train "${stop_opts[@]}" --epochs 300 --patience 3 --resume "$T/esck" >"$T/stop2.out" 2>"$T/e" || fail "resumed: $(cat "$T/e")"
+  $D train "${stop_opts[@]}" --epochs $((best_epoch + 1)) --quiet --keep-best "$T/best2.dsc" >/dev/null 2>"$T/e" || fail "first half: $(cat "$T/e")"
+  $D train "${stop_opts[@]}" --epochs 300 --patience 3 --resume "$T/esck" --keep-best "$T/best2.dsc" --restore-best \
+    --out "$T/restored2.dsc" >"$T/stop2.out" 2>"$T/e" || fail "resumed: $(cat "$T/e")"
+  # the best epoch was the first run's: restored from its --keep-best file
+  cmp -s "$T/restored2.dsc" "$T/best.dsc" && grep -q "(epoch $best_epoch: the lowest validation loss)" "$T/stop2.out" \
+    && ok || fail "--restore-best after --resume: not the first run's best model: $(tail -1 "$T/stop2.out")"
   grep -q "^early stop: the validation loss has not gone below its best for 3 epochs; best epoch $best_epoch (val-loss $best_loss)" "$T/stop2.out" \
     && ok || fail "resumed run: $(grep '^early stop' "$T/stop2.out" || echo 'no early stop'), uninterrupted: best epoch $best_epoch"
   tail -90 "$T/train.csv" >"$T/val.csv"
@@ -204,7 +213,7 @@ if $D train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --layers 4,16,3 
 else fail "train on CSV: $(cat "$T/train.err")"; fi
 acc=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/train.out")
 if python3 -c "import sys; sys.exit(0 if float('${acc:-0}') >= 0.9 else 1)"; then ok; else fail "CSV test accuracy ${acc:-none} < 0.9"; fi
-if [ "$(grep -c 'epoch ' "$T/train.out")" -eq 30 ]; then ok; else fail "expected 30 epoch lines"; fi
+if [ "$(grep -c '^epoch ' "$T/train.out")" -eq 30 ]; then ok; else fail "expected 30 epoch lines"; fi
 if [ "$(wc -l <"$T/metrics.csv")" -eq 31 ] && head -1 "$T/metrics.csv" | grep -q '^epoch,train_loss'; then ok; else fail "metrics file"; fi
 $D eval --model "$T/model.dsc" --test-csv "$T/test.csv" >"$T/eval.out" 2>&1 && grep -q "^accuracy: " "$T/eval.out" \
   && grep -q "confusion matrix" "$T/eval.out" && ok || fail "eval: $(cat "$T/eval.out")"

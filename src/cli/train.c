@@ -72,6 +72,9 @@ static void help_train(void) {
            "  --keep-best FILE      write the model of the lowest validation loss so far\n"
            "                        to FILE after each epoch that lowers it (atomically;\n"
            "                        needs --val-fraction); --out gets the last epoch's\n"
+           "  --restore-best        end with the best epoch's model: the test figures and\n"
+           "                        --out are of the epoch of the lowest validation loss\n"
+           "                        (needs --val-fraction; after --resume, --keep-best)\n"
            "  --sync-check N        compare parameter checksums across ranks every N steps\n"
            "  --reproducible        bit-identical results for any number of ranks and\n"
            "                        threads: exact fixed-point gradient sums over fixed\n"
@@ -217,6 +220,8 @@ static void add_output_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--out", .kind = OPT_OUTPUT, .dst = &o->out});
     opt_add(t, (option_spec){.name = "--metrics", .kind = OPT_OUTPUT, .dst = &o->metrics});
     opt_add(t, (option_spec){.name = "--keep-best", .kind = OPT_OUTPUT, .dst = &c->best_model});
+    opt_add(t, (option_spec){.name = "--restore-best", .kind = OPT_FLAG, .dst = &o->restore_best,
+                             .lo = 1});
     opt_add(t, (option_spec){.name = "--sync-check", .kind = OPT_INT, .dst = &o->sync_check,
                              .lo = 0, .hi = 1 << 30});
     opt_add(t, (option_spec){.name = "--quiet", .kind = OPT_FLAG, .dst = &o->quiet, .lo = 1});
@@ -262,9 +267,13 @@ static void parse_train_options(train_opts *o, int argc, char **argv) {
     if (o->cfg.dropout > 0 && o->layers && parse_widths(o->layers, widths, MAX_LAYERS + 1) == 1)
         usage_error("option --dropout: the network %s has no hidden layer to drop units of",
                     o->layers);
-    if ((o->cfg.patience || o->cfg.best_model) && o->val_fraction == 0)
+    if ((o->cfg.patience || o->cfg.best_model || o->restore_best) && o->val_fraction == 0)
         usage_error("%s needs a validation set (--val-fraction F)",
-                    o->cfg.patience ? "--patience" : "--keep-best");
+                    o->cfg.patience ? "--patience" : o->cfg.best_model ? "--keep-best"
+                                                                      : "--restore-best");
+    if (o->restore_best && o->resume && !o->cfg.best_model)
+        usage_error("--restore-best with --resume needs --keep-best FILE: the best epoch may "
+                    "be one of the first run's, whose model only that file holds");
 }
 
 /* A run continues in the checkpoint directory it resumes from */
@@ -384,6 +393,31 @@ static void run_training(const train_opts *o, descent_net *net, const descent_da
     check(mrc, &merr);
 }
 
+/* --restore-best: net becomes the best epoch's model, kept in memory when
+ * this run saw that epoch, else (an epoch before a resume) read from the
+ * --keep-best file by rank 0 and sent to every rank. Collective. */
+static void restore_best_model(const train_opts *o, descent_net *net, const train_ui *ui) {
+    if (!o->restore_best || !ui->best_epoch) return;
+    const size_t n = descent_net_num_params(net);
+    float *p = descent_net_params(net);
+    if (ui->best_params_epoch == ui->best_epoch) {
+        memcpy(p, ui->best_params, sizeof(float) * n);
+    } else {
+        descent_error err = {0};
+        descent_net *best = NULL;
+        int rc = g_rank == 0 ? descent_model_load(&best, o->cfg.best_model, &err) : DESCENT_OK;
+        if (!rc && best && descent_net_num_params(best) != n)
+            rc = cli_error(&err, DESCENT_E_MISMATCH, "%s: not this network's model (--keep-best)",
+                           o->cfg.best_model);
+        check(rc, &err);
+        if (best) memcpy(p, descent_net_params_const(best), sizeof(float) * n);
+        descent_net_free(best);
+        check(descent_mpi_broadcast(p, sizeof(float) * n), &err);
+    }
+    if (g_rank == 0 && !o->quiet)
+        printf("restored the best model: epoch %d (the lowest validation loss)\n", ui->best_epoch);
+}
+
 static void report_test(descent_net *net, const descent_data *test) {
     descent_eval_result res;
     descent_error err = {0};
@@ -430,15 +464,26 @@ int cmd_train(int argc, char **argv) {
     train_ui ui = {.quiet = o.quiet, .tty = isatty(2), .total_epochs = o.cfg.epochs,
                    .batch = o.cfg.batch, .n_train = descent_data_count(train),
                    .best_model = o.cfg.best_model};
+    ui.net = net;
+    if (o.restore_best) {
+        ui.best_params = malloc(sizeof(float) * descent_net_num_params(net));
+        check(ui.best_params ? DESCENT_OK : cli_error(&err, DESCENT_E_NOMEM, "out of memory"), &err);
+    }
     run_training(&o, net, train, val, ck, &ui);
     descent_checkpoint_free(ck);
     if (ui.best_model && ui.best_epoch && g_rank == 0 && !o.quiet)
         printf("best model (epoch %d, lowest validation loss) in %s\n", ui.best_epoch,
                ui.best_model);
+    restore_best_model(&o, net, &ui);
+    free(ui.best_params);
+    const int restored = o.restore_best && ui.best_epoch;
     if (test) report_test(net, test);
     if (o.out && g_rank == 0) rc = descent_model_save(net, o.out, &err);
     check(rc, &err);
-    if (g_rank == 0 && o.out && !o.quiet) printf("model written to %s\n", o.out);
+    if (g_rank == 0 && o.out && !o.quiet)
+        printf("model written to %s (epoch %d: %s)\n", o.out,
+               restored ? ui.best_epoch : ui.last_epoch,
+               restored ? "the lowest validation loss" : "the last");
     if (g_rank == 0 && !o.out)
         fprintf(stderr, "%s: note: the model was not saved (no --out)\n", g_cmd);
     if (o.stats) print_stats(&ui);

@@ -15,7 +15,7 @@ typedef struct {
     data_opts data;
     descent_train_config cfg;
     const char *layers, *acts, *out, *metrics, *resume, *init_model;
-    int hidden, output, cost, schedule, optimizer, quiet, stats;
+    int hidden, output, cost, schedule, optimizer, quiet, stats, restore_best;
     long long epochs, batch, seed, sync_check, keep, patience, overlap_piece;
     double val_fraction;
 } train_opts;

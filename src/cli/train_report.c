@@ -141,8 +141,19 @@ static void fmt_acc(char *buf, size_t n, double x) {
     else snprintf(buf, n, "%.4f", x);
 }
 
+/* Every rank: the best epoch's parameters, for --restore-best */
+static void keep_best_params(train_ui *ui, const descent_epoch_stats *st) {
+    ui->last_epoch = st->epoch;
+    if (st->has_val) ui->best_epoch = st->best_epoch;
+    if (!ui->best_params || !st->has_val || st->best_epoch != st->epoch) return;
+    memcpy(ui->best_params, descent_net_params_const(ui->net),
+           sizeof(float) * descent_net_num_params(ui->net));
+    ui->best_params_epoch = st->epoch;
+}
+
 static int on_epoch(const descent_epoch_stats *st, void *user) {
     train_ui *ui = user;
+    keep_best_params(ui, st);
     if (g_rank != 0) return 0;
     fault_point("epoch-ended");
     char ta[16], va[16];
@@ -170,7 +181,6 @@ static int on_epoch(const descent_epoch_stats *st, void *user) {
                    st->best_epoch, st->best_val_loss);
         fflush(stdout);
     }
-    if (st->has_val) ui->best_epoch = st->best_epoch;
     if (ui->metrics) { /* durable before the epoch's checkpoint is written */
         const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,"
                                 "%.6g\n", st->epoch, st->train_loss, st->train_accuracy,

@@ -25,6 +25,12 @@ typedef struct {
     long bar_steps;
     double epoch_mark;      /* when the last epoch ended (or training began) */
     int best_epoch;         /* the best validation epoch so far (0: none)  */
+    int last_epoch;         /* the last epoch that ended                   */
+    /* --restore-best: the parameters of the best epoch this run saw (every
+     * rank keeps them), copied from net after that epoch */
+    const descent_net *net;
+    float *best_params;     /* NULL: not asked for                         */
+    int best_params_epoch;  /* the epoch they are of (0: none yet)         */
 } train_ui;
 
 /* CLOCK_MONOTONIC in seconds */
