@@ -280,7 +280,11 @@ static int run_epoch(trainer *t, int epoch, descent_epoch_stats *es, descent_err
         stepper_update(&t->sp, &t->opt, cfg, t->lr, t->net, r.m);
         loss_sum += r.loss;
         correct += r.correct;
-        if (cb && cb->on_step) cb->on_step(t->step, r.loss / r.m, cb->user);
+        if (cb && cb->on_step) {
+            const descent_step_info si = {epoch, k + 1, t->steps_per_epoch, t->step,
+                                          r.loss / r.m, mk};
+            cb->on_step(&si, cb->user);
+        }
         if (cfg->sync_check > 0 && t->step % cfg->sync_check == 0 &&
             (rc = ranks_same_params(t->net, t->step, err)))
             return rc;

@@ -347,6 +347,17 @@ $D train "${C[@]}" --output-activation softmax --out "$T/new.dsc" 2>"$T/e.new" >
   [ ! -s "$T/e.new" ] && grep -q "note: --output is the old name of --output-activation" "$T/e.old" && ok ||
   fail "--output as the old --output-activation: $(cat "$T/e.old" "$T/e.new")"
 
+# progress lines for a log: every N steps, with the epoch, the step, the
+# running loss, samples/s and the ETA; none with --quiet
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --log-every 5 >/dev/null 2>"$T/log.err"
+n=$(grep -cE '^epoch [12]/2  step [0-9]+/[0-9]+  loss [0-9.]+  [0-9]+ samples/s  ETA ' "$T/log.err")
+steps=$(( ($(grep -c . "$T/train.csv") + 7) / 8 ))
+[ "$n" -eq $(( 2 * steps / 5 )) ] && grep -q "^epoch 1/2  step 5/$steps " "$T/log.err" && ok ||
+  fail "--log-every 5: $n lines for $((2 * steps)) steps: $(head -3 "$T/log.err")"
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --log-every 5 --quiet >/dev/null 2>"$T/log.err"
+grep -q 'step' "$T/log.err" && fail "--quiet still logs: $(head -2 "$T/log.err")" || ok
+expect_error "log-every unit" 2 "option --log-every: '5m' is not a whole number" -- $D train --train-csv "$T/train.csv" --log-every 5m "${O[@]}"
+
 # a run stopped by a signal keeps its model in --out and says so; without
 # --out it says the model was not saved
 for out in with without; do

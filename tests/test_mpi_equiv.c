@@ -36,10 +36,9 @@ typedef struct {
     double loss[MAX_STEPS];
 } trace;
 
-static void on_step(long step, double loss, void *user) {
+static void on_step(const descent_step_info *step, void *user) {
     trace *t = user;
-    if (t->n < MAX_STEPS) t->loss[t->n++] = loss;
-    (void)step;
+    if (t->n < MAX_STEPS) t->loss[t->n++] = step->batch_loss;
 }
 
 static descent_data *make_data(const char *dir, int n, int rank) {

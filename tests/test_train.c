@@ -133,12 +133,16 @@ typedef struct {
     long steps;
     long epoch_steps[4];
     double loss[16];       /* each step's batch loss */
+    char where[16][32];    /* each step's "epoch.step/steps:samples" */
 } step_count;
 
-static void count_step(long step, double loss, void *user) {
+static void count_step(const descent_step_info *s, void *user) {
     step_count *c = user;
-    c->steps = step;
-    if (step >= 1 && step <= 16) c->loss[step - 1] = loss;
+    c->steps = s->step;
+    if (s->step < 1 || s->step > 16) return;
+    c->loss[s->step - 1] = s->batch_loss;
+    snprintf(c->where[s->step - 1], sizeof c->where[0], "%d.%ld/%ld:%zu", s->epoch,
+             s->step_in_epoch, s->steps_per_epoch, s->samples);
 }
 
 static int note_epoch(const descent_epoch_stats *st, void *user) {
@@ -162,12 +166,18 @@ static void partial_last_batch_is_a_step(void) {
     descent_train_config_default(&cfg);
     cfg.batch = 4;
     cfg.epochs = 2;
-    step_count c = {0, {0}, {0}};
+    step_count c = {0};
     descent_callbacks cb = {note_epoch, count_step, NULL, NULL, &c};
     CHECK(descent_train(net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
     CHECK(c.steps == 6, "%ld steps in 2 epochs of 10 samples in batches of 4, expected 6", c.steps);
     CHECK(c.epoch_steps[0] == 3 && c.epoch_steps[1] == 6, "steps after each epoch: %ld, %ld",
           c.epoch_steps[0], c.epoch_steps[1]);
+    /* what the per-step callback is told: the last batch of an epoch is the 2 left */
+    static const char *const want[6] = {"1.1/3:4", "1.2/3:4", "1.3/3:2",
+                                        "2.1/3:4", "2.2/3:4", "2.3/3:2"};
+    for (int i = 0; i < 6; i++)
+        CHECK(strcmp(c.where[i], want[i]) == 0, "step %d was told %s, expected %s", i + 1,
+              c.where[i], want[i]);
     descent_net_free(net);
     descent_data_free(d);
 }
@@ -197,7 +207,7 @@ static void train_overflow_case(int reproducible) {
     cfg.batch = 256;
     cfg.epochs = 1;
     cfg.reproducible = reproducible;
-    step_count c = {0, {0}, {0}};
+    step_count c = {0};
     descent_callbacks cb = {NULL, count_step, NULL, NULL, &c};
     const int rc = descent_train(net, d, NULL, &cfg, &cb, &err);
     CHECK(rc == DESCENT_E_NONFINITE, "%s: training returned %d (%s), expected a non-finite stop",
@@ -233,7 +243,7 @@ static void data_order_changes_every_epoch(void) {
         cfg.epochs = 2;
         cfg.lr = 1e-30;
         cfg.seed = 7;
-        runs[r] = (step_count){0, {0}, {0}};
+        runs[r] = (step_count){0};
         descent_callbacks cb = {NULL, count_step, NULL, NULL, &runs[r]};
         CHECK(descent_train(net, d, NULL, &cfg, &cb, &err) == 0, "%s", err.msg);
         descent_net_free(net);

@@ -374,15 +374,25 @@ typedef struct {
     int early_stop;          /* 1: training stops after this epoch (patience) */
 } descent_epoch_stats;
 
+/* What the per-step callback is told: where training is and how the step
+ * went. */
+typedef struct {
+    int epoch;              /* 1-based                                       */
+    long step_in_epoch;     /* 1-based, of steps_per_epoch                  */
+    long steps_per_epoch;
+    long step;              /* steps since training began, this one included */
+    double batch_loss;      /* the global batch's mean loss                  */
+    size_t samples;         /* in the global batch (the last may be smaller) */
+} descent_step_info;
+
 typedef struct {
     /* Called on every rank after each epoch, before the epoch's checkpoint
      * is written (so a record it keeps of the epoch is never behind the
      * checkpoints); return non-zero to stop: when any rank does, every rank
      * stops after this epoch (descent_train then returns DESCENT_OK). */
     int (*on_epoch)(const descent_epoch_stats *st, void *user);
-    /* Called on every rank after every step with the global batch's mean
-     * loss (may be NULL). */
-    void (*on_step)(long step, double batch_loss, void *user);
+    /* Called on every rank after every step (may be NULL). */
+    void (*on_step)(const descent_step_info *step, void *user);
     /* Called on every rank every few steps for a progress display. */
     void (*on_progress)(int epoch, long step, long steps_per_epoch, void *user);
     /* Polled on every rank every step (may be NULL): non-zero asks to stop.

@@ -15,6 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Progress lines when stderr is not a terminal (a batch job's log) and
+ * --log-every is not given */
+#define DEFAULT_LOG_SECONDS 60.0
+
 /* The names of each choice, from the library's tables */
 static const char *act_name(int i) { return descent_act_name((descent_act)i); }
 static const char *cost_name(int i) { return descent_cost_name((descent_cost)i); }
@@ -90,6 +94,9 @@ static void help_train(void) {
            "  --overlap-piece N     values of the first layer's gradient per piece\n"
            "                        (default 65536)\n"
            "  --quiet               no per-epoch lines\n"
+           "  --log-every N|Ns      a progress line (step, running loss, samples/s, ETA)\n"
+           "                        every N steps or N seconds, instead of the progress\n"
+           "                        bar (default when stderr is not a terminal: 60s)\n"
            "  --stats               at the end, one line per rank on stderr: peak RSS,\n"
            "                        PSS (its share of pages shared with other ranks) and\n"
            "                        the Unix time the first step finished\n"
@@ -143,6 +150,21 @@ static void checkpoint_every(const char *opt, const char *v, void *dst) {
 static void warmup(const char *opt, const char *v, void *dst) {
     descent_train_config *cfg = dst;
     steps_or_epochs(opt, v, 0, &cfg->warmup_steps, &cfg->warmup_epochs);
+}
+
+/* --log-every N (steps) or Ns (seconds) */
+static void log_every(const char *opt, const char *v, void *dst) {
+    train_opts *o = dst;
+    const size_t len = strlen(v);
+    o->log_steps = 0;
+    o->log_seconds = 0;
+    if (len > 1 && v[len - 1] == 's') {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
+        o->log_seconds = (double)opt_whole(opt, buf, 1, 1000000);
+    } else {
+        o->log_steps = (long)opt_whole(opt, v, 1, (long long)1 << 48);
+    }
 }
 
 /* A number below 1 and above 0 (or, with zero_too, from 0) into *dst */
@@ -225,6 +247,8 @@ static void add_output_options(option_table *t, train_opts *o) {
     opt_add(t, (option_spec){.name = "--sync-check", .kind = OPT_INT, .dst = &o->sync_check,
                              .lo = 0, .hi = 1 << 30});
     opt_add(t, (option_spec){.name = "--quiet", .kind = OPT_FLAG, .dst = &o->quiet, .lo = 1});
+    opt_add(t, (option_spec){.name = "--log-every", .kind = OPT_CUSTOM, .dst = o,
+                             .custom = log_every});
     opt_add(t, (option_spec){.name = "--stats", .kind = OPT_FLAG, .dst = &o->stats, .lo = 1});
     opt_add(t, (option_spec){.name = "--checkpoint-dir", .kind = OPT_OUTPUT,
                              .dst = &c->checkpoint_dir});
@@ -461,7 +485,10 @@ int cmd_train(int argc, char **argv) {
     print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
                  test ? descent_data_count(test) : 0, o.quiet);
     warn_if_threads_share_cpus();
-    train_ui ui = {.quiet = o.quiet, .tty = isatty(2), .total_epochs = o.cfg.epochs,
+    const int tty = isatty(2), log_given = opt_given(&o.table, "--log-every");
+    train_ui ui = {.quiet = o.quiet, .tty = tty && !log_given, .total_epochs = o.cfg.epochs,
+                   .log_steps = o.log_steps,
+                   .log_seconds = log_given ? o.log_seconds : tty ? 0.0 : DEFAULT_LOG_SECONDS,
                    .batch = o.cfg.batch, .n_train = descent_data_count(train),
                    .best_model = o.cfg.best_model};
     ui.net = net;

@@ -18,6 +18,8 @@ typedef struct {
     int hidden, output, cost, schedule, optimizer, quiet, stats, restore_best;
     long long epochs, batch, seed, sync_check, keep, patience, overlap_piece;
     double val_fraction;
+    long log_steps;      /* --log-every N: a progress line every N steps...   */
+    double log_seconds;  /* ... or Ns: every N seconds (0 and 0: the default) */
 } train_opts;
 
 #define MAX_LAYERS 1024

@@ -108,12 +108,43 @@ static void fmt_duration(char *buf, size_t n, double s) {
     else snprintf(buf, n, "%lds", t);
 }
 
-static void on_step(long step, double loss, void *user) {
+/* epoch 3/10  step 450/937  loss 0.41230  182000 samples/s  ETA 1m12s: one
+ * line when the interval is over (the epoch's mean batch loss so far; the
+ * samples/s since the last line; the ETA of the whole run) */
+static void log_progress(train_ui *ui, const descent_step_info *s) {
+    if (g_rank != 0 || ui->quiet || (ui->log_steps == 0 && ui->log_seconds <= 0)) return;
+    const double now = monotonic_seconds();
+    if (ui->log_mark == 0.0) { /* the first step of this run (a resumed one starts late) */
+        ui->log_mark = ui->start;
+        ui->log_step_mark = s->step - 1;
+    }
+    ui->log_samples += s->samples;
+    const int due = ui->log_steps ? s->step % ui->log_steps == 0
+                                  : now - ui->log_mark >= ui->log_seconds;
+    if (!due) return;
+    const double secs = now - ui->log_mark;
+    const long steps = s->step - ui->log_step_mark;
+    const long left = (s->steps_per_epoch - s->step_in_epoch) +
+                      (long)(ui->total_epochs - s->epoch) * s->steps_per_epoch;
+    char eta[32];
+    fmt_duration(eta, sizeof eta, steps > 0 ? secs / (double)steps * (double)left : 0.0);
+    fprintf(stderr, "epoch %d/%d  step %ld/%ld  loss %.5f  %.0f samples/s  ETA %s\n", s->epoch,
+            ui->total_epochs, s->step_in_epoch, s->steps_per_epoch,
+            ui->bar_steps ? ui->bar_loss_sum / (double)ui->bar_steps : 0.0,
+            secs > 0 ? (double)ui->log_samples / secs : 0.0, eta);
+    fflush(stderr);
+    ui->log_mark = now;
+    ui->log_samples = 0;
+    ui->log_step_mark = s->step;
+}
+
+static void on_step(const descent_step_info *s, void *user) {
     train_ui *ui = user;
     if (ui->bar_steps == 0) fault_point("epoch-started"); /* after the last epoch's checkpoint */
     if (ui->first_step == 0.0) ui->first_step = unix_now();
-    ui->bar_loss_sum += loss;
+    ui->bar_loss_sum += s->batch_loss;
     ui->bar_steps++;
+    log_progress(ui, s);
 }
 
 /* epoch 3/10 [#########.....]  45%  loss 0.41230  182000 samples/s  ETA 1m12s

@@ -26,6 +26,12 @@ typedef struct {
     double epoch_mark;      /* when the last epoch ended (or training began) */
     int best_epoch;         /* the best validation epoch so far (0: none)  */
     int last_epoch;         /* the last epoch that ended                   */
+    /* progress lines: every log_steps steps, or every log_seconds seconds
+     * (both 0: none); the samples and time since the last one */
+    long log_steps;
+    double log_seconds, log_mark;
+    size_t log_samples;
+    long log_step_mark;
     /* --restore-best: the parameters of the best epoch this run saw (every
      * rank keeps them), copied from net after that epoch */
     const descent_net *net;
