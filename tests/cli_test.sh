@@ -361,11 +361,11 @@ expect_error "log-every unit" 2 "option --log-every: '5m' is not a whole number"
 # a run stopped by a signal keeps its model in --out and says so; without
 # --out it says the model was not saved
 for out in with without; do
-  rm -f "$T/int.model" "$T/int.csv" "$T/int.csv.partial"
+  rm -f "$T/int.model" "$T/int.csv"
   args=(--out "$T/int.model"); [ $out = without ] && args=()
   $D train --train-csv "$T/train.csv" --epochs 1000000 --quiet --metrics "$T/int.csv" "${args[@]}" 2>"$T/int.err" &
   pid=$!
-  for _ in $(seq 1 300); do [ "$(cat "$T/int.csv.partial" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
+  for _ in $(seq 1 300); do [ "$(cat "$T/int.csv" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.05; done
   kill -TERM $pid
   wait $pid
   rc=$?

@@ -39,9 +39,10 @@ run() { "$@" >"$T/out" 2>"$T/err"; echo $? >"$T/rc"; }
 # ---- 1. a full disk: a fresh 256 KiB tmpfs on $T/full in a private mount
 # namespace; $T/left lists what is on it afterwards ----
 mkdir -p "$T/full"
-full_disk() { # a shell command line, run with the tmpfs mounted
+full_disk() { # a shell command line, run with the tmpfs mounted; $T/kept: its files after
+  rm -rf "$T/kept" && mkdir "$T/kept"
   unshare -m bash -c "mount -t tmpfs -o size=256k tmpfs '$T/full' && { $1; } >'$T/out' 2>'$T/err'; \
-    echo \$? >'$T/rc'; ls -A '$T/full' >'$T/left'"
+    echo \$? >'$T/rc'; ls -A '$T/full' >'$T/left'; cp -a '$T/full/.' '$T/kept/'"
 }
 TRAIN="$D train --train-csv $T/d.csv --quiet --epochs 2"
 # a 4-40000-3 model is 1.1 MB: it cannot fit
@@ -57,7 +58,11 @@ check "metrics on a full disk" 2 "full/m.csv: cannot write: No space left"
 full_disk "dd if=/dev/zero of=$T/full/filler bs=4k 2>/dev/null; truncate -s -4096 $T/full/filler; \
   $TRAIN --layers 4,3 --epochs 400 --metrics $T/full/m.csv"
 check "metrics on a disk that fills up" 2 "full/m.csv: cannot write: No space left"
-[ "$(cat "$T/left")" = filler ] && ok || fail "metrics on a disk that fills up left: $(cat "$T/left")"
+# the live file keeps the rows that fit, whole (the one that did not is cut off)
+[ "$(cat "$T/left" | tr '\n' ' ')" = "filler m.csv " ] && ok || fail "metrics on a disk that fills up left: $(cat "$T/left")"
+awk -F, 'NR == 1 {ok = $1 == "epoch"} NR > 1 {ok = ok && NF == 11 && $1 == NR - 1} END {exit !(ok && NR > 2)}' "$T/kept/m.csv" &&
+  [ "$(tail -c 1 "$T/kept/m.csv" | od -An -c | tr -d ' ')" = '\n' ] && ok ||
+  fail "metrics on a disk that fills up: not whole rows: $(tail -c 200 "$T/kept/m.csv")"
 # an export whose first files fit and the third does not (W1 144 KB, b1 36
 # KB, W2 108 KB): all files or none
 run $TRAIN --layers 4,9000,3 --out "$T/mid.model"

@@ -10,8 +10,9 @@
 #     its row is there once;
 #  2. killed after the epoch's checkpoint (epoch-started of the next);
 #  3. a resumed run killed right after it opened the file (metrics-opened):
-#     the file still holds the rows of the checkpoint it resumed;
-#  4. kill -9 at random moments, then a resume to the end.
+#     the file holds the rows of the checkpoint it resumed;
+#  4. kill -9 at random moments, then a resume to the end; the file holds
+#     whole rows at every kill (it is a live log, read while the run goes).
 # Usage: metrics_kill_test.sh path/to/descent_faults
 set -u
 D=$(readlink -f "$1")
@@ -45,8 +46,8 @@ train ref 4 && ok || fail "reference run: $(tail -2 "$T/log")"
 
 # 1. the row of epoch 2 is on disk, its checkpoint is not
 DESCENT_FAULT=row-written@2 train a 4; killed $? "row-written@2"
-[ "$(rows a/m.csv.partial | cut -d, -f1 | tr '\n' ' ')" = "1 2 " ] && ok \
-  || fail "row-written@2: the partial file holds epochs $(rows a/m.csv.partial | cut -d, -f1 | tr '\n' ' ')"
+[ "$(rows a/m.csv | cut -d, -f1 | tr '\n' ' ')" = "1 2 " ] && ok \
+  || fail "row-written@2: the file holds epochs $(rows a/m.csv | cut -d, -f1 | tr '\n' ' ')"
 resume a 4 && ok || fail "resume after row-written@2: $(tail -2 "$T/log")"
 same_rows "row-written@2" a/m.csv ref/m.csv
 
@@ -63,8 +64,8 @@ same_rows "epoch-started@3" b/m.csv ref/m.csv
 # 3. a resumed run killed as soon as it has opened the metrics file
 DESCENT_FAULT=row-written@3 train c 4; killed $? "row-written@3"
 DESCENT_FAULT=metrics-opened resume c 4; killed $? "metrics-opened"
-[ "$(rows c/m.csv.partial)" = "$(rows ref/m.csv | head -2)" ] && ok \
-  || fail "metrics-opened: the partial file holds epochs $(rows c/m.csv.partial | cut -d, -f1 | tr '\n' ' '), expected 1 2"
+[ "$(rows c/m.csv)" = "$(rows ref/m.csv | head -2)" ] && ok \
+  || fail "metrics-opened: the file holds epochs $(rows c/m.csv | cut -d, -f1 | tr '\n' ' '), expected 1 2"
 resume c 4 && ok || fail "resume after metrics-opened: $(tail -2 "$T/log")"
 same_rows "metrics-opened" c/m.csv ref/m.csv
 
@@ -79,6 +80,10 @@ for i in $(seq 1 12); do
   sleep "0.0$((RANDOM % 10))"
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
+  if [ -f r/m.csv ]; then # a header and whole rows of 11 fields, epochs 1, 2, ... in order
+    awk -F, 'NR == 1 {ok = $1 == "epoch"} NR > 1 {ok = ok && NF == 11 && $1 == NR - 1} END {exit !ok}' r/m.csv \
+      && ok || fail "kill $i: the live file is not whole rows: $(tail -2 r/m.csv)"
+  fi
 done
 if ls r/ck/ckpt-*.dsc >/dev/null 2>&1; then start=(--resume r/ck); else start=(); fi
 train r "$E" "${start[@]}" && ok || fail "the run after 12 kills: $(tail -2 "$T/log")"

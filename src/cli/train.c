@@ -72,7 +72,7 @@ static void help_train(void) {
            "                        best for N epochs (needs --val-fraction)\n"
            "Output:\n"
            "  --out FILE            write the trained model (atomically)\n"
-           "  --metrics FILE        one CSV row per epoch (FILE.partial until the run ends)\n"
+           "  --metrics FILE        one CSV row per epoch, added as the epoch ends\n"
            "  --keep-best FILE      write the model of the lowest validation loss so far\n"
            "                        to FILE after each epoch that lowers it (atomically;\n"
            "                        needs --val-fraction); --out gets the last epoch's\n"
@@ -308,12 +308,7 @@ static int resumes_into(const named_path *out, const named_path *in) {
 /* No output of the run is one of its inputs or another output */
 static void check_train_paths(const train_opts *o) {
     path_list l = {.n = 0};
-    char partial[4096];
     paths_from_table(&l, &o->table);
-    if (o->metrics) {
-        snprintf(partial, sizeof partial, "%s.partial", o->metrics);
-        paths_add(&l, "--metrics (its FILE.partial)", partial, 1);
-    }
     const int named_train = o->data.train_images || o->data.train_csv || o->data.train_npy;
     data_inputs(&o->data, 0, 1, &l);
     data_inputs(&o->data, 1, !named_train, &l);
@@ -411,7 +406,7 @@ static void run_training(const train_opts *o, descent_net *net, const descent_da
     const descent_callbacks cb = train_callbacks(ui);
     const int rc = descent_train_resume(net, train, val, &o->cfg, ck, &cb, &err);
     descent_error merr = {0};
-    const int mrc = metrics_finish(ui, o->metrics, rc, &merr);
+    const int mrc = metrics_finish(ui, &merr);
     if (rc == DESCENT_E_INTERRUPTED) save_interrupted(o, net, &err);
     check_agreed(rc, &err);
     check(mrc, &merr);

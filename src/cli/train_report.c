@@ -172,6 +172,9 @@ static void fmt_acc(char *buf, size_t n, double x) {
     else snprintf(buf, n, "%.4f", x);
 }
 
+/* The metrics file's row of an epoch (below) */
+static int metrics_row(train_ui *ui, const descent_epoch_stats *st, double total);
+
 /* Every rank: the best epoch's parameters, for --restore-best */
 static void keep_best_params(train_ui *ui, const descent_epoch_stats *st) {
     ui->last_epoch = st->epoch;
@@ -212,20 +215,7 @@ static int on_epoch(const descent_epoch_stats *st, void *user) {
                    st->best_epoch, st->best_val_loss);
         fflush(stdout);
     }
-    if (ui->metrics) { /* durable before the epoch's checkpoint is written */
-        const int bad = fprintf(ui->metrics, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,"
-                                "%.6g\n", st->epoch, st->train_loss, st->train_accuracy,
-                                st->has_val ? st->val.loss : NAN,
-                                st->has_val ? st->val.accuracy : NAN, st->samples_per_sec,
-                                st->seconds, st->compute_seconds, st->comm_seconds, st->lr,
-                                total) < 0 ||
-                        fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0;
-        if (bad) {
-            ui->metrics_errno = errno ? errno : EIO;
-            return 1; /* stop: the record of the run cannot be kept */
-        }
-        fault_point("row-written");
-    }
+    if (ui->metrics_path && metrics_row(ui, st, total)) return 1; /* the record cannot be kept: stop */
     return 0;
 }
 
@@ -238,21 +228,21 @@ static const char METRICS_HEADER[] = "epoch,train_loss,train_accuracy,val_loss,v
                                      "samples_per_s,seconds,compute_seconds,comm_seconds,lr,"
                                      "elapsed_seconds\n";
 
-/* The rows of epochs before `epoch` from an earlier run's file: FILE.partial
- * when a run was killed before it could publish, else FILE. malloc'ed text
- * (possibly empty), or NULL when neither exists. */
-static char *earlier_rows(const char *path, const char *partial, int epoch) {
-    FILE *f = descent_open_input(partial, NULL);
-    if (!f) f = descent_open_input(path, NULL);
+/* The rows of epochs before `epoch` from an earlier run's file, each epoch
+ * once and in order: malloc'ed text (possibly empty), or NULL when there is
+ * no such file. */
+static char *earlier_rows(const char *path, int epoch) {
+    FILE *f = descent_open_input(path, NULL);
     if (!f) return NULL;
     size_t cap = 4096, used = 0;
     char *rows = malloc(cap), line[1024];
-    int next = 1; /* each epoch once, in order */
+    int next = 1;
     while (rows && fgets(line, sizeof line, f)) {
         char *end;
         const long e = strtol(line, &end, 10);
         if (end == line || *end != ',' || e != next || e >= epoch) continue;
         const size_t n = strlen(line);
+        if (n == 0 || line[n - 1] != '\n') continue; /* not a whole row */
         if (used + n + 1 > cap) {
             char *bigger = realloc(rows, cap *= 2);
             if (!bigger) { free(rows); rows = NULL; break; }
@@ -281,51 +271,80 @@ static double last_elapsed(const char *rows) {
     return isfinite(v) && v > 0 ? v : 0.0;
 }
 
-/* The header and the earlier rows: the partial file a run starts with */
+/* The header and the rows so far: what FILE is replaced with, whole */
 static int write_start(FILE *f, void *rows) {
     return fputs(METRICS_HEADER, f) < 0 || (rows && fputs(rows, f) < 0) ? -1 : 0;
 }
 
-int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err) {
-    ui->metrics = NULL;
-    ui->metrics_errno = 0;
-    if (!path || g_rank != 0) return DESCENT_OK;
-    snprintf(ui->metrics_tmp, sizeof ui->metrics_tmp, "%s.partial", path);
-    char *rows = resume_epoch > 1 ? earlier_rows(path, ui->metrics_tmp, resume_epoch) : NULL;
-    ui->elapsed_before = rows ? last_elapsed(rows) : 0.0;
-    /* the partial file is replaced whole: a kill leaves the earlier rows */
-    descent_error werr = {0};
-    const int rc = descent_write_file(ui->metrics_tmp, write_start, rows, &werr);
-    free(rows);
-    if (rc) { /* the message names the file the user asked for */
-        const size_t n = strlen(ui->metrics_tmp);
-        const int own = strncmp(werr.msg, ui->metrics_tmp, n) == 0 && werr.msg[n] == ':';
-        return cli_error(err, rc, "%s%s", own ? path : "", werr.msg + (own ? n : 0));
-    }
-    ui->metrics = fopen(ui->metrics_tmp, "a");
+/* FILE becomes the header and `rows`, at once (a reader sees the old file
+ * or the new one), and is opened to append the next rows. */
+static int metrics_start(train_ui *ui, const char *rows) {
+    const int rc = descent_write_file(ui->metrics_path, write_start, (void *)rows,
+                                      &ui->metrics_err);
+    if (rc) return rc;
+    ui->metrics = fopen(ui->metrics_path, "a");
     if (!ui->metrics)
-        return cli_error(err, DESCENT_E_IO, "%s: cannot open: %s", ui->metrics_tmp, strerror(errno));
+        return cli_error(&ui->metrics_err, DESCENT_E_IO, "%s: cannot open: %s", ui->metrics_path,
+                         strerror(errno));
     fault_point("metrics-opened");
     return DESCENT_OK;
 }
 
-int metrics_finish(train_ui *ui, const char *path, int status, descent_error *err) {
-    /* an interrupted run keeps its rows: a resumed run continues them */
-    const int failed = status != DESCENT_OK && status != DESCENT_E_INTERRUPTED;
-    if (!ui->metrics) return DESCENT_OK;
-    int e = ui->metrics_errno;
-    if (!e && (fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0)) e = errno;
-    if (fclose(ui->metrics) != 0 && !e) e = errno;
-    ui->metrics = NULL;
-    if (failed || e) {
-        remove(ui->metrics_tmp);
-        return e ? cli_error(err, DESCENT_E_IO, "%s: cannot write: %s", path, strerror(e))
-                 : DESCENT_OK;
+/* One epoch's row, durable before the epoch's checkpoint is written. The
+ * first row of a run creates the file with it; a later one is appended,
+ * and one that cannot be written whole is cut off again, so the file holds
+ * whole rows only. */
+static int metrics_row(train_ui *ui, const descent_epoch_stats *st, double total) {
+    char row[512];
+    snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,%.6g\n", st->epoch,
+             st->train_loss, st->train_accuracy, st->has_val ? st->val.loss : NAN,
+             st->has_val ? st->val.accuracy : NAN, st->samples_per_sec, st->seconds,
+             st->compute_seconds, st->comm_seconds, st->lr, total);
+    if (ui->metrics_err.code) return 1;
+    if (!ui->metrics) {
+        if (metrics_start(ui, row)) return 1;
+    } else {
+        const long before = ftell(ui->metrics);
+        if (fputs(row, ui->metrics) < 0 || fflush(ui->metrics) != 0 ||
+            fsync(fileno(ui->metrics)) != 0) {
+            const int e = errno ? errno : EIO;
+            clearerr(ui->metrics);
+            if (before >= 0 && ftruncate(fileno(ui->metrics), before) == 0)
+                fsync(fileno(ui->metrics));
+            cli_error(&ui->metrics_err, DESCENT_E_IO, "%s: cannot write: %s", ui->metrics_path,
+                      strerror(e));
+            return 1;
+        }
     }
-    if (rename(ui->metrics_tmp, path) != 0)
-        return cli_error(err, DESCENT_E_IO, "%s: cannot rename into place: %s", path,
-                         strerror(errno));
-    return DESCENT_OK;
+    fault_point("row-written");
+    return 0;
+}
+
+int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err) {
+    ui->metrics = NULL;
+    ui->metrics_path = g_rank == 0 ? path : NULL;
+    memset(&ui->metrics_err, 0, sizeof ui->metrics_err);
+    if (!ui->metrics_path || resume_epoch <= 1) return DESCENT_OK; /* made by the first row */
+    char *rows = earlier_rows(path, resume_epoch);
+    if (!rows) return DESCENT_OK;
+    ui->elapsed_before = last_elapsed(rows);
+    const int rc = metrics_start(ui, rows);
+    free(rows);
+    if (rc) *err = ui->metrics_err;
+    return rc;
+}
+
+int metrics_finish(train_ui *ui, descent_error *err) {
+    if (ui->metrics) {
+        const int e = fflush(ui->metrics) != 0 || fsync(fileno(ui->metrics)) != 0 ? errno : 0;
+        if ((fclose(ui->metrics) != 0 || e) && !ui->metrics_err.code)
+            cli_error(&ui->metrics_err, DESCENT_E_IO, "%s: cannot write: %s", ui->metrics_path,
+                      strerror(e ? e : errno));
+        ui->metrics = NULL;
+    }
+    if (!ui->metrics_err.code) return DESCENT_OK;
+    *err = ui->metrics_err;
+    return err->code;
 }
 
 /* ---- the end ---- */

@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 typedef struct {
-    FILE *metrics;          /* rank 0 with --metrics: FILE.partial         */
-    char metrics_tmp[4096];
-    int metrics_errno;      /* a write to it failed                        */
+    const char *metrics_path; /* rank 0 with --metrics: FILE               */
+    FILE *metrics;            /* FILE, open to append, once it exists      */
+    descent_error metrics_err; /* a write to it failed (code 0: none)      */
     int quiet, tty, total_epochs;
     double first_step;      /* wall-clock (Unix) time the first step ended */
     size_t batch, n_train;  /* samples per step (the last may be fewer)    */
@@ -57,14 +57,14 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
 void warn_if_threads_share_cpus(void);
 /* The library's callbacks: progress bar, epoch lines, metrics rows, stop. */
 descent_callbacks train_callbacks(train_ui *ui);
-/* The metrics file: created as FILE.partial (rank 0), holding first, when
- * resuming at resume_epoch, the rows of the epochs before it from the
- * earlier run's file (so one file holds every epoch once across stops); at
- * the end closed, and renamed to FILE when training succeeded or was
- * interrupted (status) and every write to it succeeded, removed otherwise
- * (a failed write is an error naming FILE). */
+/* The metrics file FILE (rank 0), a live log of whole rows: a fresh run
+ * makes it with its first epoch's row; a run resuming at resume_epoch
+ * replaces it at once with the header and the earlier run's rows of the
+ * epochs before it (so one file holds every epoch once across stops and
+ * kills), then appends. metrics_finish closes it and reports a write that
+ * failed, naming FILE (the rows before it stay). */
 int metrics_open(train_ui *ui, const char *path, int resume_epoch, descent_error *err);
-int metrics_finish(train_ui *ui, const char *path, int status, descent_error *err);
+int metrics_finish(train_ui *ui, descent_error *err);
 /* --stats: one line per rank on stderr. */
 void print_stats(const train_ui *ui);
 
