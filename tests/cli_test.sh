@@ -347,6 +347,16 @@ $D train "${C[@]}" --output-activation softmax --out "$T/new.dsc" 2>"$T/e.new" >
   [ ! -s "$T/e.new" ] && grep -q "note: --output is the old name of --output-activation" "$T/e.old" && ok ||
   fail "--output as the old --output-activation: $(cat "$T/e.old" "$T/e.new")"
 
+# info on a checkpoint: the model, then where the run stands and how it trains
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --optimizer adam --lr 0.01 --warmup 1e \
+  --checkpoint-dir "$T/infock" --checkpoint-every 1e --quiet >/dev/null 2>"$T/e" || fail "checkpointed run: $(cat "$T/e")"
+first=$(ls "$T/infock" | head -1)
+$D info "$T/infock/$first" >"$T/info.ck" 2>"$T/e" && grep -q '^layer 2: 5 -> 3' "$T/info.ck" &&
+  grep -qE '^checkpoint: after step [0-9]+, resumes in epoch 2 of 2$' "$T/info.ck" &&
+  grep -qx 'training: adam, lr 0.01 (constant schedule, warm-up 1 epochs), batch 8, seed 1, float sums' "$T/info.ck" &&
+  ok || fail "info on a checkpoint: $(cat "$T/info.ck" "$T/e")"
+$D info "$T/model.dsc" | grep -q '^checkpoint:' && fail "info on a model shows a training state" || ok
+
 # progress lines for a log: every N steps, with the epoch, the step, the
 # running loss, samples/s and the ETA; none with --quiet
 $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --log-every 5 >/dev/null 2>"$T/log.err"

@@ -23,7 +23,9 @@ descent_net *load_model(const char *path) {
 
 static void help_info(void) {
     printf("Usage: descent info [--model] FILE\n\nPrints the layers, "
-           "activations, cost and parameter statistics of a model\n(or of a checkpoint's model).\n");
+           "activations, cost and parameter statistics of a model; of a checkpoint,\n"
+           "also where its run stands (step, epoch) and how it trains (optimizer,\n"
+           "learning rate and schedule, batch, seed, sums, regularisation).\n");
 }
 
 static void print_layer(const descent_net *net, int l) {
@@ -34,6 +36,43 @@ static void print_layer(const descent_net *net, int l) {
     const double nw = (double)in * out, mean = s / nw;
     printf("layer %d: %d -> %d, %s, weights mean %.5f std %.5f\n", l + 1, in, out,
            descent_act_name(descent_net_act(net, l)), mean, sqrt(fmax(0, s2 / nw - mean * mean)));
+}
+
+/* Is path a checkpoint file (its magic), rather than a model? */
+static int is_checkpoint(const char *path) {
+    FILE *f = descent_open_input(path, NULL);
+    char magic[8] = {0};
+    const int got = f && fread(magic, 1, sizeof magic, f) == sizeof magic;
+    if (f) fclose(f);
+    return got && memcmp(magic, "DSCNTCKP", sizeof magic) == 0;
+}
+
+/* Where a checkpoint's run stands and how it was configured */
+static void print_training_state(const char *path) {
+    descent_error err = {0};
+    descent_net *net = NULL;
+    descent_train_config cfg;
+    descent_checkpoint *ck = NULL;
+    check(descent_checkpoint_load(path, &net, &cfg, &ck, NULL, 0, &err), &err);
+    if (g_rank == 0) {
+        char warm[64] = "none";
+        if (cfg.warmup_steps) snprintf(warm, sizeof warm, "%ld steps", cfg.warmup_steps);
+        if (cfg.warmup_epochs) snprintf(warm, sizeof warm, "%d epochs", cfg.warmup_epochs);
+        const int epoch = descent_checkpoint_epoch(ck); /* the one a resume runs next */
+        if (epoch > cfg.epochs)
+            printf("checkpoint: after step %ld, all %d epochs done\n", descent_checkpoint_step(ck),
+                   cfg.epochs);
+        else
+            printf("checkpoint: after step %ld, resumes in epoch %d of %d\n",
+                   descent_checkpoint_step(ck), epoch, cfg.epochs);
+        printf("training: %s, lr %g (%s schedule, warm-up %s), batch %zu, seed %llu, %s sums\n",
+               descent_optimizer_name(cfg.optimizer), cfg.lr,
+               descent_lr_schedule_name(cfg.schedule), warm, cfg.batch,
+               (unsigned long long)cfg.seed, cfg.reproducible ? "reproducible (fixed-point)" : "float");
+        printf("regularisation: weight decay %g, dropout %g\n", cfg.weight_decay, cfg.dropout);
+    }
+    descent_checkpoint_free(ck);
+    descent_net_free(net);
 }
 
 int cmd_info(int argc, char **argv) {
@@ -50,6 +89,7 @@ int cmd_info(int argc, char **argv) {
                descent_cost_name(descent_net_cost(net)), descent_net_num_params(net));
         for (int l = 0; l < L; l++) print_layer(net, l);
     }
+    if (is_checkpoint(model)) print_training_state(model);
     descent_net_free(net);
     return 0;
 }
