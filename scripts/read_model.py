@@ -23,16 +23,27 @@ def read_model_file(path):
     if zlib.crc32(raw[:-4]) != struct.unpack("<I", raw[-4:])[0]:
         raise ValueError(f"{path}: bad checksum")
     version, L = struct.unpack_from("<II", raw, 8)
+    if version not in (1, 2):
+        raise ValueError(f"{path}: unsupported model version {version}")
     sizes = struct.unpack_from(f"<{L + 1}I", raw, 16)
     acts = struct.unpack_from(f"<{L}I", raw, 16 + 4 * (L + 1))
     cost, n = struct.unpack_from("<IQ", raw, 16 + 4 * (2 * L + 1))
-    p = np.frombuffer(raw, "<f4", n, 16 + 4 * (2 * L + 1) + 12)
+    start = 16 + 4 * (2 * L + 1) + 12
+    p = np.frombuffer(raw, "<f4", n, start)
+    standardize = None
+    if version == 2:  # sections after the parameters; bit 0: standardised inputs
+        at = start + 4 * n
+        (sections,) = struct.unpack_from("<I", raw, at)
+        if sections & 1:
+            mean = np.frombuffer(raw, "<f4", sizes[0], at + 4)
+            std = np.frombuffer(raw, "<f4", sizes[0], at + 4 + 4 * sizes[0])
+            standardize = (mean, std)
     layers, off = [], 0
     for l in range(L):
         W = p[off:off + sizes[l + 1] * sizes[l]].reshape(sizes[l + 1], sizes[l]); off += W.size
         b = p[off:off + sizes[l + 1]]; off += b.size
         layers.append((W, b, ACTIVATIONS[acts[l]]))
-    return layers, COSTS[cost]
+    return layers, COSTS[cost], standardize
 
 
 def read_export(directory):
@@ -49,19 +60,24 @@ def read_export(directory):
             raise ValueError(f"{directory}: layer {l + 1} has shapes {W.shape}, {b.shape}, "
                              f"not those of widths {widths}")
         layers.append((W, b, act))
-    return layers, m["cost"]
+    standardize = None
+    if "standardize" in m:
+        standardize = tuple(np.load(os.path.join(directory, m["standardize"][k])) for k in ("mean", "std"))
+    return layers, m["cost"], standardize
 
 
 def read_model(path):
     return read_export(path) if os.path.isdir(path) else read_model_file(path)
 
 
-def forward(layers, x):
+def forward(layers, x, standardize=None):
     def softmax(z):
         e = np.exp(z - z.max(1, keepdims=True))
         return e / e.sum(1, keepdims=True)
     f = {"sigmoid": lambda z: 1 / (1 + np.exp(-z)), "tanh": np.tanh,
          "relu": lambda z: np.maximum(z, 0), "identity": lambda z: z, "softmax": softmax}
+    if standardize is not None:  # as the model's first step: (x - mean) / std in float32
+        x = (x - standardize[0]) / standardize[1]
     for W, b, act in layers:
         x = f[act](x @ W.T + b)
     return x
@@ -74,17 +90,19 @@ def main():
     ap.add_argument("--predict", metavar="CSV", help="rows of features, comma separated")
     a = ap.parse_args()
     try:
-        layers, cost = read_model(a.model)
+        layers, cost, standardize = read_model(a.model)
     except (OSError, ValueError, KeyError) as e:
         sys.exit(f"read_model.py: {e}")
     if a.predict:
         x = np.loadtxt(a.predict, delimiter=",", ndmin=2, dtype=np.float32)
-        for c in forward(layers, x).argmax(1):
+        for c in forward(layers, x, standardize).argmax(1):
             print(c)
     else:
         for i, (W, b, act) in enumerate(layers):
             print(f"layer {i + 1}: {W.shape[1]} -> {W.shape[0]} {act}")
         print("cost", cost)
+        if standardize is not None:
+            print(f"inputs standardized: {len(standardize[0])} features")
 
 
 if __name__ == "__main__":

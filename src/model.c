@@ -2,8 +2,13 @@
 /*
  * model.c - model files and NumPy export. The model format
  * (docs/file-formats.md) is little-endian:
- *   "DSCNTMDL" | u32 version=1 | u32 L | u32 sizes[L+1] | u32 acts[L] |
- *   u32 cost | u64 n_params | f32 params[n_params] | u32 crc32(all before)
+ *   "DSCNTMDL" | u32 version | u32 L | u32 sizes[L+1] | u32 acts[L] |
+ *   u32 cost | u64 n_params | f32 params[n_params] |
+ *   (version 2:) u32 sections (bit 0: standardised inputs) |
+ *     f32 mean[sizes[0]] | f32 std[sizes[0]] (if bit 0) |
+ *   u32 crc32(all before)
+ * A model without standardised inputs is written as version 1, byte for
+ * byte what earlier versions wrote; both versions are read.
  * The same model section opens every checkpoint (checkpoint.c). Readers work
  * on the whole file in memory through a bounds-checked cursor: every size is
  * checked against what the file really holds before anything is allocated,
@@ -26,19 +31,25 @@
 #endif
 
 static const char MODEL_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'M', 'D', 'L'};
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 1u          /* the network and its parameters           */
+#define MODEL_VERSION_SECTIONS 2u /* ... and optional sections after them      */
+#define SECTION_STANDARDIZE 1u
 #define MODEL_MAX_LAYERS 1024u
 #define MODEL_MAX_WIDTH (1u << 24)
 
 void model_put(crc_writer *w, const descent_net *net) {
     cw_put(w, MODEL_MAGIC, 8);
-    cw_u32(w, MODEL_VERSION);
+    cw_u32(w, net->in_mean ? MODEL_VERSION_SECTIONS : MODEL_VERSION);
     cw_u32(w, (uint32_t)net->L);
     for (int i = 0; i <= net->L; i++) cw_u32(w, (uint32_t)net->sizes[i]);
     for (int i = 0; i < net->L; i++) cw_u32(w, (uint32_t)net->acts[i]);
     cw_u32(w, (uint32_t)net->cost);
     cw_u64(w, net->n_params);
     cw_put(w, net->params, net->n_params * sizeof(float));
+    if (!net->in_mean) return;
+    cw_u32(w, SECTION_STANDARDIZE);
+    cw_put(w, net->in_mean, sizeof(float) * (size_t)net->sizes[0]);
+    cw_put(w, net->in_std, sizeof(float) * (size_t)net->sizes[0]);
 }
 
 static int write_model(FILE *f, void *ctx) {
@@ -75,6 +86,27 @@ static int check_finite_params(const descent_net *net, const char *path, descent
     return DESCENT_OK;
 }
 
+/* A version 2 model's sections after its parameters */
+static int read_sections(reader *r, descent_net *net, descent_error *err) {
+    uint32_t sections = 0;
+    int rc = rd_u32(r, &sections, "sections", err);
+    if (!rc && sections & ~SECTION_STANDARDIZE)
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: unknown model sections 0x%x",
+                         r->path, r->pos - 4, sections);
+    if (rc || !(sections & SECTION_STANDARDIZE)) return rc;
+    const size_t n = (size_t)net->sizes[0];
+    float *mean = malloc(sizeof(float) * n), *std = malloc(sizeof(float) * n);
+    if (!mean || !std) rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+    if (!rc) rc = rd_bytes(r, mean, sizeof(float) * n, "standardization means", err);
+    if (!rc) rc = rd_bytes(r, std, sizeof(float) * n, "standardization deviations", err);
+    descent_error why = {0};
+    if (!rc && descent_net_set_standardization(net, mean, std, &why))
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: %s", r->path, why.msg);
+    free(mean);
+    free(std);
+    return rc;
+}
+
 int model_parse(reader *r, descent_net **out, descent_error *err) {
     *out = NULL;
     char magic[8];
@@ -86,7 +118,7 @@ int model_parse(reader *r, descent_net **out, descent_error *err) {
         return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: not a descent model (bad magic)",
                          r->path, at);
     if (!rc) rc = rd_u32(r, &ver, "version", err);
-    if (!rc && ver != MODEL_VERSION)
+    if (!rc && ver != MODEL_VERSION && ver != MODEL_VERSION_SECTIONS)
         return set_error(err, DESCENT_E_FORMAT, "%s: unsupported model version %u", r->path, ver);
     if (!rc) rc = rd_u32(r, &L, "layer count", err);
     if (!rc && (L < 1 || L > MODEL_MAX_LAYERS))
@@ -131,6 +163,7 @@ int model_parse(reader *r, descent_net **out, descent_error *err) {
     if (rc) return set_error(err, DESCENT_E_FORMAT, "%s: %s", r->path, why.msg);
     rd_bytes(r, net->params, 4 * np, "parameters", err);
     rc = check_finite_params(net, r->path, err);
+    if (!rc && ver == MODEL_VERSION_SECTIONS) rc = read_sections(r, net, err);
     if (rc) {
         descent_net_free(net);
         return rc;
@@ -206,7 +239,11 @@ static int write_manifest(FILE *f, void *ctx) {
         if (fprintf(f, "%s{\"weights\": \"W%d.npy\", \"biases\": \"b%d.npy\"}", l ? ", " : "",
                     l + 1, l + 1) < 0)
             return -1;
-    return fputs("]\n}\n", f) == EOF ? -1 : 0;
+    /* standardised inputs: x <- (x - mean) / std before the first layer */
+    if (net->in_mean &&
+        fputs("],\n  \"standardize\": {\"mean\": \"mean.npy\", \"std\": \"std.npy\"", f) == EOF)
+        return -1;
+    return fputs(net->in_mean ? "}\n}\n" : "]\n}\n", f) == EOF ? -1 : 0;
 }
 
 /* All of W1.npy, b1.npy, ..., manifest.json or none: every file is written
@@ -230,11 +267,18 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
-    const int nfiles = 2 * net->L + 1;
+    const int nstd = net->in_mean ? 2 : 0; /* mean.npy, std.npy */
+    const int nfiles = 2 * net->L + nstd + 1;
     pending_file *files = calloc((size_t)nfiles, sizeof *files);
     if (!files) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", dir);
     int rc = DESCENT_OK;
-    for (int i = 0; !rc && i < nfiles - 1; i++) {
+    for (int i = 0; !rc && i < nstd; i++) {
+        npy_ctx c = {i ? net->in_std : net->in_mean, net->sizes[0], 0};
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.npy", dir, i ? "std" : "mean");
+        rc = pending_write(&files[2 * net->L + i], path, write_npy, &c, err);
+    }
+    for (int i = 0; !rc && i < 2 * net->L; i++) {
         const int l = i / 2, is_bias = i % 2;
         npy_ctx c = {net->params + (is_bias ? net->b_off[l] : net->w_off[l]), net->sizes[l + 1],
                      is_bias ? 0 : net->sizes[l]};
@@ -248,6 +292,13 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
     if (!rc) rc = pending_commit_all(files, nfiles, err); /* all or none */
     for (int i = 0; i < nfiles; i++) pending_discard(&files[i]);
     if (!rc) remove_layers_after(dir, net->L);
+    if (!rc && !net->in_mean) { /* an earlier export's standardization is not this model's */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/mean.npy", dir);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/std.npy", dir);
+        unlink(path);
+    }
     free(files);
     return rc;
 }

@@ -95,6 +95,8 @@ void descent_net_free(descent_net *net) {
     free(net->w_off);
     free(net->b_off);
     aligned_free(net->params);
+    free(net->in_mean);
+    free(net->in_std);
     free(net);
 }
 
@@ -202,6 +204,7 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
                fx_grad *fx, int classification, block_stats *st) {
     const int L = net->L;
     const int *n = net->sizes;
+    net_standardize_block(net, ws->act[0], ws->ld[0], B);
     for (int l = 0; l < L; l++) {
         k_dense_forward(ws->act[l + 1], ws->ld[l + 1], layer_input(ws, l), ws->ld[l],
                         net->params + net->w_off[l], net->params + net->b_off[l], B, n[l],
@@ -251,6 +254,7 @@ int descent_net_predict(const descent_net *net, const float *x, size_t count, fl
         const int B = count - s0 < BLOCK_CAP ? (int)(count - s0) : BLOCK_CAP;
         for (int s = 0; s < B; s++)
             memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
+        net_standardize_block(net, ws.act[0], ws.ld[0], B);
         for (int l = 0; l < L; l++)
             k_dense_forward(ws.act[l + 1], ws.ld[l + 1], ws.act[l], ws.ld[l],
                             net->params + net->w_off[l], net->params + net->b_off[l], B,

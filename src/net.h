@@ -18,12 +18,18 @@ struct descent_net {
     size_t n_params;
     size_t *w_off, *b_off; /* offsets of W_l and b_l in params             */
     float *params;         /* ONE buffer, 64-byte aligned                  */
+    float *in_mean, *in_std; /* inputs standardised first (standardize.c),  */
+                             /* sizes[0] each; NULL: raw inputs             */
 };
 
 /* Samples per block: enough for efficient kernels, small enough that the
  * activations of a block stay in cache. A multiple of the reproducible
  * mode's chunk (step.c). */
 #define BLOCK_CAP 256
+
+/* x_k <- (x_k - mean_k) / std_k for B rows of stride ld, when the network
+ * standardises its inputs (standardize.c); nothing otherwise */
+void net_standardize_block(const descent_net *net, float *x, int ld, int B);
 
 /* Offsets of the layer views for these widths; returns the parameter count. */
 size_t net_layout(int L, const int *sizes, size_t *w_off, size_t *b_off);

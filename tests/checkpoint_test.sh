@@ -146,6 +146,20 @@ R=(--train-csv "$T/d.csv" --layers 8,16,3 --activation relu --output-activation 
   || fail "reproducible resume on 2 ranks: $(cat "$T/e")"
 same "$T/r1.model" "$T/r2.model" "reproducible: 1 rank, then resumed on 2 ranks"
 
+# 6b. --standardize: the statistics are the same on any ranks (reproducible:
+# the same bytes), travel in the checkpoint, and a raw run cannot start
+# standardising on resume
+"$D" train "${R[@]}" --standardize --val-fraction 0.2 --epochs 2 --out "$T/s1.model" --checkpoint-dir "$T/cs" --checkpoint-every 1e >/dev/null \
+  || fail "--standardize on 1 rank"
+"$MPIEXEC" $NP 2 "$D" train "${R[@]}" --standardize --val-fraction 0.2 --epochs 2 --out "$T/s2.model" >/dev/null 2>"$T/e" \
+  || fail "--standardize on 2 ranks: $(cat "$T/e")"
+same "$T/s1.model" "$T/s2.model" "--standardize, reproducible: 1 rank and 2 ranks"
+"$D" train --train-csv "$T/d.csv" --quiet --val-fraction 0.2 --resume "$T/cs" --epochs 3 --out "$T/s3.model" >/dev/null 2>"$T/e" \
+  && "$D" info "$T/s3.model" | grep -q '^inputs: standardized' && ok || fail "a resumed --standardize run: $(cat "$T/e")"
+"$D" train --train-csv "$T/d.csv" --quiet --resume "$T/c6" --epochs 4 --standardize >/dev/null 2>"$T/e"
+[ $? -eq 2 ] && grep -q "option --standardize: the checkpoint's run in .*c6 was trained on raw inputs" "$T/e" && ok \
+  || fail "--standardize on resuming a raw run: $(cat "$T/e")"
+
 # 7. other data: the checkpoint knows its training and validation sets
 "$D" train "${A[@]}" --limit 500 --val-fraction 0.2 --epochs 1 --checkpoint-dir "$T/cdata" --checkpoint-every 1e >/dev/null \
   || fail "the run with --limit 500 --val-fraction 0.2"

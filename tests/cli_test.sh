@@ -347,6 +347,42 @@ $D train "${C[@]}" --output-activation softmax --out "$T/new.dsc" 2>"$T/e.new" >
   [ ! -s "$T/e.new" ] && grep -q "note: --output is the old name of --output-activation" "$T/e.old" && ok ||
   fail "--output as the old --output-activation: $(cat "$T/e.old" "$T/e.new")"
 
+# --standardize: the same problem on raw scales (features x 1000, x 0.001,
+# shifted by 5000, ...): trained with the training split's statistics, kept
+# in the model, applied by eval, predict and export (and numpy's reader)
+$PY - "$T" <<'PY'
+import sys
+t = sys.argv[1]
+scale, shift = (1000.0, 0.001, 1.0, 50.0), (5000.0, 0.0, -3.0, 100.0)
+def raw(src, dst, labelled):
+    with open(f"{t}/{src}") as f, open(f"{t}/{dst}", "w") as g:
+        for line in f:
+            v = line.strip().split(",")
+            head, feats = (v[:1], v[1:]) if labelled else ([], v)
+            g.write(",".join(head + [repr(float(x) * a + b) for x, a, b in zip(feats, scale, shift)]) + "\n")
+raw("train.csv", "rawtrain.csv", True); raw("test.csv", "rawtest.csv", True); raw("features.csv", "rawfeat.csv", False)
+PY
+S=(--train-csv "$T/rawtrain.csv" --test-csv "$T/rawtest.csv" --layers 4,16,3 --activation tanh --output-activation softmax
+   --cost xent --epochs 30 --batch 16 --lr 0.1 --val-fraction 0.2)
+$D train "${S[@]}" --standardize --out "$T/std.dsc" >"$T/std.out" 2>"$T/e" || fail "train --standardize: $(cat "$T/e")"
+acc=$(sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$T/std.out")
+grep -q '^inputs standardized' "$T/std.out" && $PY -c "import sys; sys.exit(0 if float('${acc:-0}') >= 0.9 else 1)" &&
+  ok || fail "--standardize on raw scales: test accuracy ${acc:-none}: $(tail -3 "$T/std.out")"
+$D eval "$T/std.dsc" --test-csv "$T/rawtest.csv" | grep -qx "accuracy: $acc" && ok || fail "eval of the standardized model"
+$D info "$T/std.dsc" | grep -q '^inputs: standardized, (x - mean) / std per feature; mean ' && ok || fail "info: $($D info "$T/std.dsc")"
+$D predict "$T/std.dsc" --csv "$T/rawfeat.csv" >"$T/std.pred" 2>"$T/e" &&
+  $PY "$SCRIPTS/read_model.py" "$T/std.dsc" --predict "$T/rawfeat.csv" >"$T/std.np" 2>>"$T/e" && cmp -s "$T/std.pred" "$T/std.np" &&
+  ok || fail "predict and read_model.py disagree on a standardized model: $(cat "$T/e")"
+$D export "$T/std.dsc" --dir "$T/stdx" >/dev/null 2>"$T/e" && [ -f "$T/stdx/mean.npy" ] && [ -f "$T/stdx/std.npy" ] &&
+  grep -q '"standardize": {"mean": "mean.npy", "std": "std.npy"}' "$T/stdx/manifest.json" &&
+  $PY "$SCRIPTS/read_model.py" "$T/stdx" --predict "$T/rawfeat.csv" | cmp -s - "$T/std.pred" &&
+  ok || fail "export of a standardized model: $(cat "$T/e") $(ls "$T/stdx")"
+$D export "$T/model.dsc" --dir "$T/stdx" >/dev/null 2>"$T/e" && [ ! -e "$T/stdx/mean.npy" ] && ok ||
+  fail "an export of a raw model over a standardized one left mean.npy"
+$D train "${S[@]}" --epochs 1 --init-model "$T/std.dsc" --out "$T/std2.dsc" --quiet >/dev/null 2>"$T/e" &&
+  $D info "$T/std2.dsc" | grep -q '^inputs: standardized' && ok || fail "fine-tuning drops the standardization: $(cat "$T/e")"
+expect_error "standardize a raw model's fine-tuning" 2 "option --standardize: the model .*model.dsc was trained on raw inputs" -- $D train --train-csv "$T/train.csv" --init-model "$T/model.dsc" --standardize "${O[@]}"
+
 # info on a checkpoint: the model, then where the run stands and how it trains
 $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --optimizer adam --lr 0.01 --warmup 1e \
   --checkpoint-dir "$T/infock" --checkpoint-every 1e --quiet >/dev/null 2>"$T/e" || fail "checkpointed run: $(cat "$T/e")"

@@ -181,9 +181,33 @@ static void npy_refusals(void) {
     CHECK(d == NULL, "a refused file gives no set");
 }
 
+/* The statistics --standardize uses: per-feature mean and population
+ * deviation, 8-bit features as the network sees them (b / 255), and a
+ * constant feature's deviation 1 */
+static void feature_stats(void) {
+    const float x[4 * 3] = {1, 10, -2, 3, 10, 0, 5, 10, 2, 7, 10, 4};
+    const int32_t y[4] = {0, 1, 0, 1};
+    descent_array fx = {x, DESCENT_F32, 4, 3}, fy = {y, DESCENT_I32, 4, 1};
+    descent_data *d = NULL;
+    descent_error err;
+    CHECK(descent_data_from_arrays(&d, NULL, &fx, &fy, 0, &err) == 0, "%s", err.msg);
+    float mean[3], std[3];
+    CHECK(d && descent_data_feature_stats(d, mean, std, &err) == 0, "stats: %s", err.msg);
+    CHECK(mean[0] == 4.0f && mean[1] == 10.0f && mean[2] == 1.0f, "mean %g %g %g", mean[0], mean[1], mean[2]);
+    CHECK(std[0] == (float)sqrt(5.0) && std[1] == 1.0f && std[2] == (float)sqrt(5.0),
+          "std %.9g %.9g %.9g", std[0], std[1], std[2]);
+    descent_data_free(d);
+    const uint8_t b[2] = {0, 255};
+    descent_array bx = {b, DESCENT_U8, 2, 1}, by = {y, DESCENT_I32, 2, 1};
+    CHECK(descent_data_from_arrays(&d, NULL, &bx, &by, 2, &err) == 0, "%s", err.msg);
+    CHECK(d && descent_data_feature_stats(d, mean, std, &err) == 0 && mean[0] == 0.5f && std[0] == 0.5f,
+          "8-bit: mean %g std %g (expected 0.5 and 0.5)", mean[0], std[0]);
+    descent_data_free(d);
+}
+
 int main(int argc, char **argv) {
     static const scenario all[] = {
-        SCENARIO(floats_with_class_labels), SCENARIO(bytes_scaled_and_float_targets),
+        SCENARIO(feature_stats), SCENARIO(floats_with_class_labels), SCENARIO(bytes_scaled_and_float_targets),
         SCENARIO(every_byte_scaled_exactly), SCENARIO(bad_arrays_refused),
         SCENARIO(npy_same_as_arrays), SCENARIO(npy_refusals)};
     const int rc = RUN_SCENARIOS(argc, argv, all);

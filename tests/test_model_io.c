@@ -3,6 +3,7 @@
  * itself), and refusal of truncated, bit-flipped, foreign and padded files,
  * each with a message naming the file. */
 #include <descent/descent.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -210,8 +211,69 @@ static void export_writes_npy(void) {
     remove_model(&m);
 }
 
+/* A model with standardised inputs: version 2, the statistics back bit for
+ * bit, every bit flip refused, a deviation of 0 refused, and the forward
+ * pass applying (x - mean) / std before the first layer */
+static void standardized_model_round_trip(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    const float mean[7] = {1, -2, 3.5f, 1000, 0, 0.25f, -7}, std[7] = {2, 0.5f, 1, 250, 1, 3, 9};
+    descent_error err;
+    CHECK(descent_net_set_standardization(m.net, mean, std, &err) == 0, "set: %s", err.msg);
+    CHECK(descent_model_save(m.net, m.path, &err) == 0, "save: %s", err.msg);
+    unsigned char b[4096], tmp[4096];
+    const long n = slurp(m.path, b, sizeof b);
+    CHECK(n == m.size + 4 + 2 * 7 * 4, "file size %ld, expected %ld", n, m.size + 60);
+    CHECK(n > 12 && b[8] == 2, "version %d, expected 2", n > 12 ? b[8] : -1);
+    descent_net *back = NULL;
+    const float *bm = NULL, *bs = NULL;
+    CHECK(descent_model_load(&back, m.path, &err) == 0, "load: %s", err.msg);
+    CHECK(back && descent_net_standardization(back, &bm, &bs) && memcmp(bm, mean, sizeof mean) == 0 &&
+          memcmp(bs, std, sizeof std) == 0, "the statistics did not come back");
+    /* the same outputs as the raw network on inputs standardised by hand */
+    float x[7] = {3, -1, 4.5f, 1500, 2, 1, 2}, xs[7], out[3], want[3];
+    for (int k = 0; k < 7; k++) xs[k] = (x[k] - mean[k]) / std[k];
+    descent_net *raw = NULL;
+    CHECK(descent_net_create(&raw, 3, SIZES, ACTS, DESCENT_COST_XENT, &err) == 0, "%s", err.msg);
+    if (back && raw) {
+        memcpy(descent_net_params(raw), descent_net_params(back), 4 * descent_net_num_params(raw));
+        CHECK(descent_net_predict(back, x, 1, out, &err) == 0 && descent_net_predict(raw, xs, 1, want, &err) == 0,
+              "predict: %s", err.msg);
+        CHECK(memcmp(out, want, sizeof out) == 0, "the forward pass does not standardise: %g vs %g",
+              out[0], want[0]);
+        /* evaluation (the training step's forward pass) standardises too */
+        const int32_t label = 1;
+        descent_array ax = {x, DESCENT_F32, 1, 7}, ay = {&label, DESCENT_I32, 1, 1};
+        descent_data *d = NULL;
+        descent_eval_result res;
+        CHECK(descent_data_from_arrays(&d, NULL, &ax, &ay, 3, &err) == 0 &&
+              descent_evaluate(back, d, &res, NULL, &err) == 0, "evaluate: %s", err.msg);
+        CHECK(fabs(res.loss + log(out[1])) < 1e-5 * (1 + fabs(res.loss)),
+              "evaluation's loss %.9g is not -log of the standardised output %.9g", res.loss, out[1]);
+        descent_data_free(d);
+    }
+    int accepted = 0;
+    for (long i = 0; i < n; i++) {
+        memcpy(tmp, b, (size_t)n);
+        tmp[i] ^= (unsigned char)(1u << (i % 8));
+        spit(m.bad, tmp, n);
+        descent_net *x2 = NULL;
+        if (descent_model_load(&x2, m.bad, &err) == 0) { accepted++; descent_net_free(x2); }
+    }
+    CHECK(accepted == 0, "%d bit flips were accepted", accepted);
+    const float zero[7] = {1, 1, 1, 0, 1, 1, 1};
+    CHECK(descent_net_set_standardization(m.net, mean, zero, &err) == DESCENT_E_USAGE &&
+          strstr(err.msg, "input 3") != NULL, "a deviation of 0 was accepted: %s", err.msg);
+    CHECK(descent_net_set_standardization(m.net, NULL, NULL, &err) == 0 &&
+          !descent_net_standardization(m.net, NULL, NULL), "cannot go back to raw inputs");
+    descent_net_free(raw);
+    descent_net_free(back);
+    remove_model(&m);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
+        SCENARIO(standardized_model_round_trip),
         SCENARIO(round_trip_is_bit_exact),
         SCENARIO(every_bit_flip_refused),
         SCENARIO(malformed_files_refused),

@@ -132,6 +132,16 @@ const float *descent_net_params_const(const descent_net *net);
 float *descent_net_weights(descent_net *net, int layer);
 float *descent_net_biases(descent_net *net, int layer);
 
+/* Standardised inputs: every forward pass (training, evaluation,
+ * prediction) first maps input k to (x_k - mean[k]) / std[k], in float.
+ * mean and std hold sizes[0] finite values, std > 0; both are copied. NULL
+ * and NULL: raw inputs again. Saved in model files and checkpoints. */
+int descent_net_set_standardization(descent_net *net, const float *mean, const float *std,
+                                    descent_error *err);
+/* 1 and the two arrays (owned by net) when net standardises its inputs;
+ * 0 and NULLs otherwise (mean and std may be NULL). */
+int descent_net_standardization(const descent_net *net, const float **mean, const float **std);
+
 /*
  * Forward pass on n samples (x: n x sizes[0] row-major floats) writing the
  * output activations to out (n x sizes[L]). Allocates its own scratch.
@@ -283,6 +293,13 @@ int descent_data_check(const descent_data *d, const descent_net *net,
                        descent_error *err);
 /* Copy sample i as floats: x gets features, y (may be NULL) the targets. */
 void descent_data_sample(const descent_data *d, size_t i, float *x, float *y);
+/* Per-feature mean and standard deviation (population, 1/n) of a data set's
+ * features as the network sees them (8-bit data scaled to [0,1]), summed in
+ * double in sample order, so the same for any ranks and threads; a feature
+ * that never varies gets std 1. mean and std hold descent_data_features(d)
+ * values each. */
+int descent_data_feature_stats(const descent_data *d, float *mean, float *std,
+                               descent_error *err);
 
 /* ---- training ------------------------------------------------------------- */
 typedef enum {

@@ -38,6 +38,22 @@ static void print_layer(const descent_net *net, int l) {
            descent_act_name(descent_net_act(net, l)), mean, sqrt(fmax(0, s2 / nw - mean * mean)));
 }
 
+/* The inputs' standardization, when the model has one: its range */
+static void print_standardization(const descent_net *net) {
+    const float *mean, *std;
+    if (!descent_net_standardization(net, &mean, &std)) return;
+    const int n = descent_net_size(net, 0);
+    float mlo = mean[0], mhi = mean[0], slo = std[0], shi = std[0];
+    for (int k = 1; k < n; k++) {
+        mlo = fminf(mlo, mean[k]);
+        mhi = fmaxf(mhi, mean[k]);
+        slo = fminf(slo, std[k]);
+        shi = fmaxf(shi, std[k]);
+    }
+    printf("inputs: standardized, (x - mean) / std per feature; mean %g to %g, std %g to %g\n",
+           mlo, mhi, slo, shi);
+}
+
 /* Is path a checkpoint file (its magic), rather than a model? */
 static int is_checkpoint(const char *path) {
     FILE *f = descent_open_input(path, NULL);
@@ -88,6 +104,7 @@ int cmd_info(int argc, char **argv) {
         printf("model: %s\nlayers: %d\ncost: %s\nparameters: %zu\n", model, L,
                descent_cost_name(descent_net_cost(net)), descent_net_num_params(net));
         for (int l = 0; l < L; l++) print_layer(net, l);
+        print_standardization(net);
     }
     if (is_checkpoint(model)) print_training_state(model);
     descent_net_free(net);
@@ -102,17 +119,24 @@ static void help_export(void) {
            "or a checkpoint.\n");
 }
 
-/* The model is not one of the files the export writes into dir */
-static void check_export_paths(const char *model, const char *dir, int L) {
+/* The model is not one of the files the export writes into dir (the
+ * first layers' files, as many as the list holds) */
+static void check_export_paths(const char *model, const char *dir, const descent_net *net) {
     static char names[PATHS_MAX][4096];
     path_list l = {.n = 0};
+    int k = 0;
     paths_add(&l, "--model", model, 0);
-    const int files = 2 * L + 1 < PATHS_MAX ? 2 * L + 1 : PATHS_MAX - 1;
-    for (int i = 0; i < files; i++) {
-        if (i == files - 1) snprintf(names[i], sizeof names[i], "%s/manifest.json", dir);
-        else snprintf(names[i], sizeof names[i], "%s/%c%d.npy", dir, i % 2 ? 'b' : 'W', i / 2 + 1);
-        paths_add(&l, "--dir (a file it writes)", names[i], 1);
+    const char *fixed[3] = {"manifest.json", NULL, NULL};
+    if (descent_net_standardization(net, NULL, NULL)) {
+        fixed[1] = "mean.npy";
+        fixed[2] = "std.npy";
     }
+    for (int i = 0; i < 3 && fixed[i]; i++) snprintf(names[k++], sizeof names[0], "%s/%s", dir, fixed[i]);
+    for (int layer = 1; layer <= descent_net_layers(net) && k + 2 < PATHS_MAX - 1; layer++) {
+        snprintf(names[k++], sizeof names[0], "%s/W%d.npy", dir, layer);
+        snprintf(names[k++], sizeof names[0], "%s/b%d.npy", dir, layer);
+    }
+    for (int i = 0; i < k; i++) paths_add(&l, "--dir (a file it writes)", names[i], 1);
     check_paths(&l, NULL);
 }
 
@@ -140,7 +164,7 @@ int cmd_export(int argc, char **argv) {
     const int make_dir = stat(dir, &st) != 0 && errno == ENOENT; /* rank 0's is what counts */
     require_output(dir, make_dir ? DESCENT_OUTPUT_FILE : DESCENT_OUTPUT_DIR);
     descent_net *net = load_model(model);
-    check_export_paths(model, dir, descent_net_layers(net));
+    check_export_paths(model, dir, net);
     descent_error err = {0};
     const int rc = g_rank == 0 ? export_into(net, dir, make_dir, &err) : DESCENT_OK;
     check(rc, &err);

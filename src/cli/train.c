@@ -50,6 +50,9 @@ static void help_train(void) {
            "                        (--output A: its old name, still read)\n"
            "  --activations A1,...  one per layer (overrides the two above)\n"
            "  --cost C              mse (default: C0 = sum (a-y)^2) or xent (softmax only)\n"
+           "  --standardize         map each input to (x - mean) / std, with the training\n"
+           "                        split's per-feature mean and deviation, kept in the\n"
+           "                        model (eval, predict and export apply them)\n"
            "Optimisation:\n"
            "  --epochs N            passes over the training set (default 10)\n"
            "  --batch M             global mini-batch; >= the training set size gives\n"
@@ -193,6 +196,8 @@ static void add_network_options(option_table *t, train_opts *o) {
                              .lookup = act_lookup, .what = "activation",
                              .choices = g_acts});
     opt_add(t, (option_spec){.name = "--activations", .kind = OPT_STRING, .dst = &o->acts});
+    opt_add(t, (option_spec){.name = "--standardize", .kind = OPT_FLAG, .dst = &o->standardize,
+                             .lo = 1});
     opt_add(t, (option_spec){.name = "--cost", .kind = OPT_CHOICE, .dst = &o->cost,
                              .lookup = cost_lookup, .what = "cost", .choices = g_costs});
 }
@@ -437,6 +442,29 @@ static void restore_best_model(const train_opts *o, descent_net *net, const trai
         printf("restored the best model: epoch %d (the lowest validation loss)\n", ui->best_epoch);
 }
 
+/* --standardize: a new network takes the training split's statistics; a
+ * resumed or fine-tuned one keeps what its file holds, and one whose file
+ * has raw inputs cannot start standardising (its weights are for raw
+ * inputs). */
+static void standardize_inputs(const train_opts *o, descent_net *net, const descent_data *train) {
+    const int has = descent_net_standardization(net, NULL, NULL);
+    if (!o->standardize || has) return;
+    if (o->resume || o->init_model)
+        usage_error("option --standardize: %s %s was trained on raw inputs (its weights are for "
+                    "them); leave --standardize out, or train a new network",
+                    o->resume ? "the checkpoint's run in" : "the model", o->resume ? o->resume
+                                                                                    : o->init_model);
+    const size_t n = (size_t)descent_data_features(train);
+    float *mean = malloc(sizeof(float) * n), *std = malloc(sizeof(float) * n);
+    descent_error err = {0};
+    int rc = mean && std ? descent_data_feature_stats(train, mean, std, &err)
+                         : cli_error(&err, DESCENT_E_NOMEM, "out of memory");
+    if (!rc) rc = descent_net_set_standardization(net, mean, std, &err);
+    free(mean);
+    free(std);
+    check(rc, &err);
+}
+
 static void report_test(descent_net *net, const descent_data *test) {
     descent_eval_result res;
     descent_error err = {0};
@@ -474,11 +502,14 @@ int cmd_train(int argc, char **argv) {
     if (o.val_fraction > 0) check(descent_data_split(train, o.val_fraction, &val, &err), &err);
     if (!net) net = build_network(&o, train);
     int rc = descent_data_check(train, net, &err);
+    if (!rc) standardize_inputs(&o, net, train);
     if (!rc && test) rc = descent_data_check(test, net, &err);
     check(rc, &err);
 
     print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
                  test ? descent_data_count(test) : 0, o.quiet);
+    if (descent_net_standardization(net, NULL, NULL) && g_rank == 0 && !o.quiet)
+        printf("inputs standardized: (x - mean) / std per feature, from the training split\n");
     warn_if_threads_share_cpus();
     const int tty = isatty(2), log_given = opt_given(&o.table, "--log-every");
     train_ui ui = {.quiet = o.quiet, .tty = tty && !log_given, .total_epochs = o.cfg.epochs,

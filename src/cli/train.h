@@ -15,7 +15,7 @@ typedef struct {
     data_opts data;
     descent_train_config cfg;
     const char *layers, *acts, *out, *metrics, *resume, *init_model;
-    int hidden, output, cost, schedule, optimizer, quiet, stats, restore_best;
+    int hidden, output, cost, schedule, optimizer, quiet, stats, restore_best, standardize;
     long long epochs, batch, seed, sync_check, keep, patience, overlap_piece;
     double val_fraction;
     long log_steps;      /* --log-every N: a progress line every N steps...   */
