@@ -66,6 +66,12 @@ static void every_argument(void) {
     CHECK(d && descent_data_count(d) == 8 && descent_data_features(d) == 3, "csv with NULL options: wrong shape");
     remove(csv);
     usage("check: NULL net", descent_data_check(d, NULL, &err), &err, "net");
+    float stat[3];
+    usage("stats: NULL set", descent_data_feature_stats(NULL, stat, stat, &err), &err, "d");
+    usage("stats: NULL std", descent_data_feature_stats(d, stat, NULL, &err), &err, "std");
+    usage("standardize: NULL net", descent_net_set_standardization(NULL, stat, stat, &err), &err, "net");
+    usage("standardize: mean alone", descent_net_set_standardization(net, stat, NULL, &err), &err, "both");
+    CHECK(descent_net_standardization(NULL, NULL, NULL) == 0, "a NULL network standardises");
 
     descent_train_config cfg;
     descent_train_config_default(&cfg);

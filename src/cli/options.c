@@ -75,14 +75,15 @@ static void store(option_spec *o, const char *v) {
     }
 }
 
-/* What each option was given (spec->given, spec->value; "on" for a flag)
- * and the first argument that is none of them (t->stray), nothing checked:
- * what the ranks compare before any of them can find a mistake alone. */
 /* A bare argument is the positional option's value while that option has
  * not been given yet. */
 static int takes_bare(const option_table *t, const char *arg) {
     return t->positional && !t->positional->given && strncmp(arg, "--", 2) != 0;
 }
+
+/* What each option was given (spec->given, spec->value; "on" for a flag)
+ * and the first argument that is none of them (t->stray), nothing checked:
+ * what the ranks compare before any of them can find a mistake alone. */
 
 static void scan_options(option_table *t, int argc, char **argv) {
     t->stray = NULL;

@@ -391,7 +391,6 @@ static descent_net *build_network(const train_opts *o, const descent_data *train
     return net;
 }
 
-/* Train with the report; the metrics file becomes final only on success. */
 /* A run stopped on request keeps what it trained: --out gets the model as
  * it is after the last step (atomically, rank 0), and the stop's message
  * (rank 0's, in stop) says where the model went. Collective. */
@@ -403,6 +402,8 @@ static void save_interrupted(const train_opts *o, const descent_net *net, descen
              : "; the model was not saved (no --out)", o->out ? o->out : "");
 }
 
+/* Train with the report (epoch lines, progress, the metrics file); a run
+ * stopped on request saves what it has. */
 static void run_training(const train_opts *o, descent_net *net, const descent_data *train,
                          const descent_data *val, descent_checkpoint *ck, train_ui *ui) {
     descent_error err = {0};
@@ -502,9 +503,9 @@ int cmd_train(int argc, char **argv) {
     if (o.val_fraction > 0) check(descent_data_split(train, o.val_fraction, &val, &err), &err);
     if (!net) net = build_network(&o, train);
     int rc = descent_data_check(train, net, &err);
-    if (!rc) standardize_inputs(&o, net, train);
     if (!rc && test) rc = descent_data_check(test, net, &err);
     check(rc, &err);
+    standardize_inputs(&o, net, train);
 
     print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
                  test ? descent_data_count(test) : 0, o.quiet);
