@@ -45,7 +45,7 @@ static void conflict(const char *opt, const char *given, const char *saved) {
 }
 
 /* The network options given, against the checkpoint's or model's network */
-static void check_network(const train_opts *o, const descent_net *net) {
+static void check_network_options(const train_opts *o, const descent_net *net) {
     const int L = descent_net_layers(net);
     int saved_sizes[MAX_LAYERS + 1];
     descent_act saved_acts[MAX_LAYERS], given_acts[MAX_LAYERS];
@@ -80,6 +80,17 @@ static void check_network(const train_opts *o, const descent_net *net) {
     if (opt_given(&o->table, "--cost") && (descent_cost)o->cost != descent_net_cost(net))
         conflict("--cost", descent_cost_name((descent_cost)o->cost),
                  descent_cost_name(descent_net_cost(net)));
+}
+
+/* ... and --standardize: a network trained on raw inputs cannot start
+ * standardising them (its weights are for raw inputs) */
+static void check_network(const train_opts *o, const descent_net *net) {
+    check_network_options(o, net);
+    if (o->standardize && !descent_net_standardization(net, NULL, NULL))
+        usage_error("option --standardize: %s %s was trained on raw inputs (its weights are for "
+                    "them); leave --standardize out, or train a new network",
+                    o->resume ? "the checkpoint's run in" : "the model",
+                    o->resume ? o->resume : o->init_model);
 }
 
 /* Two different numbers as texts that show the difference: %g, or every

@@ -444,17 +444,10 @@ static void restore_best_model(const train_opts *o, descent_net *net, const trai
 }
 
 /* --standardize: a new network takes the training split's statistics; a
- * resumed or fine-tuned one keeps what its file holds, and one whose file
- * has raw inputs cannot start standardising (its weights are for raw
- * inputs). */
+ * resumed or fine-tuned one keeps what its file holds (resume.c refuses
+ * --standardize for one whose file has raw inputs). */
 static void standardize_inputs(const train_opts *o, descent_net *net, const descent_data *train) {
-    const int has = descent_net_standardization(net, NULL, NULL);
-    if (!o->standardize || has) return;
-    if (o->resume || o->init_model)
-        usage_error("option --standardize: %s %s was trained on raw inputs (its weights are for "
-                    "them); leave --standardize out, or train a new network",
-                    o->resume ? "the checkpoint's run in" : "the model", o->resume ? o->resume
-                                                                                    : o->init_model);
+    if (!o->standardize || descent_net_standardization(net, NULL, NULL)) return;
     const size_t n = (size_t)descent_data_features(train);
     float *mean = malloc(sizeof(float) * n), *std = malloc(sizeof(float) * n);
     descent_error err = {0};
