@@ -12,9 +12,8 @@
 
 static const char CHECKPOINT_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'C', 'K', 'P'};
 
-/* Does path start like a checkpoint? (0 when it cannot be read: the model
- * reader then reports why) */
-static int is_checkpoint(const char *path) {
+int descent_file_is_checkpoint(const char *path) {
+    if (!path) return 0;
     FILE *f = descent_open_input(path, NULL);
     if (!f) return 0;
     char magic[8];
@@ -27,7 +26,8 @@ int descent_model_load(descent_net **out, const char *path, descent_error *err) 
     REQUIRE_ARG(err, out);
     REQUIRE_ARG(err, path);
     *out = NULL;
-    if (!is_checkpoint(path)) return model_load_file(out, path, err);
+    /* a file that cannot be read is the model reader's to report */
+    if (!descent_file_is_checkpoint(path)) return model_load_file(out, path, err);
     descent_train_config cfg;
     descent_checkpoint *ck = NULL;
     const int rc = descent_checkpoint_load(path, out, &cfg, &ck, NULL, 0, err);

@@ -45,6 +45,8 @@ static void every_argument(void) {
     usage("write: NULL writer", descent_write_file("/tmp/x", NULL, NULL, &err), &err, "writer");
     usage("output: NULL path", descent_check_output(NULL, DESCENT_OUTPUT_FILE, &err), &err, "NULL");
     usage("output: unknown kind", descent_check_output("/tmp/x", (descent_output)9, &err), &err, "kind");
+    CHECK(descent_file_is_checkpoint(NULL) == 0 && descent_file_is_checkpoint("/nonexistent") == 0,
+          "a NULL or missing path is a checkpoint");
     CHECK(descent_open_input(NULL, &err) == NULL, "open_input(NULL) opened something");
     usage("open_input: NULL path", err.code, &err, "path");
 

@@ -166,6 +166,9 @@ int descent_net_gradient(const descent_net *net, const float *x,
  * The write is atomic: a temporary file is fsynced and renamed into place. */
 int descent_model_save(const descent_net *net, const char *path,
                        descent_error *err);
+/* 1 when path starts like a checkpoint file (its magic), 0 otherwise (a
+ * model file, another file, one that cannot be read, NULL). */
+int descent_file_is_checkpoint(const char *path);
 /* Load a model file, or a checkpoint file (its network and weights; the
  * training state is left out). */
 int descent_model_load(descent_net **out, const char *path,

@@ -54,41 +54,23 @@ static void print_standardization(const descent_net *net) {
            mlo, mhi, slo, shi);
 }
 
-/* Is path a checkpoint file (its magic), rather than a model? */
-static int is_checkpoint(const char *path) {
-    FILE *f = descent_open_input(path, NULL);
-    char magic[8] = {0};
-    const int got = f && fread(magic, 1, sizeof magic, f) == sizeof magic;
-    if (f) fclose(f);
-    return got && memcmp(magic, "DSCNTCKP", sizeof magic) == 0;
-}
-
 /* Where a checkpoint's run stands and how it was configured */
-static void print_training_state(const char *path) {
-    descent_error err = {0};
-    descent_net *net = NULL;
-    descent_train_config cfg;
-    descent_checkpoint *ck = NULL;
-    check(descent_checkpoint_load(path, &net, &cfg, &ck, NULL, 0, &err), &err);
-    if (g_rank == 0) {
-        char warm[64] = "none";
-        if (cfg.warmup_steps) snprintf(warm, sizeof warm, "%ld steps", cfg.warmup_steps);
-        if (cfg.warmup_epochs) snprintf(warm, sizeof warm, "%d epochs", cfg.warmup_epochs);
-        const int epoch = descent_checkpoint_epoch(ck); /* the one a resume runs next */
-        if (epoch > cfg.epochs)
-            printf("checkpoint: after step %ld, all %d epochs done\n", descent_checkpoint_step(ck),
-                   cfg.epochs);
-        else
-            printf("checkpoint: after step %ld, resumes in epoch %d of %d\n",
-                   descent_checkpoint_step(ck), epoch, cfg.epochs);
-        printf("training: %s, lr %g (%s schedule, warm-up %s), batch %zu, seed %llu, %s sums\n",
-               descent_optimizer_name(cfg.optimizer), cfg.lr,
-               descent_lr_schedule_name(cfg.schedule), warm, cfg.batch,
-               (unsigned long long)cfg.seed, cfg.reproducible ? "reproducible (fixed-point)" : "float");
-        printf("regularisation: weight decay %g, dropout %g\n", cfg.weight_decay, cfg.dropout);
-    }
-    descent_checkpoint_free(ck);
-    descent_net_free(net);
+static void print_training_state(const descent_train_config *cfg, const descent_checkpoint *ck) {
+    char warm[64] = "none";
+    if (cfg->warmup_steps) snprintf(warm, sizeof warm, "%ld steps", cfg->warmup_steps);
+    if (cfg->warmup_epochs) snprintf(warm, sizeof warm, "%d epochs", cfg->warmup_epochs);
+    const int epoch = descent_checkpoint_epoch(ck); /* the one a resume runs next */
+    if (epoch > cfg->epochs)
+        printf("checkpoint: after step %ld, all %d epochs done\n", descent_checkpoint_step(ck),
+               cfg->epochs);
+    else
+        printf("checkpoint: after step %ld, resumes in epoch %d of %d\n",
+               descent_checkpoint_step(ck), epoch, cfg->epochs);
+    printf("training: %s, lr %g (%s schedule, warm-up %s), batch %zu, seed %llu, %s sums\n",
+           descent_optimizer_name(cfg->optimizer), cfg->lr, descent_lr_schedule_name(cfg->schedule),
+           warm, cfg->batch, (unsigned long long)cfg->seed,
+           cfg->reproducible ? "reproducible (fixed-point)" : "float");
+    printf("regularisation: weight decay %g, dropout %g\n", cfg->weight_decay, cfg->dropout);
 }
 
 int cmd_info(int argc, char **argv) {
@@ -98,15 +80,25 @@ int cmd_info(int argc, char **argv) {
     opt_add(&t, (option_spec){.name = "--help", .kind = OPT_HELP});
     t.positional = opt_add(&t, (option_spec){.name = "--model", .kind = OPT_INPUT, .dst = &model});
     parse_options(&t, argc, argv);
-    descent_net *net = load_model(model);
+    /* a checkpoint is read once, for its model and its training state */
+    descent_checkpoint *ck = NULL;
+    descent_train_config cfg;
+    descent_net *net = NULL;
+    if (descent_file_is_checkpoint(model)) {
+        descent_error err = {0};
+        check(descent_checkpoint_load(model, &net, &cfg, &ck, NULL, 0, &err), &err);
+    } else {
+        net = load_model(model);
+    }
     if (g_rank == 0) {
         const int L = descent_net_layers(net);
         printf("model: %s\nlayers: %d\ncost: %s\nparameters: %zu\n", model, L,
                descent_cost_name(descent_net_cost(net)), descent_net_num_params(net));
         for (int l = 0; l < L; l++) print_layer(net, l);
         print_standardization(net);
+        if (ck) print_training_state(&cfg, ck);
     }
-    if (is_checkpoint(model)) print_training_state(model);
+    descent_checkpoint_free(ck);
     descent_net_free(net);
     return 0;
 }

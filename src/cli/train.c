@@ -130,19 +130,28 @@ static int cost_lookup(const char *s) { return descent_cost_parse(s); }
 static int optimizer_lookup(const char *s) { return descent_optimizer_parse(s); }
 static int schedule_lookup(const char *s) { return descent_lr_schedule_parse(s); }
 
-/* N (steps) or Ne (epochs), at least `least` */
-static void steps_or_epochs(const char *opt, const char *v, long long least, long *steps,
-                            int *epochs) {
+/* A count N, or N with a unit suffix ("3e": epochs, "60s": seconds), at
+ * least `least`: into *plain or *with_unit, the other set to 0 */
+static void count_or_unit(const char *opt, const char *v, char unit, long least, long *plain,
+                          long *with_unit) {
     const size_t len = strlen(v);
-    *steps = 0;
-    *epochs = 0;
-    if (len > 1 && v[len - 1] == 'e') {
+    *plain = 0;
+    *with_unit = 0;
+    if (len > 1 && v[len - 1] == unit) {
         char buf[32];
         snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
-        *epochs = (int)opt_whole(opt, buf, least, 1000000);
+        *with_unit = (long)opt_whole(opt, buf, least, 1000000);
     } else {
-        *steps = (long)opt_whole(opt, v, least, (long long)1 << 48);
+        *plain = (long)opt_whole(opt, v, least, (long long)1 << 48);
     }
+}
+
+/* N (steps) or Ne (epochs), at least `least` */
+static void steps_or_epochs(const char *opt, const char *v, int least, long *steps,
+                            int *epochs) {
+    long e;
+    count_or_unit(opt, v, 'e', least, steps, &e);
+    *epochs = (int)e;
 }
 
 static void checkpoint_every(const char *opt, const char *v, void *dst) {
@@ -158,16 +167,9 @@ static void warmup(const char *opt, const char *v, void *dst) {
 /* --log-every N (steps) or Ns (seconds) */
 static void log_every(const char *opt, const char *v, void *dst) {
     train_opts *o = dst;
-    const size_t len = strlen(v);
-    o->log_steps = 0;
-    o->log_seconds = 0;
-    if (len > 1 && v[len - 1] == 's') {
-        char buf[32];
-        snprintf(buf, sizeof buf, "%.*s", (int)(len - 1), v);
-        o->log_seconds = (double)opt_whole(opt, buf, 1, 1000000);
-    } else {
-        o->log_steps = (long)opt_whole(opt, v, 1, (long long)1 << 48);
-    }
+    long seconds;
+    count_or_unit(opt, v, 's', 1, &o->log_steps, &seconds);
+    o->log_seconds = (double)seconds;
 }
 
 /* A number below 1 and above 0 (or, with zero_too, from 0) into *dst */

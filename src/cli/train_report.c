@@ -295,12 +295,12 @@ static int metrics_start(train_ui *ui, const char *rows) {
  * and one that cannot be written whole is cut off again, so the file holds
  * whole rows only. */
 static int metrics_row(train_ui *ui, const descent_epoch_stats *st, double total) {
+    if (ui->metrics_err.code) return 1;
     char row[512];
     snprintf(row, sizeof row, "%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g,%.6g,%.6g,%.9g,%.6g\n", st->epoch,
              st->train_loss, st->train_accuracy, st->has_val ? st->val.loss : NAN,
              st->has_val ? st->val.accuracy : NAN, st->samples_per_sec, st->seconds,
              st->compute_seconds, st->comm_seconds, st->lr, total);
-    if (ui->metrics_err.code) return 1;
     if (!ui->metrics) {
         if (metrics_start(ui, row)) return 1;
     } else {
