@@ -30,20 +30,36 @@ def read_model_file(path):
     cost, n = struct.unpack_from("<IQ", raw, 16 + 4 * (2 * L + 1))
     start = 16 + 4 * (2 * L + 1) + 12
     p = np.frombuffer(raw, "<f4", n, start)
-    standardize = None
-    if version == 2:  # sections after the parameters; bit 0: standardised inputs
+    standardize = provenance = None
+    if version == 2:  # sections after the parameters; bit 0: standardised inputs, bit 1: provenance
         at = start + 4 * n
         (sections,) = struct.unpack_from("<I", raw, at)
+        at += 4
         if sections & 1:
-            mean = np.frombuffer(raw, "<f4", sizes[0], at + 4)
-            std = np.frombuffer(raw, "<f4", sizes[0], at + 4 + 4 * sizes[0])
+            mean = np.frombuffer(raw, "<f4", sizes[0], at)
+            std = np.frombuffer(raw, "<f4", sizes[0], at + 4 * sizes[0])
             standardize = (mean, std)
+            at += 8 * sizes[0]
+        if sections & 2:
+            texts = []
+            for _ in range(2):  # this model's record, then the parent's provenance
+                (k,) = struct.unpack_from("<I", raw, at)
+                texts.append(raw[at + 4:at + 4 + k].decode())
+                at += 4 + k
+            provenance = render_provenance(*texts)
     layers, off = [], 0
     for l in range(L):
         W = p[off:off + sizes[l + 1] * sizes[l]].reshape(sizes[l + 1], sizes[l]); off += W.size
         b = p[off:off + sizes[l + 1]]; off += b.size
         layers.append((W, b, ACTIVATIONS[acts[l]]))
-    return layers, COSTS[cost], standardize
+    return layers, COSTS[cost], standardize, provenance
+
+
+def render_provenance(record, parent):
+    """The text `descent info` shows: the record, then the parent's lines indented."""
+    if not parent:
+        return record
+    return record + "fine-tuned from:\n" + "".join("  " + line + "\n" for line in parent.splitlines())
 
 
 def read_export(directory):
@@ -63,7 +79,7 @@ def read_export(directory):
     standardize = None
     if "standardize" in m:
         standardize = tuple(np.load(os.path.join(directory, m["standardize"][k])) for k in ("mean", "std"))
-    return layers, m["cost"], standardize
+    return layers, m["cost"], standardize, m.get("provenance")
 
 
 def read_model(path):
@@ -90,7 +106,7 @@ def main():
     ap.add_argument("--predict", metavar="CSV", help="rows of features, comma separated")
     a = ap.parse_args()
     try:
-        layers, cost, standardize = read_model(a.model)
+        layers, cost, standardize, provenance = read_model(a.model)
     except (OSError, ValueError, KeyError) as e:
         sys.exit(f"read_model.py: {e}")
     if a.predict:
@@ -103,6 +119,9 @@ def main():
         print("cost", cost)
         if standardize is not None:
             print(f"inputs standardized: {len(standardize[0])} features")
+        if provenance is not None:
+            print("provenance:")
+            print("".join("  " + line + "\n" for line in provenance.splitlines()), end="")
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@
  * (docs/file-formats.md) is little-endian:
  *   "DSCNTMDL" | u32 version | u32 L | u32 sizes[L+1] | u32 acts[L] |
  *   u32 cost | u64 n_params | f32 params[n_params] |
- *   (version 2:) u32 sections (bit 0: standardised inputs) |
+ *   (version 2:) u32 sections (bit 0: standardised inputs, bit 1: provenance) |
  *     f32 mean[sizes[0]] | f32 std[sizes[0]] (if bit 0) |
+ *     u32 n | char record[n] | u32 n | char parent[n] (if bit 1) |
  *   u32 crc32(all before)
- * A model without standardised inputs is written as version 1, byte for
- * byte what earlier versions wrote; both versions are read.
+ * A model with neither section is written as version 1, byte for byte what
+ * earlier versions wrote; both versions are read.
  * The same model section opens every checkpoint (checkpoint.c). Readers work
  * on the whole file in memory through a bounds-checked cursor: every size is
  * checked against what the file really holds before anything is allocated,
@@ -18,6 +19,7 @@
 #include "atomic_file.h"
 #include "binio.h"
 #include "net.h"
+#include "provenance.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,22 +36,38 @@ static const char MODEL_MAGIC[8] = {'D', 'S', 'C', 'N', 'T', 'M', 'D', 'L'};
 #define MODEL_VERSION 1u          /* the network and its parameters           */
 #define MODEL_VERSION_SECTIONS 2u /* ... and optional sections after them      */
 #define SECTION_STANDARDIZE 1u
+#define SECTION_PROVENANCE 2u
+#define PROVENANCE_MAX (1u << 20) /* bytes of a record or of a parent         */
 #define MODEL_MAX_LAYERS 1024u
 #define MODEL_MAX_WIDTH (1u << 24)
 
+static void put_text(crc_writer *w, const char *s) {
+    const size_t n = s ? strlen(s) : 0;
+    cw_u32(w, (uint32_t)n);
+    cw_put(w, s, n);
+}
+
 void model_put(crc_writer *w, const descent_net *net) {
+    const uint32_t sections = (net->in_mean ? SECTION_STANDARDIZE : 0) |
+                              (net->prov_record ? SECTION_PROVENANCE : 0);
     cw_put(w, MODEL_MAGIC, 8);
-    cw_u32(w, net->in_mean ? MODEL_VERSION_SECTIONS : MODEL_VERSION);
+    cw_u32(w, sections ? MODEL_VERSION_SECTIONS : MODEL_VERSION);
     cw_u32(w, (uint32_t)net->L);
     for (int i = 0; i <= net->L; i++) cw_u32(w, (uint32_t)net->sizes[i]);
     for (int i = 0; i < net->L; i++) cw_u32(w, (uint32_t)net->acts[i]);
     cw_u32(w, (uint32_t)net->cost);
     cw_u64(w, net->n_params);
     cw_put(w, net->params, net->n_params * sizeof(float));
-    if (!net->in_mean) return;
-    cw_u32(w, SECTION_STANDARDIZE);
-    cw_put(w, net->in_mean, sizeof(float) * (size_t)net->sizes[0]);
-    cw_put(w, net->in_std, sizeof(float) * (size_t)net->sizes[0]);
+    if (!sections) return;
+    cw_u32(w, sections);
+    if (net->in_mean) {
+        cw_put(w, net->in_mean, sizeof(float) * (size_t)net->sizes[0]);
+        cw_put(w, net->in_std, sizeof(float) * (size_t)net->sizes[0]);
+    }
+    if (net->prov_record) {
+        put_text(w, net->prov_record);
+        put_text(w, net->prov_parent);
+    }
 }
 
 static int write_model(FILE *f, void *ctx) {
@@ -86,17 +104,10 @@ static int check_finite_params(const descent_net *net, const char *path, descent
     return DESCENT_OK;
 }
 
-/* A version 2 model's sections after its parameters */
-static int read_sections(reader *r, descent_net *net, descent_error *err) {
-    uint32_t sections = 0;
-    int rc = rd_u32(r, &sections, "sections", err);
-    if (!rc && sections & ~SECTION_STANDARDIZE)
-        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: unknown model sections 0x%x",
-                         r->path, r->pos - 4, sections);
-    if (rc || !(sections & SECTION_STANDARDIZE)) return rc;
+static int read_standardization(reader *r, descent_net *net, descent_error *err) {
     const size_t n = (size_t)net->sizes[0];
     float *mean = malloc(sizeof(float) * n), *std = malloc(sizeof(float) * n);
-    if (!mean || !std) rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+    int rc = !mean || !std ? set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path) : 0;
     if (!rc) rc = rd_bytes(r, mean, sizeof(float) * n, "standardization means", err);
     if (!rc) rc = rd_bytes(r, std, sizeof(float) * n, "standardization deviations", err);
     descent_error why = {0};
@@ -104,6 +115,51 @@ static int read_sections(reader *r, descent_net *net, descent_error *err) {
         rc = set_error(err, DESCENT_E_FORMAT, "%s: %s", r->path, why.msg);
     free(mean);
     free(std);
+    return rc;
+}
+
+/* One text of the provenance section, malloc'd into *out (NULL: empty) */
+static int read_text(reader *r, const char *what, char **out, descent_error *err) {
+    *out = NULL;
+    uint32_t n = 0;
+    int rc = rd_u32(r, &n, what, err);
+    if (!rc && (n > PROVENANCE_MAX || n > r->size - r->pos))
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: %s of %u bytes %s", r->path,
+                         r->pos - 4, what, n, n > PROVENANCE_MAX ? "is too long" : "is truncated");
+    if (rc || n == 0) return rc;
+    if (!(*out = malloc((size_t)n + 1)))
+        return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+    rd_bytes(r, *out, n, what, err);
+    (*out)[n] = '\0';
+    if (memchr(*out, '\0', n))
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: %s holds a NUL byte", r->path,
+                         r->pos - n, what);
+    return DESCENT_OK;
+}
+
+static int read_provenance(reader *r, descent_net *net, descent_error *err) {
+    char *record = NULL, *parent = NULL;
+    int rc = read_text(r, "provenance record", &record, err);
+    if (!rc) rc = read_text(r, "provenance parent", &parent, err);
+    if (!rc && !record)
+        rc = set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: empty provenance record", r->path,
+                       r->pos);
+    if (!rc && net_set_provenance(net, record, parent))
+        rc = set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+    free(record);
+    free(parent);
+    return rc;
+}
+
+/* A version 2 model's sections after its parameters */
+static int read_sections(reader *r, descent_net *net, descent_error *err) {
+    uint32_t sections = 0;
+    int rc = rd_u32(r, &sections, "sections", err);
+    if (!rc && sections & ~(SECTION_STANDARDIZE | SECTION_PROVENANCE))
+        return set_error(err, DESCENT_E_FORMAT, "%s: byte %zu: unknown model sections 0x%x",
+                         r->path, r->pos - 4, sections);
+    if (!rc && sections & SECTION_STANDARDIZE) rc = read_standardization(r, net, err);
+    if (!rc && sections & SECTION_PROVENANCE) rc = read_provenance(r, net, err);
     return rc;
 }
 
@@ -221,8 +277,22 @@ static int write_npy(FILE *f, void *ctx) {
     return fwrite(c->data, sizeof(float), n, f) == n ? 0 : -1;
 }
 
-/* DIR/manifest.json: what the .npy files are (widths, activations, cost)
- * and the export format's version, for readers such as scripts/read_model.py */
+/* s as a JSON string: quotes, backslashes and control characters escaped */
+static int put_json_string(FILE *f, const char *s) {
+    if (fputc('"', f) == EOF) return -1;
+    for (; *s; s++) {
+        const unsigned char c = (unsigned char)*s;
+        const int rc = c == '"' || c == '\\' ? fprintf(f, "\\%c", c)
+                       : c == '\n'            ? fputs("\\n", f)
+                       : c < 0x20             ? fprintf(f, "\\u%04x", c)
+                                              : fputc(c, f);
+        if (rc < 0) return -1;
+    }
+    return fputc('"', f) == EOF ? -1 : 0;
+}
+
+/* DIR/manifest.json: what the .npy files are (widths, activations, cost,
+ * the standardization, the provenance) and the export format's version, for readers such as scripts/read_model.py */
 static int write_manifest(FILE *f, void *ctx) {
     const descent_net *net = ctx;
     if (fprintf(f, "{\n  \"format\": \"descent-npy\",\n  \"version\": %d,\n  \"widths\": [",
@@ -239,11 +309,15 @@ static int write_manifest(FILE *f, void *ctx) {
         if (fprintf(f, "%s{\"weights\": \"W%d.npy\", \"biases\": \"b%d.npy\"}", l ? ", " : "",
                     l + 1, l + 1) < 0)
             return -1;
+    if (fputs("]", f) == EOF) return -1;
     /* standardised inputs: x <- (x - mean) / std before the first layer */
     if (net->in_mean &&
-        fputs("],\n  \"standardize\": {\"mean\": \"mean.npy\", \"std\": \"std.npy\"", f) == EOF)
+        fputs(",\n  \"standardize\": {\"mean\": \"mean.npy\", \"std\": \"std.npy\"}", f) == EOF)
         return -1;
-    return fputs(net->in_mean ? "}\n}\n" : "]\n}\n", f) == EOF ? -1 : 0;
+    if (net->prov_text &&
+        (fputs(",\n  \"provenance\": ", f) == EOF || put_json_string(f, net->prov_text)))
+        return -1;
+    return fputs("\n}\n", f) == EOF ? -1 : 0;
 }
 
 /* All of W1.npy, b1.npy, ..., manifest.json or none: every file is written

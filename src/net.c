@@ -97,6 +97,9 @@ void descent_net_free(descent_net *net) {
     aligned_free(net->params);
     free(net->in_mean);
     free(net->in_std);
+    free(net->prov_record);
+    free(net->prov_parent);
+    free(net->prov_text);
     free(net);
 }
 

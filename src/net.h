@@ -20,6 +20,9 @@ struct descent_net {
     float *params;         /* ONE buffer, 64-byte aligned                  */
     float *in_mean, *in_std; /* inputs standardised first (standardize.c),  */
                              /* sizes[0] each; NULL: raw inputs             */
+    char *prov_record;     /* how descent_train made it (provenance.c);    */
+    char *prov_parent;     /* the provenance of the net it was fine-tuned  */
+    char *prov_text;       /* from; both rendered. NULLs: none             */
 };
 
 /* Samples per block: enough for efficient kernels, small enough that the

@@ -17,6 +17,7 @@
 #include "data.h"
 #include "evaluate.h"
 #include "optim.h"
+#include "provenance.h"
 #include "step.h"
 
 #include <math.h>
@@ -43,8 +44,8 @@ typedef struct {
     double best_val_loss;  /* lowest validation loss so far (+inf: none)    */
     int best_epoch;        /* its epoch (0: none)                           */
     int epoch_checkpoint_due; /* the epoch's checkpoint waits for validation */
-    int has_data;          /* the sets' identities below are known          */
-    uint64_t train_id[FP_LEN], val_id[FP_LEN]; /* what checkpoints record   */
+    uint64_t train_id[FP_LEN], val_id[FP_LEN]; /* what checkpoints and the  */
+                                               /* provenance record         */
     int stop_after_epoch;  /* a stop asked at the epoch's last step          */
 } trainer;
 
@@ -85,7 +86,7 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
         ck.sb = t->sp.sb;
         ck.best_val_loss = t->best_val_loss;
         ck.best_epoch = (uint32_t)t->best_epoch;
-        ck.has_data = t->has_data;
+        ck.has_data = 1;
         memcpy(ck.train_id, t->train_id, sizeof ck.train_id);
         memcpy(ck.val_id, t->val_id, sizeof ck.val_id);
         char path[4096];
@@ -130,7 +131,6 @@ static int check_resume(const trainer *t, const descent_checkpoint *from, descen
 
 /* The sets' identities, for the checkpoints and a resume's check */
 static void identify_data(trainer *t) {
-    t->has_data = 1;
     data_identity(t->train, t->train_id);
     memset(t->val_id, 0, sizeof t->val_id);
     if (t->val) data_identity(t->val, t->val_id);
@@ -156,6 +156,21 @@ static void restore(trainer *t, const descent_checkpoint *from) {
     t->best_epoch = (int)from->best_epoch;
 }
 
+/* The net's provenance (provenance.c) for this run as it stands: a fresh
+ * run makes the net's earlier provenance, if any, its parent; a resumed
+ * one keeps the parent its checkpoint recorded. */
+static int note_provenance(trainer *t, int resumed, descent_error *err) {
+    descent_net *net = t->net;
+    const int bf16 = t->cfg->comm_bf16 && comm_size() > 1;
+    char *record = provenance_record(t->cfg, bf16, t->train_id, t->val ? t->val_id : NULL,
+                                     t->best_val_loss, t->best_epoch);
+    const int rc = record ? net_set_provenance(net, record, resumed ? net->prov_parent
+                                                                    : net->prov_text)
+                          : DESCENT_E_NOMEM;
+    free(record);
+    return rc ? set_error(err, rc, "out of memory for the model's provenance") : DESCENT_OK;
+}
+
 /* Checks, buffers and the starting point, agreed by every rank. */
 static int trainer_init(trainer *t, const descent_checkpoint *from, descent_error *err) {
     const descent_train_config *cfg = t->cfg;
@@ -166,7 +181,7 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
     if (!rc && cfg->dropout > 0 && t->net->L < 2)
         rc = set_error(err, DESCENT_E_USAGE, "dropout %g: the network has no hidden layer to "
                        "drop units of", cfg->dropout);
-    if (!rc && (from || cfg->checkpoint_dir)) identify_data(t);
+    if (!rc) identify_data(t);
     if (!rc && from) rc = check_resume(t, from, err);
     if (!rc) rc = descent_data_check(t->train, t->net, err);
     if (!rc && t->val) rc = descent_data_check(t->val, t->net, err);
@@ -191,6 +206,7 @@ static int trainer_init(trainer *t, const descent_checkpoint *from, descent_erro
             rc = set_error(err, DESCENT_E_NOMEM, "out of memory for training buffers");
     }
     if (!rc && from) restore(t, from);
+    if (!rc) rc = note_provenance(t, from != NULL, err);
     /* every rank learns whether any rank failed to set up, and which */
     int who;
     rc = comm_agree(rc, &who);
@@ -307,12 +323,13 @@ static int track_best(trainer *t, int epoch, descent_epoch_stats *es, descent_er
     if (es->val.loss < t->best_val_loss) {
         t->best_val_loss = es->val.loss;
         t->best_epoch = epoch;
-        if (cfg->best_model) {
-            if (comm_rank() == 0) rc = descent_model_save(t->net, cfg->best_model, err);
-            int who;
-            rc = comm_agree(rc, &who);
-            rc = remote_error(err, rc, who);
-        }
+        /* the record's best loss, then the best model that carries it */
+        rc = note_provenance(t, 1, err);
+        if (!rc && cfg->best_model && comm_rank() == 0)
+            rc = descent_model_save(t->net, cfg->best_model, err);
+        int who;
+        rc = comm_agree(rc, &who);
+        rc = remote_error(err, rc, who);
     }
     es->best_epoch = t->best_epoch;
     es->best_val_loss = t->best_val_loss;

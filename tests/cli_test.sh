@@ -309,7 +309,11 @@ $D train --train-csv "$T/bomheader.csv" --csv-header --layers 4,3 --epochs 1 --q
 $PY - "$T/model.dsc" "$T/nan.dsc" <<'NANPY'
 import sys, struct, zlib
 b = bytearray(open(sys.argv[1], "rb").read())
-b[-8:-4] = struct.pack("<f", float("nan"))
+L = struct.unpack_from("<I", b, 12)[0]      # magic, version, L, sizes, acts, cost, count
+at = 16 + 8 * L + 4 + 4
+n = struct.unpack_from("<Q", b, at)[0]
+last = at + 8 + 4 * (n - 1)                 # the last parameter: the last layer's last bias
+b[last:last + 4] = struct.pack("<f", float("nan"))
 b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])))
 open(sys.argv[2], "wb").write(b)
 NANPY
@@ -392,6 +396,44 @@ $D info "$T/infock/$first" >"$T/info.ck" 2>"$T/e" && grep -q '^layer 2: 5 -> 3' 
   grep -qx 'training: adam, lr 0.01 (constant schedule, warm-up 1 epochs), batch 8, seed 1, float sums' "$T/info.ck" &&
   ok || fail "info on a checkpoint: $(cat "$T/info.ck" "$T/e")"
 $D info "$T/model.dsc" | grep -q '^checkpoint:' && fail "info on a model shows a training state" || ok
+
+# provenance: the version, configuration and data that made a model, its best
+# validation loss; shown by info, in the export's manifest, kept under fine-tuning
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 3 --batch 8 --seed 7 --val-fraction 0.25 \
+  --optimizer momentum --out "$T/prov.dsc" --quiet >/dev/null 2>"$T/e" || fail "provenance run: $(cat "$T/e")"
+$D info "$T/prov.dsc" >"$T/prov.info"
+version=$($D --version | cut -d' ' -f2)
+grep -qx "  trained by descent $version" "$T/prov.info" && grep -qx '  optimizer: momentum, momentum 0.9' "$T/prov.info" &&
+  grep -qx '  batch: 8, epochs: 3, seed: 7' "$T/prov.info" &&
+  grep -qE '^  training data: [0-9]+ samples of 4 features, checksum [0-9a-f]{8}/[0-9a-f]{8}$' "$T/prov.info" &&
+  grep -qE '^  validation data: [0-9]+ samples of 4 features' "$T/prov.info" &&
+  grep -qE '^  best validation loss: [0-9.e-]+ in epoch [123]$' "$T/prov.info" && ok || fail "info: provenance: $(cat "$T/prov.info")"
+$D train --train-csv "$T/train.csv" --init-model "$T/prov.dsc" --epochs 1 --lr 0.05 --out "$T/tuned.dsc" --quiet \
+  >/dev/null 2>"$T/e" && $D info "$T/tuned.dsc" >"$T/tuned.info" || fail "fine-tuning: $(cat "$T/e")"
+# the fine-tuned model: its own record (all of train.csv, in file order, no
+# validation set), then the whole provenance of the model it started from
+$PY - "$T/train.csv" "$T/prov.info" "$T/tuned.info" <<'PROVPY' && ok || fail "fine-tuned provenance: $(cat "$T/tuned.info")"
+import sys, zlib
+import numpy as np
+rows = np.loadtxt(sys.argv[1], delimiter=",", ndmin=2)
+x, y = rows[:, 1:].astype("<f4"), rows[:, 0].astype("<i4")
+data = f"  training data: {len(rows)} samples of 4 features, checksum {zlib.crc32(x.tobytes()):08x}/{zlib.crc32(y.tobytes()):08x}"
+parent = [l for l in open(sys.argv[2]).read().split("\n") if l.startswith("  ")]
+tuned = open(sys.argv[3]).read().split("\n")
+at = tuned.index("  fine-tuned from:")
+own = tuned[tuned.index("provenance:") + 1:at]
+sys.exit(not (data in own and "  learning rate: 0.05, constant schedule, warm-up none" in own
+              and not any(l.startswith("  validation data") for l in own)
+              and [l for l in tuned[at + 1:] if l] == ["  " + l for l in parent]))
+PROVPY
+# with a validation set the record is renewed at each new best loss; the parent stays
+$D train --train-csv "$T/train.csv" --init-model "$T/prov.dsc" --epochs 2 --val-fraction 0.25 --out "$T/tuned2.dsc" \
+  --quiet >/dev/null 2>"$T/e" && $D info "$T/tuned2.dsc" | grep -qx '  fine-tuned from:' && ok ||
+  fail "fine-tuning with validation lost the parent's provenance: $(cat "$T/e")"
+$D export "$T/tuned.dsc" --dir "$T/provx" >/dev/null 2>"$T/e" &&
+  $PY -c 'import json, sys; m = json.load(open(sys.argv[1])); print("provenance:"); print("".join("  " + l + "\n" for l in m["provenance"].splitlines()), end="")' \
+    "$T/provx/manifest.json" | cmp -s - <(sed -n '/^provenance:/,$p' "$T/tuned.info") &&
+  ok || fail "export: the manifest's provenance is not info's: $(cat "$T/e")"
 
 # progress lines for a log: every N steps, with the epoch, the step, the
 # running loss, samples/s and the ETA; none with --quiet

@@ -74,6 +74,7 @@ static void every_argument(void) {
     usage("standardize: NULL net", descent_net_set_standardization(NULL, stat, stat, &err), &err, "net");
     usage("standardize: mean alone", descent_net_set_standardization(net, stat, NULL, &err), &err, "both");
     CHECK(descent_net_standardization(NULL, NULL, NULL) == 0, "a NULL network standardises");
+    CHECK(descent_net_provenance(NULL) == NULL, "a NULL network has a provenance");
 
     descent_train_config cfg;
     descent_train_config_default(&cfg);

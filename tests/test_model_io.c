@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "base.h"
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -271,9 +272,88 @@ static void standardized_model_round_trip(void) {
     remove_model(&m);
 }
 
+/* Train the saved model for one epoch on 16 samples of its shape, half of
+ * them for validation (so the record has a best validation loss) */
+static int train_briefly(descent_net *net, double lr) {
+    float x[16 * 7];
+    int32_t y[16];
+    for (int i = 0; i < 16 * 7; i++) x[i] = (float)((i * 37) % 11) / 11.0f;
+    for (int i = 0; i < 16; i++) y[i] = i % 3;
+    descent_array ax = {x, DESCENT_F32, 8, 7}, ay = {y, DESCENT_I32, 8, 1};
+    descent_array vx = {x + 8 * 7, DESCENT_F32, 8, 7}, vy = {y + 8, DESCENT_I32, 8, 1};
+    descent_data *train = NULL, *val = NULL;
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = 1;
+    cfg.lr = lr;
+    descent_error err = {0};
+    int rc = descent_data_from_arrays(&train, "train", &ax, &ay, 3, &err);
+    if (!rc) rc = descent_data_from_arrays(&val, "val", &vx, &vy, 3, &err);
+    if (!rc) rc = descent_train(net, train, val, &cfg, NULL, &err);
+    CHECK(rc == 0, "train: %s", err.msg);
+    descent_data_free(train);
+    descent_data_free(val);
+    return rc;
+}
+
+/* Rewrite bytes [at, at + n) of a model image and its checksum, into m->bad */
+static void spit_patched(const saved_model *m, const unsigned char *b, long size, long at,
+                         const void *with, size_t n) {
+    unsigned char tmp[8192];
+    memcpy(tmp, b, (size_t)size);
+    memcpy(tmp + at, with, n);
+    const uint32_t crc = crc32_buf(0, tmp, (size_t)size - 4);
+    memcpy(tmp + size - 4, &crc, 4);
+    spit(m->bad, tmp, size);
+}
+
+/* Provenance: none for a net never trained; descent_train writes a record
+ * that comes back from the file as it was, and training further keeps it
+ * as the parent. A record's length beyond the file, or a NUL in it, is
+ * refused. */
+static void provenance_round_trip(void) {
+    saved_model m;
+    if (save_model(&m)) return;
+    CHECK(descent_net_provenance(m.net) == NULL, "an untrained net has a provenance");
+    if (train_briefly(m.net, 0.1)) return;
+    const char *text = descent_net_provenance(m.net);
+    static const char first_line[] = "trained by descent " DESCENT_VERSION_STRING "\n";
+    CHECK(text && strncmp(text, first_line, sizeof first_line - 1) == 0 &&
+          strstr(text, "\ntraining data: 8 samples of 7 features, checksum ") &&
+          strstr(text, "\nvalidation data: 8 samples of 7 features") &&
+          strstr(text, "\nbest validation loss: ") && strstr(text, " in epoch 1\n"),
+          "the record: %s", text ? text : "(none)");
+    descent_error err;
+    CHECK(descent_model_save(m.net, m.path, &err) == 0, "save: %s", err.msg);
+    unsigned char b[8192];
+    const long n = slurp(m.path, b, sizeof b);
+    descent_net *back = NULL;
+    CHECK(descent_model_load(&back, m.path, &err) == 0, "load: %s", err.msg);
+    const char *again = back ? descent_net_provenance(back) : NULL;
+    CHECK(again && text && strcmp(again, text) == 0, "the provenance did not come back: %s",
+          again ? again : "(none)");
+    if (back && train_briefly(back, 0.05) == 0) {
+        const char *tuned = descent_net_provenance(back);
+        const char *from = tuned ? strstr(tuned, "fine-tuned from:\n  trained by descent ") : NULL;
+        CHECK(from && strstr(tuned, "learning rate: 0.05,") < from &&
+              strstr(from, "  learning rate: 0.1,"), "fine-tuned: %s", tuned ? tuned : "(none)");
+    }
+    descent_net_free(back);
+    /* the record's length: after the parameters and the sections word */
+    const long at = 16 + 4 * (2 * 3 + 1) + 12 + 4 * (long)descent_net_num_params(m.net) + 4;
+    const uint32_t len = text ? (uint32_t)strlen(text) : 0, huge = (uint32_t)n;
+    CHECK(at + 4 < n && memcmp(b + at, &len, 4) == 0, "the record's length is not at byte %ld", at);
+    spit_patched(&m, b, n, at, &huge, 4);
+    expect_refused(m.bad, "a record longer than the file", "provenance record of");
+    spit_patched(&m, b, n, at + 10, "", 1);
+    expect_refused(m.bad, "a NUL in the record", "holds a NUL byte");
+    remove_model(&m);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(standardized_model_round_trip),
+        SCENARIO(provenance_round_trip),
         SCENARIO(round_trip_is_bit_exact),
         SCENARIO(every_bit_flip_refused),
         SCENARIO(malformed_files_refused),

@@ -142,6 +142,16 @@ int descent_net_set_standardization(descent_net *net, const float *mean, const f
  * 0 and NULLs otherwise (mean and std may be NULL). */
 int descent_net_standardization(const descent_net *net, const float **mean, const float **std);
 
+/* How the network was made, as lines of text ("key: value"), or NULL when
+ * descent_train never trained it: the descent version, the configuration
+ * that decides the result (optimizer, learning rate and schedule, batch,
+ * epochs, seed, sums, regularisation), the training and validation data's
+ * sizes and checksums, and the best validation loss so far. A network
+ * trained further from a model keeps that model's provenance under
+ * "fine-tuned from:". Set by descent_train; saved in model files and
+ * checkpoints; owned by net. */
+const char *descent_net_provenance(const descent_net *net);
+
 /*
  * Forward pass on n samples (x: n x sizes[0] row-major floats) writing the
  * output activations to out (n x sizes[L]). Allocates its own scratch.

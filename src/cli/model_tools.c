@@ -25,7 +25,10 @@ static void help_info(void) {
     printf("Usage: descent info [--model] FILE\n\nPrints the layers, "
            "activations, cost and parameter statistics of a model; of a checkpoint,\n"
            "also where its run stands (step, epoch) and how it trains (optimizer,\n"
-           "learning rate and schedule, batch, seed, sums, regularisation).\n");
+           "learning rate and schedule, batch, seed, sums, regularisation). Then the\n"
+           "provenance of a trained model: the descent version and configuration that\n"
+           "made it, its data's sizes and checksums, its best validation loss, and the\n"
+           "provenance of the model it was fine-tuned from.\n");
 }
 
 static void print_layer(const descent_net *net, int l) {
@@ -52,6 +55,18 @@ static void print_standardization(const descent_net *net) {
     }
     printf("inputs: standardized, (x - mean) / std per feature; mean %g to %g, std %g to %g\n",
            mlo, mhi, slo, shi);
+}
+
+/* How the model was made, its lines indented under "provenance:" */
+static void print_provenance(const descent_net *net) {
+    const char *text = descent_net_provenance(net);
+    if (!text) return;
+    printf("provenance:\n");
+    for (const char *line = text; *line;) {
+        const size_t n = strcspn(line, "\n");
+        printf("  %.*s\n", (int)n, line);
+        line += n + (line[n] == '\n');
+    }
 }
 
 /* Where a checkpoint's run stands and how it was configured */
@@ -97,6 +112,7 @@ int cmd_info(int argc, char **argv) {
         for (int l = 0; l < L; l++) print_layer(net, l);
         print_standardization(net);
         if (ck) print_training_state(&cfg, ck);
+        print_provenance(net);
     }
     descent_checkpoint_free(ck);
     descent_net_free(net);
