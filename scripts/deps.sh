@@ -14,7 +14,7 @@ for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
     check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace man-db locales) ;;
-    bench) pkgs+=(python3-torch libopenblas-dev hyperfine) ;;
+    bench) pkgs+=(python3-torch libopenblas-dev hyperfine python3-sklearn) ;;
     plots) pkgs+=(gnuplot-nox) ;;
     *) echo "deps.sh: unknown group '$group' (slurm, check, bench, plots)" >&2; exit 2 ;;
   esac
