@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * base.h - what every library file may use: error filling, 64-byte aligned
+ * base.h - what every library file may use: error filling, the 1/m rule, 64-byte aligned
  * memory, overflow-checked sizes, the seeded random generator and the data
  * order, crc32. Implemented in status.c, memory.c, rng.c and binio.c.
  */
@@ -19,6 +19,11 @@
 #define DESCENT_ALIGN_BYTES 64
 
 static inline int round_up_int(int x, int to) { return (x + to - 1) / to * to; }
+
+/* The 1/m rule, the one definition: the gradient of the mean cost is the
+ * sum of the per-sample gradients divided by the number of samples m
+ * (the step divides a gradient for the API, the optimizer as it updates). */
+static inline float mean_of(float sum, float m) { return sum / m; }
 
 /* ---- errors (status.c) ---- */
 /* Fill err (may be NULL) with code, this rank and a printf-style message;

@@ -48,8 +48,9 @@ static void put_text(crc_writer *w, const char *s) {
 }
 
 void model_put(crc_writer *w, const descent_net *net) {
-    const uint32_t sections = (net->in_mean ? SECTION_STANDARDIZE : 0) |
-                              (net->prov_record ? SECTION_PROVENANCE : 0);
+    const int standardized = net->in_mean != NULL, has_provenance = net->prov_record != NULL;
+    const uint32_t sections = (standardized ? SECTION_STANDARDIZE : 0) |
+                              (has_provenance ? SECTION_PROVENANCE : 0);
     cw_put(w, MODEL_MAGIC, 8);
     cw_u32(w, sections ? MODEL_VERSION_SECTIONS : MODEL_VERSION);
     cw_u32(w, (uint32_t)net->L);
@@ -60,11 +61,11 @@ void model_put(crc_writer *w, const descent_net *net) {
     cw_put(w, net->params, net->n_params * sizeof(float));
     if (!sections) return;
     cw_u32(w, sections);
-    if (net->in_mean) {
+    if (standardized) {
         cw_put(w, net->in_mean, sizeof(float) * (size_t)net->sizes[0]);
         cw_put(w, net->in_std, sizeof(float) * (size_t)net->sizes[0]);
     }
-    if (net->prov_record) {
+    if (has_provenance) {
         put_text(w, net->prov_record);
         put_text(w, net->prov_parent);
     }

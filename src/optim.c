@@ -3,7 +3,7 @@
  * optim.c - update rules on the flat parameter buffer: the derivation's
  * gradient descent theta <- theta - lr grad C, momentum and Adam, with
  * optional L2 weight decay on the weights. The gradient arrives as the SUM
- * over the global batch with its divisor m; the mean (step.h's mean_of, the
+ * over the global batch with its divisor m; the mean (base.h's mean_of, the
  * 1/m rule) is taken inside the update loop, so the sum is read once; in
  * reproducible mode the sum may arrive as 64-bit fixed point, turned into
  * floats in the same loop. Identical inputs give identical updates on
@@ -13,7 +13,6 @@
 
 #include "base.h"
 #include "kernels.h"
-#include "step.h"
 
 #include <math.h>
 #include <string.h>

@@ -20,7 +20,7 @@ int optimizer_init(optimizer *o, const descent_train_config *cfg, size_t n);
 void optimizer_free(optimizer *o);
 /* One update on every parameter of net from grad_sum, the gradient summed
  * over the global batch, and m, what the step says to divide it by (the 1/m
- * rule, mean_of in step.h): the division happens inside the update loop so
+ * rule, mean_of in base.h): the division happens inside the update loop so
  * the sum is read once. Weight decay applies to weights, not biases.
  * OpenMP-parallel and elementwise: any thread split gives the same bits. */
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr,

@@ -6,7 +6,7 @@
  * per-sample gradients summed into ONE buffer; one sum-reduction of
  * [gradients | loss | count | correct | non-finite | range | stop] across
  * ranks. The reduced count is the global m of the 1/m rule (mean_of in
- * step.h), which the optimizer applies as it updates. With cfg->overlap
+ * base.h), which the optimizer applies as it updates. With cfg->overlap
  * that one reduction is started in pieces (comm_pipe in comm.h) while the
  * last block's backward pass computes the rest: the same sums.
  *

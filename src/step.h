@@ -15,10 +15,6 @@
 #include "net.h"
 #include "optim.h"
 
-/* The 1/m rule, the one definition: the gradient of the mean cost is the
- * sum of the per-sample gradients divided by the number of samples m. */
-static inline float mean_of(float sum, float m) { return sum / m; }
-
 typedef struct {
     const descent_data *train;
     int reproducible;

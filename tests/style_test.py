@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The structure the README promises, checked: no function in src/ longer
 than 100 lines (signature to closing brace), <mpi.h> included by exactly one
-file (src/comm_mpi.c), no circle among the library's files (from the symbols
-each object file defines and uses), and the README and docs/ naming nothing
+file (src/comm_mpi.c), no circle among the files of src/ and of src/cli/
+(x.c and x.h are one file here) in what they include, in what they call
+(read from the source, so static inline functions count), or in the
+symbols each library object file defines and uses, and the README and docs/ naming nothing
 outside the repository: every repository path they quote exists, and none
 points above the repository's root.
 Usage: style_test.py REPO_ROOT [LIBRARY_OBJECT_FILES...]"""
@@ -102,6 +104,67 @@ def find_circle(graph):
                 return found
     return None
 
+
+def module(path):
+    """x.c and x.h are one module; the two communication twins are one too."""
+    rel = os.path.relpath(path, root)
+    stem = os.path.splitext(rel)[0]
+    return 'src/comm' if stem in ('src/comm_mpi', 'src/comm_serial') else stem
+
+
+def without_comments(path):
+    text = open(path, encoding='utf-8', errors='replace').read()
+    text = re.sub(r'/\*.*?\*/', lambda m: '\n' * m.group(0).count('\n'), text, flags=re.S)
+    return '\n'.join(strip_literals(re.sub(r'//.*', '', l)) for l in text.split('\n'))
+
+
+def definitions(text):
+    """(name, head, body) of every function defined in comment-free C text:
+    the head is the text before the name (static, inline, the type)."""
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch == '{':
+            if depth == 0:
+                before = text[start:i]
+                lines = [l for l in before.split('\n') if not l.lstrip().startswith('#')]
+                sig = ' '.join(lines).strip()
+                m = re.search(r'(?:^|[;}])?\s*([A-Za-z_][\w \t\*]*?)\b(\w+)\s*\(([^;]*)\)\s*(?:__attribute__\s*\(\(.*\)\))?\s*$', sig)
+                body_start = i
+            depth += 1
+        elif ch == '}':
+            depth -= 1
+            if depth == 0:
+                if m and not re.search(r'\b(struct|enum|union|typedef)\b|=', m.group(1)):
+                    yield m.group(2), m.group(1), text[body_start:i + 1]
+                start, m = i + 1, None
+        elif ch == ';' and depth == 0:
+            start = i + 1
+
+
+code_files = sorted(glob.glob(os.path.join(root, 'src', '**', '*.[ch]'), recursive=True))
+include_graph, call_graph, owners, calls = {}, {}, {}, {}
+for path in code_files:
+    mod = module(path)
+    include_graph.setdefault(mod, set())
+    call_graph.setdefault(mod, set())
+    raw = open(path, encoding='utf-8', errors='replace').read()
+    for name in re.findall(r'^\s*#\s*include\s*"([^"]+)"', raw, flags=re.M):
+        target = os.path.normpath(os.path.join(os.path.dirname(path), name))
+        if os.path.exists(target) and module(target) != mod:
+            include_graph[mod].add(module(target))
+    for name, head, body in definitions(without_comments(path)):
+        # callable from other files: external functions of .c files, static inline ones of headers
+        if (path.endswith('.c') and not re.search(r'\bstatic\b', head)) or \
+                (path.endswith('.h') and 'inline' in head):
+            owners.setdefault(name, set()).add(mod)
+        calls.setdefault(mod, set()).update(re.findall(r'\b([A-Za-z_]\w*)\s*\(', body))
+for mod, names in calls.items():
+    for name in names:
+        call_graph[mod] |= {o for o in owners.get(name, ()) if o != mod}
+for kind, graph in (('include', include_graph), ('call', call_graph)):
+    circle = find_circle({k: sorted(v) for k, v in graph.items()})
+    if circle:
+        failures.append(f'files {kind} each other in a circle: ' + ' -> '.join(circle))
 
 objects = sys.argv[2:]
 if objects:

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * train.h - what `descent train`'s files share: its options, and the
- * network options' parsers (train.c), used again to compare a resumed run's
- * command line with its checkpoint (resume.c).
+ * train.h - what `descent train`'s files share: its options and the
+ * network options' parsers (train_options.c), used again to compare a
+ * resumed run's command line with its checkpoint (resume.c).
  */
 #ifndef DESCENT_CLI_TRAIN_H
 #define DESCENT_CLI_TRAIN_H
@@ -21,6 +21,13 @@ typedef struct {
     long log_steps;      /* --log-every N: a progress line every N steps...   */
     double log_seconds;  /* ... or Ns: every N seconds (0 and 0: the default) */
 } train_opts;
+
+/* The command line into o (exits with a usage error on a bad one), with the
+ * checks between options */
+void parse_train_options(train_opts *o, int argc, char **argv);
+/* No output of the run is one of its inputs or another output, and each
+ * can be written (exits otherwise) */
+void check_train_files(const train_opts *o);
 
 #define MAX_LAYERS 1024
 /* --layers "784,256,10" into widths; returns the number of weight layers */
