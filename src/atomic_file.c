@@ -230,9 +230,8 @@ void remove_stale_temps(const char *dir, const char *prefix) {
     struct dirent *e;
     while ((e = readdir(d)))
         if (is_stale_temp(e->d_name, prefix, host)) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            unlink(path);
+            char path[PATH_CAP];
+            if (path_join(path, dir, e->d_name) == 0) unlink(path);
         }
     closedir(d);
 }

@@ -60,8 +60,14 @@ uint64_t rng_below(rng_t *r, uint64_t n);  /* unbiased [0,n) */
 /* perm[0..n) = permutation of 0..n-1 determined by (seed, epoch) only */
 void permutation(uint32_t *perm, size_t n, uint64_t seed, uint64_t epoch);
 
-/* ---- checksums (binio.c) ---- */
+/* ---- checksums and paths (binio.c) ---- */
 uint32_t crc32_buf(uint32_t crc, const void *p, size_t n);
+/* Room for a path the library builds from a directory and a file name:
+ * Linux's PATH_MAX, the terminating NUL included */
+#define PATH_CAP 4096
+/* buf = "dir/name": 0, or -1 (buf then "") when it does not fit; a path
+ * cut short could name another file, so it is never used */
+int path_join(char buf[PATH_CAP], const char *dir, const char *name);
 
 /* ---- work division ---- */
 /* Contiguous share [lo, hi) of n items for part r of P: sizes differ by at
@@ -71,6 +77,14 @@ static inline void share_of(size_t n, int r, int P, size_t *lo, size_t *hi) {
     *lo = n * (size_t)r / (size_t)P;
     *hi = n * (size_t)(r + 1) / (size_t)P;
 }
+
+/* The smallest loops worth a team of OpenMP threads: below them, waking
+ * the team costs more than the work it shares. One flop or conversion per
+ * element (updates, bfloat16 conversions): */
+#define PARALLEL_MIN_ELEMENTS 65536
+/* Rows of a block copied or masked (the batch gather, dropout): fewer
+ * elements, as each costs a memory access to another place */
+#define PARALLEL_MIN_BLOCK_VALUES 16384
 
 /* CPUs this process may run on (threads.c): as OpenMP saw them at
  * start-up, else the affinity mask's count; 0 if unknown. */

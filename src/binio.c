@@ -26,6 +26,13 @@ uint32_t crc32_buf(uint32_t crc, const void *p, size_t n) {
     return crc;
 }
 
+int path_join(char buf[PATH_CAP], const char *dir, const char *name) {
+    const int n = snprintf(buf, PATH_CAP, "%s/%s", dir, name);
+    if (n >= 0 && n < PATH_CAP) return 0;
+    buf[0] = '\0';
+    return -1;
+}
+
 /* ---- writing -------------------------------------------------------------- */
 void cw_put(crc_writer *w, const void *p, size_t n) {
     if (w->bad || n == 0) return;

@@ -132,8 +132,7 @@ static void free_names(char **names, size_t count) {
 }
 
 int checkpoint_save(const char *dir, int keep, const descent_net *net,
-                    const descent_checkpoint *ck, char *path, size_t pathlen,
-                    descent_error *err) {
+                    const descent_checkpoint *ck, char path[PATH_CAP], descent_error *err) {
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (mkdir(dir, 0777) != 0 && errno != EEXIST)
@@ -143,8 +142,10 @@ int checkpoint_save(const char *dir, int keep, const descent_net *net,
         return set_error(err, DESCENT_E_IO, "%s: not a directory", dir);
     }
     remove_stale_temps(dir, CKPT_PREFIX);
-    snprintf(path, pathlen, "%s/" CKPT_PREFIX "%012llu" CKPT_SUFFIX, dir,
-             (unsigned long long)ck->step);
+    char name[64];
+    snprintf(name, sizeof name, CKPT_PREFIX "%012llu" CKPT_SUFFIX, (unsigned long long)ck->step);
+    if (path_join(path, dir, name))
+        return set_error(err, DESCENT_E_IO, "%s: the checkpoint directory's name is too long", dir);
     ckpt_ctx c = {net, ck};
     int rc = descent_write_file(path, write_ckpt, &c, err);
     if (rc) return rc;
@@ -152,9 +153,8 @@ int checkpoint_save(const char *dir, int keep, const descent_net *net,
     size_t count;
     if (keep > 0 && list_ckpts(dir, &names, &count) == 0) {
         for (size_t i = 0; i + (size_t)keep < count; i++) {
-            char old[4096];
-            snprintf(old, sizeof old, "%s/%s", dir, names[i]);
-            unlink(old);
+            char old[PATH_CAP];
+            if (path_join(old, dir, names[i]) == 0) unlink(old);
         }
         free_names(names, count);
     }
@@ -306,7 +306,8 @@ int descent_checkpoint_load(const char *path, descent_net **net, descent_train_c
     REQUIRE_ARG(err, out);
     *net = NULL;
     *out = NULL;
-    char file[4096];
+    char newest[PATH_CAP];
+    const char *file = path; /* a file, or a directory's newest checkpoint */
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         char **names;
@@ -319,10 +320,10 @@ int descent_checkpoint_load(const char *path, descent_net **net, descent_train_c
             return set_error(err, DESCENT_E_IO, "%s: no checkpoint (" CKPT_PREFIX "*" CKPT_SUFFIX
                              ") in this directory", path);
         }
-        snprintf(file, sizeof file, "%s/%s", path, names[count - 1]);
+        const int too_long = path_join(newest, path, names[count - 1]);
         free_names(names, count);
-    } else {
-        snprintf(file, sizeof file, "%s", path);
+        if (too_long) return set_error(err, DESCENT_E_IO, "%s: the directory's name is too long", path);
+        file = newest;
     }
     if (resolved) snprintf(resolved, resolved_len, "%s", file);
     unsigned char *buf;

@@ -6,6 +6,7 @@
 #ifndef DESCENT_CHECKPOINT_H
 #define DESCENT_CHECKPOINT_H
 
+#include "base.h"
 #include "data.h"
 #include "descent/descent.h"
 
@@ -32,7 +33,6 @@ struct descent_checkpoint {
 /* Write DIR/ckpt-<step>.dsc atomically and delete all but the newest keep.
  * ck's pointers refer to the caller's live buffers. path gets the name. */
 int checkpoint_save(const char *dir, int keep, const descent_net *net,
-                    const descent_checkpoint *ck, char *path, size_t pathlen,
-                    descent_error *err);
+                    const descent_checkpoint *ck, char path[PATH_CAP], descent_error *err);
 
 #endif

@@ -131,7 +131,7 @@ void data_gather(const descent_data *d, const uint32_t *idx, size_t first, int B
     const size_t nin = (size_t)d->n_in;
     /* samples are independent: split across the step's threads (the other
      * threads would otherwise wait for this serial loop) */
-#pragma omp parallel for schedule(static) if (B * nin >= 16384)
+#pragma omp parallel for schedule(static) if (B * nin >= PARALLEL_MIN_BLOCK_VALUES)
     for (int s = 0; s < B; s++) {
         const size_t i = idx ? idx[s] : first + (size_t)s;
         float *xs = x + (size_t)s * ldx;

@@ -21,6 +21,7 @@
 
 #define CSV_MAX_COLUMNS (1 << 24)
 #define CSV_MAX_CLASSES 65536
+#define CSV_FIRST_VALUES 4096 /* the first allocation of a growing array */
 
 typedef struct {
     float *v;
@@ -29,7 +30,7 @@ typedef struct {
 
 static int fvec_push(fvec *a, float x) {
     if (a->n == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 4096;
+        size_t cap = a->cap ? a->cap * 2 : CSV_FIRST_VALUES;
         if (cap > SIZE_MAX / sizeof(float)) return -1;
         float *p = realloc(a->v, cap * sizeof(float));
         if (!p) return -1;

@@ -110,7 +110,7 @@ static int host_agrees_on(const char *key, int *agree) {
 static void copy_then_release(void *dst, const void *src, size_t bytes) {
     const size_t piece = (size_t)8 << 20;
     const long page = sysconf(_SC_PAGESIZE);
-    const uintptr_t pg = page > 0 ? (uintptr_t)page : 4096;
+    const uintptr_t pg = page > 0 ? (uintptr_t)page : 4096; /* the usual page, if unknown */
     uintptr_t released = ((uintptr_t)src + pg - 1) / pg * pg; /* first whole page */
     for (size_t off = 0; off < bytes; off += piece) {
         const size_t len = bytes - off < piece ? bytes - off : piece;

@@ -57,7 +57,7 @@ void dropout_free(dropout *d) {
 }
 
 void dropout_forward(dropout *d, int l, int B, int n, const float *act, int ld) {
-#pragma omp parallel for schedule(static) if (B * n >= 16384)
+#pragma omp parallel for schedule(static) if (B * n >= PARALLEL_MIN_BLOCK_VALUES)
     for (int s = 0; s < B; s++) {
         const uint64_t key = sample_key(d, d->sample[s]);
         float *out = d->masked[l] + (size_t)s * ld, *f = d->keep[l] + (size_t)s * ld;
@@ -70,7 +70,7 @@ void dropout_forward(dropout *d, int l, int B, int n, const float *act, int ld) 
 }
 
 void dropout_backward(const dropout *d, int l, int B, int n, int ld, float *delta, int ldd) {
-#pragma omp parallel for schedule(static) if (B * n >= 16384)
+#pragma omp parallel for schedule(static) if (B * n >= PARALLEL_MIN_BLOCK_VALUES)
     for (int s = 0; s < B; s++) {
         const float *f = d->keep[l] + (size_t)s * ld;
         float *e = delta + (size_t)s * ldd;

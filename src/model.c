@@ -328,12 +328,26 @@ static int write_manifest(FILE *f, void *ctx) {
  * l past the new one's layers (the new manifest no longer names them) */
 static void remove_layers_after(const char *dir, int L) {
     for (int l = L + 1;; l++) {
-        char w[4096], b[4096];
-        snprintf(w, sizeof w, "%s/W%d.npy", dir, l);
-        snprintf(b, sizeof b, "%s/b%d.npy", dir, l);
-        const int had = unlink(w) == 0;
-        if (unlink(b) != 0 && !had) break;
+        char name[32], w[PATH_CAP], b[PATH_CAP];
+        snprintf(name, sizeof name, "W%d.npy", l);
+        const int had = path_join(w, dir, name) == 0 && unlink(w) == 0;
+        snprintf(name, sizeof name, "b%d.npy", l);
+        if ((path_join(b, dir, name) != 0 || unlink(b) != 0) && !had) break;
     }
+}
+
+/* An earlier export's standardization is not that of a raw model */
+static void remove_standardization(const char *dir) {
+    char path[PATH_CAP];
+    if (path_join(path, dir, "mean.npy") == 0) unlink(path);
+    if (path_join(path, dir, "std.npy") == 0) unlink(path);
+}
+
+/* dir/name for an export's file, or the error */
+static int export_path(char path[PATH_CAP], const char *dir, const char *name, descent_error *err) {
+    return path_join(path, dir, name) ? set_error(err, DESCENT_E_IO, "%s: the directory's name "
+                                                  "is too long", dir)
+                                      : DESCENT_OK;
 }
 
 int descent_model_export_npy(const descent_net *net, const char *dir, descent_error *err) {
@@ -347,33 +361,27 @@ int descent_model_export_npy(const descent_net *net, const char *dir, descent_er
     pending_file *files = calloc((size_t)nfiles, sizeof *files);
     if (!files) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", dir);
     int rc = DESCENT_OK;
+    char path[PATH_CAP];
     for (int i = 0; !rc && i < nstd; i++) {
         npy_ctx c = {i ? net->in_std : net->in_mean, net->sizes[0], 0};
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.npy", dir, i ? "std" : "mean");
-        rc = pending_write(&files[2 * net->L + i], path, write_npy, &c, err);
+        rc = export_path(path, dir, i ? "std.npy" : "mean.npy", err);
+        if (!rc) rc = pending_write(&files[2 * net->L + i], path, write_npy, &c, err);
     }
     for (int i = 0; !rc && i < 2 * net->L; i++) {
         const int l = i / 2, is_bias = i % 2;
         npy_ctx c = {net->params + (is_bias ? net->b_off[l] : net->w_off[l]), net->sizes[l + 1],
                      is_bias ? 0 : net->sizes[l]};
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%c%d.npy", dir, is_bias ? 'b' : 'W', l + 1);
-        rc = pending_write(&files[i], path, write_npy, &c, err);
+        char name[32];
+        snprintf(name, sizeof name, "%c%d.npy", is_bias ? 'b' : 'W', l + 1);
+        rc = export_path(path, dir, name, err);
+        if (!rc) rc = pending_write(&files[i], path, write_npy, &c, err);
     }
-    char manifest[4096];
-    snprintf(manifest, sizeof manifest, "%s/manifest.json", dir);
-    if (!rc) rc = pending_write(&files[nfiles - 1], manifest, write_manifest, (void *)net, err);
+    if (!rc) rc = export_path(path, dir, "manifest.json", err);
+    if (!rc) rc = pending_write(&files[nfiles - 1], path, write_manifest, (void *)net, err);
     if (!rc) rc = pending_commit_all(files, nfiles, err); /* all or none */
     for (int i = 0; i < nfiles; i++) pending_discard(&files[i]);
     if (!rc) remove_layers_after(dir, net->L);
-    if (!rc && !net->in_mean) { /* an earlier export's standardization is not this model's */
-        char path[4096];
-        snprintf(path, sizeof path, "%s/mean.npy", dir);
-        unlink(path);
-        snprintf(path, sizeof path, "%s/std.npy", dir);
-        unlink(path);
-    }
+    if (!rc && !net->in_mean) remove_standardization(dir);
     free(files);
     return rc;
 }

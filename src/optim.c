@@ -106,7 +106,7 @@ update_all(optimizer *o, const descent_train_config *cfg, double lr, descent_net
     o->t++;
     const float wd = (float)cfg->weight_decay;
     if (fixed) memset(max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
-#pragma omp parallel if (net->n_params >= 65536)
+#pragma omp parallel if (net->n_params >= PARALLEL_MIN_ELEMENTS)
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l];
         const size_t nb = (size_t)net->sizes[l + 1];

@@ -228,10 +228,10 @@ static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t
 /* The gradient sums reduced as bfloat16 (half the bytes), the tail in float */
 static int sum_as_bf16(stepper *sp, float *g, size_t np) {
     uint16_t *h = sp->g16;
-#pragma omp parallel for schedule(static) if (np >= 65536)
+#pragma omp parallel for schedule(static) if (np >= PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < np; i++) h[i] = f32_to_bf16(g[i]);
     const int rc = comm_sum_bf16(h, np, g + np, T_LEN);
-#pragma omp parallel for schedule(static) if (np >= 65536)
+#pragma omp parallel for schedule(static) if (np >= PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < np; i++) g[i] = bf16_to_f32(h[i]);
     return rc;
 }

@@ -89,9 +89,9 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
         ck.has_data = 1;
         memcpy(ck.train_id, t->train_id, sizeof ck.train_id);
         memcpy(ck.val_id, t->val_id, sizeof ck.val_id);
-        char path[4096];
+        char path[PATH_CAP];
         rc = checkpoint_save(t->cfg->checkpoint_dir, t->cfg->checkpoint_keep, t->net, &ck, path,
-                             sizeof path, err);
+                             err);
     }
     int who;
     rc = comm_agree(rc, &who);
