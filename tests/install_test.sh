@@ -58,6 +58,28 @@ if cc "$SRC/examples/xor_arrays.c" $flags -o "$T/xor_pc" 2>"$T/cc.log"; then
 else
   cat "$T/cc.log"; fail "cc with \$(pkg-config --cflags --libs descent) did not link"
 fi
+# the static library exports the public API alone: a program with its own
+# set_error and comm_rank (names the library uses inside) links it
+archive=$(find "$T/prefix" -name libdescent.a)
+inside=$(nm -g --defined-only "$archive" | awk 'NF == 3 && $3 !~ /^descent_/ {print $3}')
+[ -n "$archive" ] && [ -z "$inside" ] || fail "libdescent.a exports internal symbols: ${inside:-(no archive)}"
+cat >"$T/own_names.c" <<'EOF2'
+#include <descent/descent.h>
+#include <stdio.h>
+int set_error(void) { return 7; }  /* names the library uses inside */
+int comm_rank(void) { return 7; }
+int main(void) {
+    printf("%s %d\n", descent_strerror(DESCENT_E_FORMAT), set_error() + comm_rank());
+    return 0;
+}
+EOF2
+# shellcheck disable=SC2046
+if cc "$T/own_names.c" -o "$T/own_names" $(pkg-config --cflags descent) \
+     $(pkg-config --static --libs descent | sed "s#-ldescent#$archive#") 2>"$T/cc2.log"; then
+  "$T/own_names" | grep -q ' 14$' || fail "the program's own set_error was not called"
+else
+  cat "$T/cc2.log"; fail "a program with its own set_error and comm_rank cannot link libdescent.a"
+fi
 [ "$(pkg-config --modversion descent)" = "$("$T/prefix/bin/descent" --version | awk '{print $NF}')" ] ||
   fail "pkg-config version $(pkg-config --modversion descent) is not the command's"
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
