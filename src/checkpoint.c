@@ -4,11 +4,13 @@
  *   "DSCNTCKP" | u32 version (3) | model section (model.c: a model file
  *   without its crc32) |
  *   u64 step | u32 epoch | u32 k | f64 epoch_loss | f64 epoch_correct |
- *   u32 epochs | u64 batch | f64 lr | u32 schedule | u32 optimizer |
+ *   the hyper-parameters stored with version 1 (config_fields.h: u32
+ *   epochs | u64 batch | f64 lr | u32 schedule | u32 optimizer |
  *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |
- *   u32 reproducible | u64 optimizer steps | u32 has_m | u32 has_v |
+ *   u32 reproducible) | u64 optimizer steps | u32 has_m | u32 has_v |
  *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
- *   (version 2:) f64 dropout | u64 warm-up steps | u32 warm-up epochs |
+ *   (version 2:) those stored with version 2 (f64 dropout | u64 warm-up
+ *   steps | u32 warm-up epochs) |
  *   f64 best validation loss | u32 its epoch |
  *   (version 3:) u32 has_data | u64 training set identity[6] | u64
  *   validation set identity[6] (data_identity; zeros: none) if has_data |
@@ -24,6 +26,7 @@
 
 #include "atomic_file.h"
 #include "binio.h"
+#include "config_fields.h"
 #include "net.h"
 
 #include <dirent.h>
@@ -44,6 +47,32 @@ typedef struct {
     const descent_checkpoint *ck;
 } ckpt_ctx;
 
+/* The hyper-parameters of config_fields.h that checkpoint version `version`
+ * added, in the table's order */
+#define PUT_CK_NONE(field)
+#define PUT_CK_U32(field) cw_u32(w, (uint32_t)g->field);
+#define PUT_CK_U64(field) cw_u64(w, (uint64_t)g->field);
+#define PUT_CK_F64(field) cw_f64(w, g->field);
+static void put_config(crc_writer *w, const descent_train_config *g, int version) {
+#define PUT_OF(field, kind, def, role, ver, wire, valid, rule, opt) \
+    if ((ver) == version) { PUT_##wire(field) }
+    DESCENT_CONFIG_FIELDS(PUT_OF)
+#undef PUT_OF
+}
+
+#define GET_CK_NONE(field)
+#define GET_CK_U32(field) { uint32_t x = 0; rc = rd_u32(r, &x, #field, err); g->field = x; }
+#define GET_CK_U64(field) { uint64_t x = 0; rc = rd_u64(r, &x, #field, err); g->field = x; }
+#define GET_CK_F64(field) { rc = rd_f64(r, &g->field, #field, err); }
+static int get_config(reader *r, descent_train_config *g, int version, descent_error *err) {
+    int rc = DESCENT_OK;
+#define GET_OF(field, kind, def, role, ver, wire, valid, rule, opt) \
+    if ((ver) == version && !rc) { GET_##wire(field) }
+    DESCENT_CONFIG_FIELDS(GET_OF)
+#undef GET_OF
+    return rc;
+}
+
 static int write_ckpt(FILE *f, void *vctx) {
     const ckpt_ctx *c = vctx;
     const descent_checkpoint *k = c->ck;
@@ -57,18 +86,7 @@ static int write_ckpt(FILE *f, void *vctx) {
     cw_u32(&w, k->k);
     cw_f64(&w, k->epoch_loss);
     cw_f64(&w, k->epoch_correct);
-    cw_u32(&w, (uint32_t)g->epochs);
-    cw_u64(&w, g->batch);
-    cw_f64(&w, g->lr);
-    cw_u32(&w, (uint32_t)g->schedule);
-    cw_u32(&w, (uint32_t)g->optimizer);
-    cw_f64(&w, g->momentum);
-    cw_f64(&w, g->beta1);
-    cw_f64(&w, g->beta2);
-    cw_f64(&w, g->eps);
-    cw_f64(&w, g->weight_decay);
-    cw_u64(&w, g->seed);
-    cw_u32(&w, (uint32_t)g->reproducible);
+    put_config(&w, g, 1);
     cw_u64(&w, k->opt_t);
     cw_u32(&w, k->m != NULL);
     cw_u32(&w, k->v != NULL);
@@ -79,9 +97,7 @@ static int write_ckpt(FILE *f, void *vctx) {
         cw_put(&w, k->sw, sizeof(int32_t) * (size_t)k->L);
         cw_put(&w, k->sb, sizeof(int32_t) * (size_t)k->L);
     }
-    cw_f64(&w, g->dropout);
-    cw_u64(&w, (uint64_t)g->warmup_steps);
-    cw_u32(&w, (uint32_t)g->warmup_epochs);
+    put_config(&w, g, 2);
     cw_f64(&w, k->best_val_loss);
     cw_u32(&w, k->best_epoch);
     cw_u32(&w, (uint32_t)k->has_data);
@@ -175,23 +191,13 @@ int descent_checkpoint_epoch(const descent_checkpoint *ck) { return (int)ck->epo
 
 /* dropout, the warm-up, and the best validation loss so far with its epoch */
 static int parse_v2_fields(reader *r, descent_checkpoint *k, descent_error *err) {
-    uint64_t warmup_steps = 0;
-    uint32_t warmup_epochs = 0;
-    int rc = rd_f64(r, &k->cfg.dropout, "dropout", err);
-    if (!rc) rc = rd_u64(r, &warmup_steps, "warm-up steps", err);
-    if (!rc) rc = rd_u32(r, &warmup_epochs, "warm-up epochs", err);
-    if (!rc && (warmup_steps > ((uint64_t)1 << 48) || warmup_epochs > 1000000 ||
-                (warmup_steps && warmup_epochs)))
-        return set_error(err, DESCENT_E_FORMAT, "%s: bad warm-up (%llu steps, %u epochs)",
-                         r->path, (unsigned long long)warmup_steps, warmup_epochs);
-    k->cfg.warmup_steps = (long)warmup_steps;
-    k->cfg.warmup_epochs = (int)warmup_epochs;
+    int rc = get_config(r, &k->cfg, 2, err);
+    descent_error why = {0};
+    if (!rc && descent_train_config_check(&k->cfg, &why))
+        return set_error(err, DESCENT_E_FORMAT, "%s: bad hyper-parameters: %s", r->path, why.msg);
     if (!rc) rc = rd_f64(r, &k->best_val_loss, "best validation loss", err);
     if (!rc) rc = rd_u32(r, &k->best_epoch, "best epoch", err);
     if (rc) return rc;
-    if (!(k->cfg.dropout >= 0.0 && k->cfg.dropout < 1.0))
-        return set_error(err, DESCENT_E_FORMAT, "%s: dropout %g is not in [0,1)", r->path,
-                         k->cfg.dropout);
     if (isnan(k->best_val_loss) || k->best_epoch >= k->epoch ||
         (k->best_epoch == 0) != (k->best_val_loss == INFINITY))
         return set_error(err, DESCENT_E_FORMAT, "%s: bad best validation result (epoch %u)",
@@ -213,8 +219,7 @@ static int parse_data_identity(reader *r, descent_checkpoint *k, descent_error *
 
 static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, descent_error *err) {
     char magic[8];
-    uint32_t ver = 0, u = 0, has_m = 0, has_v = 0, L = 0;
-    uint64_t q = 0;
+    uint32_t ver = 0, has_m = 0, has_v = 0, L = 0;
     descent_train_config *g = &k->cfg;
     descent_train_config_default(g);
     int rc = rd_bytes(r, magic, 8, "magic", err);
@@ -231,18 +236,7 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
     if (!rc) rc = rd_u32(r, &k->k, "step in epoch", err);
     if (!rc) rc = rd_f64(r, &k->epoch_loss, "epoch loss", err);
     if (!rc) rc = rd_f64(r, &k->epoch_correct, "epoch correct", err);
-    if (!rc && !(rc = rd_u32(r, &u, "epochs", err))) g->epochs = (int)u;
-    if (!rc && !(rc = rd_u64(r, &q, "batch", err))) g->batch = (size_t)q;
-    if (!rc) rc = rd_f64(r, &g->lr, "learning rate", err);
-    if (!rc && !(rc = rd_u32(r, &u, "schedule", err))) g->schedule = (descent_lr_schedule)u;
-    if (!rc && !(rc = rd_u32(r, &u, "optimizer", err))) g->optimizer = (descent_optimizer)u;
-    if (!rc) rc = rd_f64(r, &g->momentum, "momentum", err);
-    if (!rc) rc = rd_f64(r, &g->beta1, "beta1", err);
-    if (!rc) rc = rd_f64(r, &g->beta2, "beta2", err);
-    if (!rc) rc = rd_f64(r, &g->eps, "eps", err);
-    if (!rc) rc = rd_f64(r, &g->weight_decay, "weight decay", err);
-    if (!rc) rc = rd_u64(r, &g->seed, "seed", err);
-    if (!rc && !(rc = rd_u32(r, &u, "mode", err))) g->reproducible = u != 0;
+    if (!rc) rc = get_config(r, g, 1, err);
     if (!rc) rc = rd_u64(r, &k->opt_t, "optimizer steps", err);
     if (!rc) rc = rd_u32(r, &has_m, "state flags", err);
     if (!rc) rc = rd_u32(r, &has_v, "state flags", err);
@@ -306,6 +300,7 @@ int descent_checkpoint_load(const char *path, descent_net **net, descent_train_c
     REQUIRE_ARG(err, out);
     *net = NULL;
     *out = NULL;
+    if (config_size_check(cfg, err)) return DESCENT_E_USAGE;
     char newest[PATH_CAP];
     const char *file = path; /* a file, or a directory's newest checkpoint */
     struct stat st;
@@ -349,7 +344,9 @@ int descent_checkpoint_load(const char *path, descent_net **net, descent_train_c
         descent_checkpoint_free(k);
         return rc;
     }
-    *cfg = k->cfg;
+    /* as much of the configuration as the caller's struct holds */
+    memcpy((char *)cfg + sizeof cfg->size, (const char *)&k->cfg + sizeof cfg->size,
+           cfg->size - sizeof cfg->size);
     *out = k;
     return DESCENT_OK;
 }

@@ -7,6 +7,7 @@
  */
 #include "activation.h"
 #include "base.h"
+#include "config_fields.h"
 
 #include <math.h>
 #include <string.h>
@@ -69,74 +70,51 @@ int descent_lr_schedule_parse(const char *name) {
     return parse_name(schedule_names, DESCENT_LR_COUNT, NULL, name);
 }
 
-/* ---- defaults and checks -------------------------------------------------- */
+/* ---- defaults and checks (the table of config_fields.h) ------------------ */
 void descent_train_config_default(descent_train_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
-    cfg->epochs = 10;
-    cfg->batch = 64;
-    cfg->lr = 0.1;
-    cfg->schedule = DESCENT_LR_CONSTANT;
-    cfg->optimizer = DESCENT_OPT_GD;
-    cfg->momentum = 0.9;
-    cfg->beta1 = 0.9;
-    cfg->beta2 = 0.999;
-    cfg->eps = 1e-8;
-    cfg->weight_decay = 0.0;
-    cfg->seed = 1;
-    cfg->sync_check = 0;
-    cfg->reproducible = 0;
-    cfg->comm_bf16 = 0;
-    cfg->checkpoint_dir = NULL;
-    cfg->checkpoint_steps = 0;
-    cfg->checkpoint_epochs = 0;
-    cfg->checkpoint_keep = 3;
-    cfg->patience = 0;
-    cfg->warmup_steps = 0;
-    cfg->warmup_epochs = 0;
-    cfg->best_model = NULL;
-    cfg->dropout = 0.0;
-    cfg->overlap = 0;
-    cfg->overlap_piece = 0;
+    cfg->size = sizeof *cfg;
+#define DEFAULT_OF(field, kind, def, role, ver, wire, valid, rule, opt) cfg->field = def;
+    DESCENT_CONFIG_FIELDS(DEFAULT_OF)
+#undef DEFAULT_OF
 }
 
-int descent_train_config_check(const descent_train_config *c, descent_error *err) {
-    REQUIRE_ARG(err, c);
-    if (c->epochs < 1 || c->epochs > 1000000)
-        return set_error(err, DESCENT_E_USAGE, "epochs must be 1..1000000 (got %d)", c->epochs);
-    if (c->batch < 1 || c->batch > ((size_t)1 << 24))
-        return set_error(err, DESCENT_E_USAGE, "batch must be 1..16777216 (got %zu)", c->batch);
-    if (!(c->lr > 0.0) || !isfinite(c->lr))
-        return set_error(err, DESCENT_E_USAGE, "learning rate must be a positive number (got %g)",
-                         c->lr);
-    if ((unsigned)c->schedule >= DESCENT_LR_COUNT)
-        return set_error(err, DESCENT_E_USAGE, "unknown learning-rate schedule");
-    if ((unsigned)c->optimizer >= DESCENT_OPT_COUNT)
-        return set_error(err, DESCENT_E_USAGE, "unknown optimizer");
-    if (!(c->momentum >= 0.0 && c->momentum < 1.0))
-        return set_error(err, DESCENT_E_USAGE, "momentum must be in [0,1) (got %g)", c->momentum);
-    if (!(c->beta1 >= 0.0 && c->beta1 < 1.0) || !(c->beta2 >= 0.0 && c->beta2 < 1.0))
-        return set_error(err, DESCENT_E_USAGE, "adam betas must be in [0,1)");
-    if (!(c->eps > 0.0) || !isfinite(c->eps))
-        return set_error(err, DESCENT_E_USAGE, "adam eps must be positive (got %g)", c->eps);
-    if (!(c->weight_decay >= 0.0) || !isfinite(c->weight_decay))
-        return set_error(err, DESCENT_E_USAGE, "weight decay must be >= 0 (got %g)",
-                         c->weight_decay);
-    if (c->sync_check < 0)
-        return set_error(err, DESCENT_E_USAGE, "sync-check must be >= 0 (got %d)", c->sync_check);
-    if (c->checkpoint_steps < 0 || c->checkpoint_epochs < 0 || c->checkpoint_keep < 1)
-        return set_error(err, DESCENT_E_USAGE, "checkpoint interval must be >= 0 and keep >= 1");
-    if (c->warmup_steps < 0 || c->warmup_epochs < 0 || (c->warmup_steps && c->warmup_epochs))
-        return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, >= 0");
-    if ((c->comm_bf16 != 0 && c->comm_bf16 != 1) || (c->reproducible != 0 && c->reproducible != 1))
-        return set_error(err, DESCENT_E_USAGE, "comm_bf16 and reproducible must be 0 or 1");
+int config_size_check(const descent_train_config *c, descent_error *err) {
+    if (c->size >= CONFIG_FIRST_SIZE && c->size <= sizeof *c) return DESCENT_OK;
+    return set_error(err, DESCENT_E_USAGE, "descent_train_config: size %zu is not one this "
+                     "library knows (%zu): fill the configuration with "
+                     "descent_train_config_default first", c->size, sizeof *c);
+}
+
+int config_of_caller(const descent_train_config *in, descent_train_config *out,
+                     descent_error *err) {
+    descent_train_config_default(out);
+    const int rc = config_size_check(in, err);
+    if (!rc) memcpy((char *)out + sizeof out->size, (const char *)in + sizeof in->size,
+                    in->size - sizeof in->size);
+    return rc;
+}
+
+int descent_train_config_check(const descent_train_config *cfg, descent_error *err) {
+    REQUIRE_ARG(err, cfg);
+    descent_train_config full;
+    const descent_train_config *c = &full;
+    const int rc = config_of_caller(cfg, &full, err);
+    if (rc) return rc;
+#define CHECK_OF(field, kind, def, role, ver, wire, valid, rule, opt)                            \
+    {                                                                                        \
+        const double v = cf_number(c->field);                                                \
+        if (!(valid))                                                                        \
+            return set_error(err, DESCENT_E_USAGE, (kind) == CF_REAL ? "%s (got %g)"         \
+                                                                     : "%s (got %.0f)",      \
+                             rule, v);                                                       \
+    }
+    DESCENT_CONFIG_FIELDS(CHECK_OF)
+#undef CHECK_OF
+    if (c->warmup_steps && c->warmup_epochs)
+        return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, not both");
     if (c->comm_bf16 && c->reproducible)
         return set_error(err, DESCENT_E_USAGE, "bfloat16 communication and reproducible mode "
                          "exclude each other (rounding to bfloat16 depends on the layout)");
-    if (c->patience < 0)
-        return set_error(err, DESCENT_E_USAGE, "patience must be >= 0 (got %d)", c->patience);
-    if (c->overlap != 0 && c->overlap != 1)
-        return set_error(err, DESCENT_E_USAGE, "overlap must be 0 or 1 (got %d)", c->overlap);
-    if (!(c->dropout >= 0.0 && c->dropout < 1.0))
-        return set_error(err, DESCENT_E_USAGE, "dropout must be in [0,1) (got %g)", c->dropout);
     return DESCENT_OK;
 }

@@ -10,6 +10,7 @@
 #include "consistency.h"
 
 #include "comm.h"
+#include "config_fields.h"
 #include "data.h"
 #include "net.h"
 
@@ -57,54 +58,29 @@ int ranks_same_data(const descent_data *d, const char *role, descent_error *err)
 }
 
 /* ---- the training configuration ---- */
-/* Every field of descent_train_config, and whether there is a validation
- * set: as bits to compare and as a value to show */
-typedef enum { CF_INT, CF_REAL, CF_NAME } cf_kind;
-#define CONFIG_FIELDS(X)                                                         \
-    X("epochs", CF_INT, c->epochs) X("batch", CF_INT, c->batch)                  \
-    X("lr", CF_REAL, c->lr) X("schedule", CF_INT, c->schedule)                   \
-    X("warmup_steps", CF_INT, c->warmup_steps)                                   \
-    X("warmup_epochs", CF_INT, c->warmup_epochs)                                 \
-    X("optimizer", CF_INT, c->optimizer) X("momentum", CF_REAL, c->momentum)     \
-    X("beta1", CF_REAL, c->beta1) X("beta2", CF_REAL, c->beta2)                  \
-    X("eps", CF_REAL, c->eps) X("weight_decay", CF_REAL, c->weight_decay)        \
-    X("seed", CF_INT, c->seed) X("sync_check", CF_INT, c->sync_check)            \
-    X("comm_bf16", CF_INT, c->comm_bf16) X("reproducible", CF_INT, c->reproducible) \
-    X("checkpoint_dir", CF_NAME, c->checkpoint_dir != NULL)                      \
-    X("checkpoint_steps", CF_INT, c->checkpoint_steps)                           \
-    X("checkpoint_epochs", CF_INT, c->checkpoint_epochs)                         \
-    X("checkpoint_keep", CF_INT, c->checkpoint_keep)                             \
-    X("patience", CF_INT, c->patience)                                           \
-    X("best_model", CF_NAME, c->best_model != NULL)                              \
-    X("dropout", CF_REAL, c->dropout) X("overlap", CF_INT, c->overlap)           \
-    X("overlap_piece", CF_INT, c->overlap_piece)                                 \
-    X("validation set", CF_NAME, has_val)
-
-#define CF_NAME_OF(name, kind, value) name,
-#define CF_KIND_OF(name, kind, value) kind,
-static const char *const cf_names[] = {CONFIG_FIELDS(CF_NAME_OF)};
-static const cf_kind cf_kinds[] = {CONFIG_FIELDS(CF_KIND_OF)};
+/* Every field of descent_train_config (config_fields.h), and whether there
+ * is a validation set: as bits to compare and as a value to show */
+#define CF_NAME_OF(field, kind, def, role, ver, wire, valid, rule, opt) #field,
+#define CF_KIND_OF(field, kind, def, role, ver, wire, valid, rule, opt) kind,
+static const char *const cf_names[] = {DESCENT_CONFIG_FIELDS(CF_NAME_OF) "validation set"};
+static const cf_kind cf_kinds[] = {DESCENT_CONFIG_FIELDS(CF_KIND_OF) CF_PATH};
+#undef CF_NAME_OF
+#undef CF_KIND_OF
 #define CF_COUNT (sizeof cf_names / sizeof cf_names[0])
-
-static uint64_t real_bits(double x) {
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
 
 static void config_values(const descent_train_config *c, int has_val, uint64_t v[CF_COUNT]) {
     size_t i = 0;
-#define CF_VALUE_OF(name, kind, value) \
-    v[i++] = (kind) == CF_REAL ? real_bits((double)(value)) : (uint64_t)(value);
-    CONFIG_FIELDS(CF_VALUE_OF)
+#define CF_VALUE_OF(field, kind, def, role, ver, wire, valid, rule, opt) v[i++] = cf_bits(c->field);
+    DESCENT_CONFIG_FIELDS(CF_VALUE_OF)
 #undef CF_VALUE_OF
+    v[i] = (uint64_t)has_val;
 }
 
 static void show_value(char *buf, size_t len, cf_kind kind, uint64_t v) {
     double x;
     memcpy(&x, &v, sizeof x);
     if (kind == CF_REAL) snprintf(buf, len, "%.17g", x);
-    else if (kind == CF_NAME) snprintf(buf, len, "%s", v ? "given" : "none");
+    else if (kind == CF_PATH) snprintf(buf, len, "%s", v ? "given" : "none");
     else snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 

@@ -29,6 +29,7 @@ int descent_model_load(descent_net **out, const char *path, descent_error *err) 
     /* a file that cannot be read is the model reader's to report */
     if (!descent_file_is_checkpoint(path)) return model_load_file(out, path, err);
     descent_train_config cfg;
+    descent_train_config_default(&cfg);
     descent_checkpoint *ck = NULL;
     const int rc = descent_checkpoint_load(path, out, &cfg, &ck, NULL, 0, err);
     descent_checkpoint_free(ck);

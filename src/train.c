@@ -13,6 +13,7 @@
 #include "base.h"
 #include "checkpoint.h"
 #include "comm.h"
+#include "config_fields.h"
 #include "consistency.h"
 #include "data.h"
 #include "evaluate.h"
@@ -118,8 +119,12 @@ static int check_resume(const trainer *t, const descent_checkpoint *from, descen
     if (from->n != net->n_params)
         return set_error(err, DESCENT_E_USAGE, "cannot resume: the checkpoint holds %zu "
                          "parameters, the network %zu", from->n, net->n_params);
-    if (c->batch != cfg->batch || c->seed != cfg->seed || c->optimizer != cfg->optimizer ||
-        c->reproducible != cfg->reproducible)
+    int fixed_differ = 0; /* the fields a resume cannot change (config_fields.h) */
+#define FIXED_DIFFERS(field, kind, def, role, ver, wire, valid, rule, opt) \
+    fixed_differ |= (role) == CF_FIXED && cf_bits(c->field) != cf_bits(cfg->field);
+    DESCENT_CONFIG_FIELDS(FIXED_DIFFERS)
+#undef FIXED_DIFFERS
+    if (fixed_differ)
         return set_error(err, DESCENT_E_USAGE, "cannot resume: batch, seed, optimizer and mode "
                          "must be the checkpoint's (batch %zu, seed %llu, %s, %s)", c->batch,
                          (unsigned long long)c->seed, descent_optimizer_name(c->optimizer),
@@ -349,11 +354,10 @@ int descent_train_resume(descent_net *net, const descent_data *train, const desc
                          const descent_callbacks *cb, descent_error *err) {
     REQUIRE_ARG(err, net);
     REQUIRE_ARG(err, train);
-    descent_train_config defaults;
-    if (!cfg) {
-        descent_train_config_default(&defaults);
-        cfg = &defaults;
-    }
+    descent_train_config full; /* the defaults, or the caller's (of any size) */
+    if (!cfg) descent_train_config_default(&full);
+    else if (config_of_caller(cfg, &full, err)) return DESCENT_E_USAGE;
+    cfg = &full;
     trainer t = {.net = net, .train = train, .val = val, .cfg = cfg, .cb = cb};
     int rc = trainer_init(&t, from, err);
     for (int epoch = t.first_epoch; !rc && epoch <= cfg->epochs; epoch++) {

@@ -78,7 +78,14 @@ static void every_argument(void) {
 
     descent_train_config cfg;
     descent_train_config_default(&cfg);
-    usage("config check: NULL", descent_train_config_check(NULL, &err), &err, "c");
+    usage("config check: NULL", descent_train_config_check(NULL, &err), &err, "cfg");
+    /* the size field: a struct that was never filled, or one from a newer header */
+    cfg.size = 0;
+    usage("config check: size 0", descent_train_config_check(&cfg, &err), &err, "descent_train_config_default");
+    usage("train: config size 0", descent_train(net, d, NULL, &cfg, NULL, &err), &err, "size 0");
+    cfg.size = sizeof cfg + 8;
+    usage("config check: a larger size", descent_train_config_check(&cfg, &err), &err, "is not one");
+    descent_train_config_default(&cfg);
     cfg.optimizer = (descent_optimizer)42;
     usage("config check: unknown optimizer", descent_train_config_check(&cfg, &err), &err, "optimizer");
     descent_train_config_default(&cfg);
@@ -100,8 +107,12 @@ static void every_argument(void) {
     descent_eval_result res;
     usage("evaluate: NULL result", descent_evaluate(net, d, NULL, NULL, &err), &err, "res");
     descent_train_config got;
+    descent_train_config_default(&got);
     descent_checkpoint *ck = NULL;
     usage("checkpoint: NULL path", descent_checkpoint_load(NULL, &net, &got, &ck, NULL, 0, &err), &err, "path");
+    memset(&got, 0, sizeof got);
+    usage("checkpoint: a config without its size",
+          descent_checkpoint_load("/nonexistent", &net, &got, &ck, NULL, 0, &err), &err, "size 0");
     CHECK(descent_act_parse(NULL) == -1 && descent_cost_parse(NULL) == -1 &&
           descent_optimizer_parse(NULL) == -1 && descent_lr_schedule_parse(NULL) == -1,
           "parsing a NULL name is not -1");

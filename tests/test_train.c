@@ -342,6 +342,7 @@ static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
     descent_net *back = NULL;
     descent_checkpoint *ck = NULL;
     descent_train_config saved;
+    descent_train_config_default(&saved);
     CHECK(descent_checkpoint_load(dir, &back, &saved, &ck, NULL, 0, &err) == 0, "%s", err.msg);
     if (ck)
         CHECK(descent_checkpoint_epoch(ck) == 3 && descent_checkpoint_step(ck) == 10,

@@ -335,6 +335,11 @@ const char *descent_lr_schedule_name(descent_lr_schedule s);
 int descent_lr_schedule_parse(const char *name);   /* -1: unknown name */
 
 typedef struct {
+    size_t size;             /* sizeof this struct as the caller was built:   */
+                             /* set by descent_train_config_default, so that  */
+                             /* a later library that adds fields at the end   */
+                             /* gives an older caller's missing ones their    */
+                             /* defaults. Fill every config with it first.   */
     int epochs;              /* > 0                                           */
     size_t batch;            /* global mini-batch m; >= training set = full GD */
     double lr;               /* > 0                                           */
@@ -378,7 +383,8 @@ typedef struct {
                              /* per piece (whole rows; 0, default: 65536)     */
 } descent_train_config;
 
-/* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd). */
+/* Fill cfg with the defaults above (epochs 10, batch 64, lr 0.1, gd) and
+ * its size. */
 void descent_train_config_default(descent_train_config *cfg);
 /* Check a config; fills err with the first problem. */
 int descent_train_config_check(const descent_train_config *cfg,
@@ -456,7 +462,8 @@ int descent_train(descent_net *net, const descent_data *train,
 typedef struct descent_checkpoint descent_checkpoint;
 
 /* Load a checkpoint file, or the newest ckpt-*.dsc in a directory. Gives a
- * new network, the configuration it was trained with (checkpoint_dir NULL)
+ * new network, the configuration it was trained with (checkpoint_dir NULL;
+ * cfg must hold its size: fill it with descent_train_config_default first)
  * and the state to pass to descent_train_resume. The file actually read is
  * copied to resolved (may be NULL; then resolved_len is ignored). */
 int descent_checkpoint_load(const char *path, descent_net **net,

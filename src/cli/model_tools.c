@@ -98,6 +98,7 @@ int cmd_info(int argc, char **argv) {
     /* a checkpoint is read once, for its model and its training state */
     descent_checkpoint *ck = NULL;
     descent_train_config cfg;
+    descent_train_config_default(&cfg);
     descent_net *net = NULL;
     if (descent_file_is_checkpoint(model)) {
         descent_error err = {0};

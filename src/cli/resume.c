@@ -8,9 +8,11 @@
  * a run and resume it (what a batch script that is requeued does). An
  * option given again must agree with the checkpoint; a conflicting one is
  * refused, naming the option and both values. --epochs may grow, and the
- * checkpoint options, --sync-check and the outputs are this run's.
+ * checkpoint options, --sync-check and the outputs are this run's (the
+ * roles in src/config_fields.h).
  */
 #include "train.h"
+#include "../config_fields.h" /* the roles of the hyper-parameters */
 
 #include <stdio.h>
 #include <string.h>
@@ -109,64 +111,74 @@ static void warmup_text(char *buf, size_t len, const descent_train_config *c) {
     else snprintf(buf, len, "%ld", c->warmup_steps);
 }
 
-/* Each hyper-parameter given, against the checkpoint's */
+/* A hyper-parameter as a message shows it: "reproducible sums", a
+ * schedule's or optimizer's name, "2e" or "100" for the warm-up, or the
+ * number (texts_of_pair makes two different numbers look different) */
+static void value_text(char *buf, size_t len, const char *field, const descent_train_config *c,
+                       double v) {
+    if (strcmp(field, "reproducible") == 0)
+        snprintf(buf, len, "%s", c->reproducible ? "reproducible sums" : "float sums");
+    else if (strcmp(field, "schedule") == 0)
+        snprintf(buf, len, "%s", descent_lr_schedule_name(c->schedule));
+    else if (strcmp(field, "optimizer") == 0)
+        snprintf(buf, len, "%s", descent_optimizer_name(c->optimizer));
+    else if (strncmp(field, "warmup_", 7) == 0)
+        warmup_text(buf, len, c);
+    else
+        snprintf(buf, len, "%g", v);
+}
+
+static void texts_of_pair(char *a, char *b, size_t len, const char *field,
+                          const descent_train_config *g, const descent_train_config *c, double x,
+                          double y) {
+    value_text(a, len, field, g, x);
+    value_text(b, len, field, c, y);
+    if (strcmp(a, b) == 0) number_texts(a, b, len, x, y);
+}
+
+/* Was the option of a field given? --reproducible's field also answers to
+ * --no-reproducible */
+static int option_given(const train_opts *o, const char *opt) {
+    return opt_given(&o->table, opt) ||
+           (strcmp(opt, "--reproducible") == 0 && opt_given(&o->table, "--no-reproducible"));
+}
+
+/* Each hyper-parameter given that decides the parameters (config_fields.h:
+ * CF_FIXED and CF_MATH), against the checkpoint's */
 static void check_hyper(const train_opts *o, const descent_train_config *c) {
     const descent_train_config *g = &o->cfg;
     char a[64], b[64];
-#define SAME_NUMBER(opt, field)                                                          \
-    if (opt_given(&o->table, opt) && g->field != c->field) {                             \
-        number_texts(a, b, sizeof a, (double)g->field, (double)c->field);                \
-        conflict(opt, a, b);                                                             \
+#define SAME_OF(field, kind, def, role, ver, wire, valid, rule, opt)                           \
+    if (((role) == CF_FIXED || (role) == CF_MATH) && option_given(o, opt) &&                 \
+        cf_bits(g->field) != cf_bits(c->field)) {                                            \
+        texts_of_pair(a, b, sizeof a, #field, g, c, cf_number(g->field), cf_number(c->field)); \
+        conflict(strcmp(opt, "--reproducible") == 0 && !g->reproducible ? "--no-reproducible" \
+                                                                          : opt, a, b);      \
     }
-    SAME_NUMBER("--batch", batch)
-    SAME_NUMBER("--lr", lr)
-    SAME_NUMBER("--momentum", momentum)
-    SAME_NUMBER("--beta1", beta1)
-    SAME_NUMBER("--beta2", beta2)
-    SAME_NUMBER("--adam-eps", eps)
-    SAME_NUMBER("--weight-decay", weight_decay)
-    SAME_NUMBER("--seed", seed)
-    SAME_NUMBER("--dropout", dropout)
-    if (opt_given(&o->table, "--warmup") &&
-        (g->warmup_steps != c->warmup_steps || g->warmup_epochs != c->warmup_epochs)) {
-        warmup_text(a, sizeof a, g);
-        warmup_text(b, sizeof b, c);
-        conflict("--warmup", a, b);
-    }
-#undef SAME_NUMBER
-    if (opt_given(&o->table, "--lr-schedule") && g->schedule != c->schedule)
-        conflict("--lr-schedule", descent_lr_schedule_name(g->schedule),
-                 descent_lr_schedule_name(c->schedule));
-    if (opt_given(&o->table, "--optimizer") && g->optimizer != c->optimizer)
-        conflict("--optimizer", descent_optimizer_name(g->optimizer),
-                 descent_optimizer_name(c->optimizer));
-    const int mode_given =
-        opt_given(&o->table, "--reproducible") || opt_given(&o->table, "--no-reproducible");
-    if (mode_given && (g->reproducible != 0) != (c->reproducible != 0))
-        conflict(g->reproducible ? "--reproducible" : "--no-reproducible",
-                 g->reproducible ? "reproducible sums" : "float sums",
-                 c->reproducible ? "reproducible sums" : "float sums");
+    DESCENT_CONFIG_FIELDS(SAME_OF)
+#undef SAME_OF
+}
+
+/* The configuration a resumed run trains with: the checkpoint's, with this
+ * run's choices (CF_RUN) and --epochs when given (CF_GOAL) */
+static void merge_config(const train_opts *o, descent_train_config *saved) {
+#define MERGE_OF(field, kind, def, role, ver, wire, valid, rule, opt)                            \
+    if ((role) == CF_RUN || ((role) == CF_GOAL && opt_given(&o->table, opt)))                  \
+        saved->field = o->cfg.field;
+    DESCENT_CONFIG_FIELDS(MERGE_OF)
+#undef MERGE_OF
 }
 
 descent_net *load_resume(train_opts *o, descent_checkpoint **ck) {
     descent_error err = {0};
     descent_train_config saved;
+    descent_train_config_default(&saved);
     descent_net *net = NULL;
     char file[4096];
     check(descent_checkpoint_load(o->resume, &net, &saved, ck, file, sizeof file, &err), &err);
     check_network(o, net);
     check_hyper(o, &saved);
-    saved.epochs = opt_given(&o->table, "--epochs") ? o->cfg.epochs : saved.epochs;
-    saved.sync_check = o->cfg.sync_check;
-    saved.checkpoint_dir = o->cfg.checkpoint_dir;
-    saved.checkpoint_steps = o->cfg.checkpoint_steps;
-    saved.checkpoint_epochs = o->cfg.checkpoint_epochs;
-    saved.checkpoint_keep = o->cfg.checkpoint_keep;
-    saved.patience = o->cfg.patience;
-    saved.comm_bf16 = o->cfg.comm_bf16;
-    saved.overlap = o->cfg.overlap;
-    saved.overlap_piece = o->cfg.overlap_piece;
-    saved.best_model = o->cfg.best_model;
+    merge_config(o, &saved);
     o->cfg = saved;
     if (g_rank == 0 && !o->quiet)
         printf("resuming from %s: epoch %d, step %ld\n", file, descent_checkpoint_epoch(*ck),

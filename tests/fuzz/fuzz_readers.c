@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     descent_net *net = NULL;
     if (opt & 1) {
         descent_train_config cfg;
+        descent_train_config_default(&cfg);
         descent_checkpoint *ck = NULL;
         if (descent_checkpoint_load(p, &net, &cfg, &ck, NULL, 0, &err) == 0)
             descent_checkpoint_free(ck);
