@@ -37,6 +37,9 @@ int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_r
 /* ---- the ranks of this host (one shared-memory node) ---- */
 int comm_local_rank(void);
 int comm_local_size(void);
+/* 1 when some host runs several ranks: then the step's sums meet in the
+ * hosts' shared memory (comm_sum_open); the same answer on every rank */
+int comm_hosts_share(void);
 /* bytes of buf from local rank 0 to the host's other ranks */
 int comm_local_bcast(void *buf, size_t bytes);
 int comm_local_barrier(void);

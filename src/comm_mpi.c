@@ -193,6 +193,7 @@ int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_r
 
 int comm_local_rank(void) { return g_local_rank; }
 int comm_local_size(void) { return g_local_size; }
+int comm_hosts_share(void) { return g_active && g_most_local > 1; }
 
 int comm_local_bcast(void *buf, size_t bytes) {
     if (!g_active || g_local_size == 1) return DESCENT_OK;
@@ -266,7 +267,7 @@ struct comm_sum {
 int comm_sum_open(comm_sum **out, size_t n, comm_type type) {
     *out = NULL;
     /* a decision every rank takes alike: any host with several ranks */
-    if (!g_active || g_most_local == 1) return DESCENT_OK;
+    if (!comm_hosts_share()) return DESCENT_OK;
     comm_sum *s = calloc(1, sizeof *s);
     if (!s || !(s->buf = calloc((size_t)g_local_size, sizeof(char *)))) {
         free(s);

@@ -71,6 +71,7 @@ int comm_local_allgather(const void *mine, size_t bytes, void *all, int *local_r
 
 int comm_local_rank(void) { return 0; }
 int comm_local_size(void) { return 1; }
+int comm_hosts_share(void) { return 0; }
 int comm_local_bcast(void *buf, size_t bytes) { (void)buf; (void)bytes; return DESCENT_OK; }
 int comm_local_barrier(void) { return DESCENT_OK; }
 

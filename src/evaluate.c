@@ -30,7 +30,7 @@ static double evaluate_share(const descent_net *net, const descent_data *d, work
     for (size_t s0 = lo; s0 < hi; s0 += BLOCK_CAP) {
         const int B = hi - s0 < BLOCK_CAP ? (int)(hi - s0) : BLOCK_CAP;
         data_gather(d, NULL, s0, B, ws->act[0], ws->ld[0], ws->y, ws->ldy, nout);
-        net_block(net, ws, B, NULL, 0, NULL, d->classification, &st);
+        net_block(net, ws, B, NULL, 0, NULL, d->classification, NULL, &st);
         for (int s = 0; s < B && d->classification; s++) {
             const int pred = k_argmax(ws->act[net->L] + (size_t)s * ws->ld[net->L], nout);
             acc[E_CONFUSION + (size_t)d->labels[s0 + s] * nout + pred] += 1;

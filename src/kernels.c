@@ -632,14 +632,6 @@ static void dw_rows(sink *dw, const float *dout, int ldd, const float *inp, int 
     }
 }
 
-/* k_set_progress: the calling thread's; in a parallel region its thread 0 */
-static _Thread_local void (*t_progress)(void *);
-static _Thread_local void *t_progress_ctx;
-
-void k_set_progress(void (*fn)(void *), void *ctx) {
-    t_progress = fn;
-    t_progress_ctx = ctx;
-}
 
 /* Columns per pass: the inputs' strip (B x KC floats) stays in cache while a
  * thread sweeps its rows. A multiple of 2 * VL, so only the last strip has
@@ -704,7 +696,7 @@ static inline void bias_rows(sink *sb, const float *dout, int ldd, int B, int ch
 static inline __attribute__((always_inline)) void
 backward_weights_share(share_out *o, const float *dout, int ldd, const float *inp, int ldi,
                        int B, int chunk, int IN, int OUT, const int fixed_point,
-                       const int to_float) {
+                       const int to_float, const k_progress *progress) {
     const int ntj = (OUT + WJ - 1) / WJ;
     /* each thread owns a fixed range of row tiles (output units): no two
      * threads write the same element, whatever the thread count */
@@ -732,7 +724,8 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
      * rows stay in L1 while its chunks are added to them */
     for (int kb = 0; kb < IN; kb += KC) {
         const int ke = IN - kb < KC ? IN : kb + KC;
-        if (t_progress) t_progress(t_progress_ctx); /* set on the caller's thread only */
+        if (progress && omp_get_thread_num() == 0) /* the calling thread alone */
+            progress->fn(progress->ctx);
         for (int tj = t0; tj < t1; tj++) {
             const int j0 = tj * WJ, jn = OUT - j0 < WJ ? OUT - j0 : WJ;
             int kf = kb; /* columns [kb, kf) done as float pairs */
@@ -771,12 +764,13 @@ static inline long share_nonfinite(const share_out *o) {
 static inline long share_range(const share_out *o) { return o->w.range + o->b.range; }
 
 void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, const float *inp,
-                              int ldi, int B, int IN, int OUT, int add, long *nonfinite) {
+                              int ldi, int B, int IN, int OUT, int add, long *nonfinite,
+                              const k_progress *progress) {
     long nf = 0;
 #pragma omp parallel reduction(+ : nf) if (worth_threads(B, IN, OUT))
     {
         share_out o = {.w = {.f = dw, .add = add}, .b = {.f = db, .add = add}};
-        backward_weights_share(&o, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, 0);
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, B > 0 ? B : 1, IN, OUT, 0, 0, progress);
         nf += share_nonfinite(&o);
     }
     if (nonfinite) *nonfinite += nf;
@@ -785,13 +779,13 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
-                                 long *range) {
+                                 long *range, const k_progress *progress) {
     long nf = 0, rg = 0;
 #pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
     {
         share_out o = {.w = fx_sink(dw, sw, limit), .b = fx_sink(db, sb, limit)};
         o.w.add = o.b.add = add;
-        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 0);
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 0, progress);
         nf += share_nonfinite(&o);
         rg += share_range(&o);
     }
@@ -810,7 +804,7 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
     {
         share_out o = {.w = fx_sink(NULL, sw, limit), .b = fx_sink(NULL, sb, limit), .fw = fw,
                        .fb = fb, .unscale_w = ldexp(1.0, -sw), .unscale_b = ldexp(1.0, -sb)};
-        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 1);
+        backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, 1, NULL);
         nf += share_nonfinite(&o);
         rg += share_range(&o);
         const int64_t pair_max = pair_largest(o.pair_max); /* the float pairs' largest |sum| */

@@ -20,10 +20,13 @@ void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act);
 /* A function the calling thread runs between column strips of the
- * weight-gradient kernels (every few tens of microseconds), while its other threads
- * compute: the step's reductions in flight move on (MPI progress) during the
- * kernel. Per calling thread; NULL (the default): none. */
-void k_set_progress(void (*fn)(void *), void *ctx);
+ * weight-gradient kernels (every few tens of microseconds), while its other
+ * threads compute: the step's reductions in flight move on (MPI progress)
+ * during the kernel. Given to the kernels as an argument (NULL: none). */
+typedef struct {
+    void (*fn)(void *ctx);
+    void *ctx;
+} k_progress;
 /* Rows of dw per tile of the weight-gradient kernels: a call's OUT rows are
  * split among the threads in whole tiles. A tile keeps rows x 2 vectors of
  * accumulators in registers: 8 x 2 of AVX-512's 32 (layers of 128 or 256
@@ -36,10 +39,12 @@ void k_set_progress(void (*fn)(void *), void *ctx);
 #endif
 /* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
  * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
- * *nonfinite (when not NULL) for each thread that stored a NaN or Inf. */
+ * *nonfinite (when not NULL) for each thread that stored a NaN or Inf.
+ * progress (may be NULL): see k_progress. */
 void k_dense_backward_weights(float *dw, float *db, const float *dout,
                               int ldd, const float *inp, int ldi, int B,
-                              int IN, int OUT, int add, long *nonfinite);
+                              int IN, int OUT, int add, long *nonfinite,
+                              const k_progress *progress);
 /* Samples per chunk in reproducible mode for a global batch of m (step.c):
  * each chunk's gradient sum is one fixed float computation, converted to
  * fixed point. It depends on m only, never on the layout. Larger chunks
@@ -58,7 +63,7 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
                                  double limit, const float *dout, int ldd,
                                  const float *inp, int ldi, int B, int chunk,
                                  int IN, int OUT, int add, long *nonfinite,
-                                 long *range);
+                                 long *range, const k_progress *progress);
 /* The same integer sums as k_dense_backward_weights_fx with add = 0, when
  * they are the final sums (one block, nothing added from other ranks): each
  * converted back to float as k_fx_to_float does (fw = (float)(sum *

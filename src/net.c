@@ -179,19 +179,19 @@ static const float *layer_input(const workspace *ws, int l) {
  * operations whatever rows are computed with it (kernels.h) */
 static void weight_gradient_rows(const descent_net *net, const workspace *ws, int l, int cur,
                                  int B, float *grad, int add, fx_grad *fx, int r0, int r1,
-                                 block_stats *st) {
+                                 const k_progress *progress, block_stats *st) {
     const int IN = net->sizes[l];
     const size_t wo = net->w_off[l] + (size_t)r0 * (size_t)IN, bo = net->b_off[l] + (size_t)r0;
     const float *delta = ws->delta[cur] + r0, *in = layer_input(ws, l);
     if (!fx) {
         long nonfinite = 0;
         k_dense_backward_weights(grad + wo, grad + bo, delta, ws->ldmax, in, ws->ld[l], B, IN,
-                                 r1 - r0, add, &nonfinite);
+                                 r1 - r0, add, &nonfinite, progress);
         st->nonfinite += (double)nonfinite;
     } else if (!fx->out) { /* one float sum per fixed chunk of samples, then exact integer sums */
         k_dense_backward_weights_fx(fx->g + wo, fx->g + bo, fx->sw[l], fx->sb[l], fx->limit,
                                     delta, ws->ldmax, in, ws->ld[l], B, fx->chunk, IN, r1 - r0,
-                                    add, &fx->nonfinite, &fx->range);
+                                    add, &fx->nonfinite, &fx->range, progress);
     } else { /* the same integer sums, final: straight back to floats */
         uint64_t max[2];
         k_dense_backward_weights_fx_final(fx->out + wo, fx->out + bo, fx->sw[l], fx->sb[l],
@@ -204,7 +204,7 @@ static void weight_gradient_rows(const descent_net *net, const workspace *ws, in
 }
 
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
-               fx_grad *fx, int classification, block_stats *st) {
+               fx_grad *fx, int classification, const grad_ready *ready, block_stats *st) {
     const int L = net->L;
     const int *n = net->sizes;
     net_standardize_block(net, ws->act[0], ws->ld[0], B);
@@ -220,13 +220,13 @@ void net_block(const descent_net *net, workspace *ws, int B, float *grad, int ad
     k_cost(ws->act[L], ws->ld[L], ws->y, ws->ldy, ws->delta[cur], ws->ldmax, B, n[L],
            net->acts[L - 1], net->cost, classification, st);
     if (!grad && !fx) return;
-    const grad_ready *ready = ws->ready;
+    const k_progress *progress = ready ? &ready->progress : NULL;
     for (int l = L - 1; l >= 0; l--) {
         /* the first layer's rows in pieces when the step reduces them as they come */
         const int rows = l == 0 && ready && ready->rows > 0 ? ready->rows : n[l + 1];
         for (int r0 = 0; r0 < n[l + 1]; r0 += rows) {
             const int r1 = n[l + 1] - r0 < rows ? n[l + 1] : r0 + rows;
-            weight_gradient_rows(net, ws, l, cur, B, grad, add, fx, r0, r1, st);
+            weight_gradient_rows(net, ws, l, cur, B, grad, add, fx, r0, r1, progress, st);
             if (ready) ready->final(ready->ctx, l, r0, r1);
         }
         if (l > 0) {

@@ -47,6 +47,7 @@ typedef struct {
     void (*final)(void *ctx, int l, int r0, int r1);
     void *ctx;
     int rows;
+    k_progress progress; /* run inside the weight-gradient kernels meanwhile */
 } grad_ready;
 
 /* The activations and error terms of one block of samples */
@@ -61,7 +62,6 @@ typedef struct {
     int ldy;
     dropout *drop;         /* while training with dropout, else NULL: the   */
                            /* caller sets drop->sample for each block       */
-    const grad_ready *ready; /* NULL, or told as gradient parts are final   */
 } workspace;
 
 int workspace_init(workspace *ws, const descent_net *net, int bcap);
@@ -91,9 +91,9 @@ typedef struct {
  * NULL instead puts each chunk's sums, in fixed point, into fx->g (added or
  * overwriting as for grad), or with fx->out their final float values there. The
  * output layer's activations end in ws->act[L] either way. With ws->drop
- * the hidden layers' outputs pass through dropout (dropout.h); with
- * ws->ready it is told as parts of the gradient become final (grad_ready). */
+ * the hidden layers' outputs pass through dropout (dropout.h); ready (may
+ * be NULL) is told as parts of the gradient become final (grad_ready). */
 void net_block(const descent_net *net, workspace *ws, int B, float *grad, int add,
-               fx_grad *fx, int classification, block_stats *st);
+               fx_grad *fx, int classification, const grad_ready *ready, block_stats *st);
 
 #endif

@@ -92,9 +92,7 @@ static void start_final_part(void *ctx, int l, int r0, int r1) {
     if (l == 1) comm_pipe_start(sp->pipe, net->w_off[1], net->n_params);
     if (l == 0)
         comm_pipe_start(sp->pipe, net->w_off[0] + (size_t)r0 * in, net->w_off[0] + (size_t)r1 * in);
-    comm_pipe_progress(sp->pipe);
-    /* and from inside the next kernels */
-    k_set_progress(pipe_progress, sp->pipe);
+    comm_pipe_progress(sp->pipe); /* and from inside the next kernels (ready.progress) */
     sp->comm_s += comm_wtime() - t0;
 }
 
@@ -111,7 +109,6 @@ static void start_all_parts(stepper *sp) {
  * wait for the whole sum */
 static int finish_sum(stepper *sp) {
     const descent_net *net = sp->net;
-    k_set_progress(NULL, NULL);
     comm_pipe_start(sp->pipe, net->b_off[0], net->b_off[0] + (size_t)net->sizes[1]);
     comm_pipe_start(sp->pipe, net->n_params, net->n_params + T_LEN);
     return comm_pipe_finish(sp->pipe);
@@ -125,6 +122,24 @@ static size_t largest_slice(size_t m, int P, int reproducible) {
     return (nc + (size_t)P - 1) / (size_t)P * C;
 }
 
+/* The path of every step (step.h) for this configuration and layout:
+ * the same on every rank */
+static step_path path_of(const descent_train_config *cfg, size_t slice, int chunk) {
+    const int P = comm_size(), bf16 = cfg->comm_bf16 && P > 1, overlap = cfg->overlap && P > 1;
+    if (!cfg->reproducible)
+        return overlap ? STEP_FLOAT_PIPE
+               : bf16  ? STEP_FLOAT_BF16
+               : comm_hosts_share() ? STEP_FLOAT_HOST : STEP_FLOAT_MPI;
+    if (P == 1) return STEP_FIXED_ONE_RANK;
+    if (overlap) return STEP_FIXED_PIPE;
+    /* one chunk per rank on one host: each rank's sums are one chunk's
+     * floats, which become fixed point as the host adds them (the same
+     * bits, half the bytes of integers, the float kernels) */
+    if (comm_local_size() == P && P <= COMM_MAX_LOCAL && slice <= (size_t)chunk)
+        return STEP_FIXED_COMBINE;
+    return comm_hosts_share() ? STEP_FIXED_HOST : STEP_FIXED_MPI;
+}
+
 int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
                  const descent_train_config *cfg, descent_error *err) {
     memset(sp, 0, sizeof *sp);
@@ -133,26 +148,24 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     sp->train = train;
     sp->reproducible = cfg->reproducible;
     sp->chunk = repro_chunk(m);
+    sp->path = path_of(cfg, slice, sp->chunk);
     sp->nout = net->sizes[net->L];
     sp->bcap = slice < BLOCK_CAP ? (int)(slice ? slice : 1) : BLOCK_CAP;
+    const int combine = sp->path == STEP_FIXED_COMBINE;
+    const int bf16 = cfg->comm_bf16 && comm_size() > 1;
+    const int overlap = sp->path == STEP_FLOAT_PIPE || sp->path == STEP_FIXED_PIPE;
+    const int float_sums = !cfg->reproducible || combine;
+    const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
     /* the sums of several ranks on a host meet in shared memory: the
      * fixed-point sums in reproducible mode, else the float sums (unless
      * they travel as bfloat16) */
-    const int bf16 = cfg->comm_bf16 && comm_size() > 1, overlap = cfg->overlap && comm_size() > 1;
-    /* reproducible with one chunk per rank on one host: each rank's sums
-     * are one chunk's floats, which become fixed point as the host adds
-     * them (same bits, half the bytes of integers, the float kernels) */
-    sp->fx_host = cfg->reproducible && comm_size() > 1 && comm_local_size() == comm_size() &&
-                  comm_local_size() <= COMM_MAX_LOCAL && !overlap && slice <= (size_t)sp->chunk;
-    const int float_sums = !cfg->reproducible || sp->fx_host;
-    const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
     if (!bf16 && comm_sum_open(&sp->host, np + T_LEN, type))
         return set_error(err, DESCENT_E_NOMEM, "cannot share the gradient buffers of this host");
     void *shared = comm_sum_buffer(sp->host);
     sp->net = net;
     sp->grad = shared && float_sums ? shared : aligned_calloc(np + T_LEN, sizeof(float));
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
-    if (ok && sp->fx_host) {
+    if (ok && combine) {
         const size_t rec = T_LEN + 2 * (size_t)net->L;
         sp->rec = calloc(rec, sizeof(int64_t));
         sp->recs = calloc(rec * (size_t)comm_local_size(), sizeof(int64_t));
@@ -160,20 +173,21 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
         ok = sp->rec && sp->recs && sp->hsrc;
     }
     if (ok && cfg->reproducible) {
-        if (!sp->fx_host) /* the integer sums, which fx_host never stores */
+        if (!combine) /* the integer sums, which the host's combine never stores */
             sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
         sp->sw = calloc((size_t)net->L, sizeof(int));
         sp->sb = calloc((size_t)net->L, sizeof(int));
         sp->fxmax = calloc(2 * (size_t)net->L, sizeof(uint64_t));
-        ok = (sp->gfx || sp->fx_host) && sp->sw && sp->sb && sp->fxmax;
+        ok = (sp->gfx || combine) && sp->sw && sp->sb && sp->fxmax;
         for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
     }
     if (ok && overlap) {
         void *buf = cfg->reproducible ? (void *)sp->gfx : (void *)sp->grad;
         ok = comm_pipe_open(&sp->pipe, buf, np + T_LEN, type, np, bf16, sp->host) == DESCENT_OK;
-        sp->ready = (grad_ready){start_final_part, sp, piece_rows(net, cfg->overlap_piece)};
+        sp->ready = (grad_ready){start_final_part, sp, piece_rows(net, cfg->overlap_piece),
+                                 {pipe_progress, sp->pipe}};
     }
-    if (ok && bf16 && !overlap) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
+    if (ok && sp->path == STEP_FLOAT_BF16) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
     if (ok && cfg->dropout > 0) {
         ok = dropout_init(&sp->drop, net->L, sp->ws.ld, sp->bcap, cfg->dropout, cfg->seed) == 0;
         sp->ws.drop = ok ? &sp->drop : NULL;
@@ -216,13 +230,46 @@ static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t
                     sp->ws.ldy, sp->nout);
         sp->drop.sample = perm + first + b0; /* dropout's masks follow the samples */
         /* with overlap, the last block's parts start their sums as they are final */
-        sp->ws.ready = sp->pipe && b0 + (size_t)B == hi ? &sp->ready : NULL;
+        const grad_ready *ready = sp->pipe && b0 + (size_t)B == hi ? &sp->ready : NULL;
         net_block(net, &sp->ws, B, fx ? NULL : sp->grad, b0 > lo, fx,
-                  sp->train->classification, &st);
+                  sp->train->classification, ready, &st);
     }
-    sp->ws.ready = NULL;
     if (sp->pipe && hi == lo) start_all_parts(sp); /* zeros, in the same pieces */
     return st;
+}
+
+/* What every rank adds to the reduction besides its gradient sums: its
+ * slice's loss, samples, correct and non-finite counts, the fixed-point
+ * values out of range (reproducible mode), and whether it was asked to stop */
+typedef struct {
+    double loss;
+    int64_t loss_fx, count, correct, nonfinite, range, stop;
+} step_tail;
+
+static step_tail tail_of(const block_stats *st, size_t count, long nonfinite, long range,
+                         int stop) {
+    return (step_tail){st->loss, st->loss_fx, (int64_t)count, (int64_t)st->correct,
+                       (int64_t)st->nonfinite + nonfinite, (int64_t)st->range + range, stop};
+}
+
+/* The tail as the float sums carry it (no fixed-point range there) */
+static void put_tail_float(float *t, const step_tail *x) {
+    t[T_LOSS] = (float)x->loss;
+    t[T_COUNT] = (float)x->count;
+    t[T_CORRECT] = (float)x->correct;
+    t[T_NONFINITE] = (float)x->nonfinite;
+    t[T_RANGE] = 0.0f;
+    t[T_STOP] = (float)x->stop;
+}
+
+/* The tail as the integer sums carry it: the loss in fixed point */
+static void put_tail_fixed(int64_t *t, const step_tail *x) {
+    t[T_LOSS] = x->loss_fx;
+    t[T_COUNT] = x->count;
+    t[T_CORRECT] = x->correct;
+    t[T_NONFINITE] = x->nonfinite;
+    t[T_RANGE] = x->range;
+    t[T_STOP] = x->stop;
 }
 
 /* The gradient sums reduced as bfloat16 (half the bytes), the tail in float */
@@ -246,18 +293,17 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
     if (hi == lo) memset(g, 0, sizeof(float) * np);
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
     /* non-finite losses and gradient sums were counted as they were stored */
-    g[np + T_LOSS] = (float)st.loss;
-    g[np + T_COUNT] = (float)(hi - lo);
-    g[np + T_CORRECT] = (float)st.correct;
-    g[np + T_NONFINITE] = (float)st.nonfinite;
-    g[np + T_RANGE] = 0.0f;
-    g[np + T_STOP] = (float)stop;
+    const step_tail tail = tail_of(&st, hi - lo, 0, 0, stop);
+    put_tail_float(g + np, &tail);
     const double t0 = comm_wtime();
-    if (sp->pipe ? finish_sum(sp)
-        : sp->g16 ? sum_as_bf16(sp, g, np)
-        : sp->host ? comm_sum_shared(sp->host)
-                   : comm_sum_float(g, np + T_LEN))
-        return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+    int rc;
+    switch (sp->path) {
+    case STEP_FLOAT_PIPE: rc = finish_sum(sp); break;
+    case STEP_FLOAT_BF16: rc = sum_as_bf16(sp, g, np); break;
+    case STEP_FLOAT_HOST: rc = comm_sum_shared(sp->host); break;
+    default: rc = comm_sum_float(g, np + T_LEN); break;
+    }
+    if (rc) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
         return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");
@@ -282,12 +328,8 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     if (final) memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
     fx_grad fx = {g, sp->sw, sp->sb, sp->chunk, limit, 0, 0, final ? sp->grad : NULL, sp->fxmax};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
-    g[np + T_LOSS] = st.loss_fx;
-    g[np + T_COUNT] = (int64_t)(hi - lo);
-    g[np + T_CORRECT] = (int64_t)st.correct;
-    g[np + T_NONFINITE] = (int64_t)st.nonfinite + fx.nonfinite;
-    g[np + T_RANGE] = fx.range + (int64_t)st.range;
-    g[np + T_STOP] = stop;
+    const step_tail tail = tail_of(&st, hi - lo, fx.nonfinite, fx.range, stop);
+    put_tail_fixed(g + np, &tail);
 }
 
 /* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
@@ -306,7 +348,7 @@ static void fx_rescale(stepper *sp, const descent_net *net) {
         }
 }
 
-/* fx_host: a rank's part [lo, hi) of the host's result, tensor by tensor
+/* STEP_FIXED_COMBINE: a rank's part [lo, hi) of the host's result, tensor by tensor
  * (each with its scale): the ranks' float chunk sums in fixed point, added,
  * back to floats (k_fx_combine); each tensor's largest |integer sum| in
  * this part into max (0 where the part has none of it) */
@@ -337,7 +379,7 @@ static void combine_fixed_point(void *ctx, size_t lo, size_t hi, const char *con
     }
 }
 
-/* fx_host: this rank's chunk summed in float into its buffer of the host
+/* STEP_FIXED_COMBINE: this rank's chunk summed in float into its buffer of the host
  * (grad), the host's sums formed in fixed point and back (see above), then
  * every rank's totals and maxima gathered: the reduced tail into tail, the
  * tensors' largest |sum| into sp->fxmax. */
@@ -350,12 +392,8 @@ static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm
     int64_t *rec = sp->rec;
     fx_host_part part = {net, sp->sw, sp->sb, limit, 0, rec + T_LEN, sp->hsrc};
     int rc = comm_sum_combine(sp->host, combine_fixed_point, &part);
-    rec[T_LOSS] = st.loss_fx;
-    rec[T_COUNT] = (int64_t)(hi - lo);
-    rec[T_CORRECT] = (int64_t)st.correct;
-    rec[T_NONFINITE] = (int64_t)st.nonfinite;
-    rec[T_RANGE] = part.range + (int64_t)st.range;
-    rec[T_STOP] = stop;
+    const step_tail own = tail_of(&st, hi - lo, 0, part.range, stop);
+    put_tail_fixed(rec, &own);
     int nloc = 0, me;
     if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int64_t), sp->recs, &me, &nloc);
     memset(tail, 0, T_LEN * sizeof(int64_t));
@@ -382,19 +420,21 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     const int fit = 62 - (floor_log2_u64(nc) + 1), lim_exp = fit < 50 ? fit : 50;
     int64_t *g = sp->gfx;
     /* one rank whose slice is one block: the kernels' sums are the final ones */
-    const int final = comm_size() == 1 && hi - lo <= (size_t)sp->bcap;
+    const int final = sp->path == STEP_FIXED_ONE_RANK && hi - lo <= (size_t)sp->bcap;
     int64_t tail[T_LEN];
     for (int attempt = 0;; attempt++) {
         const double limit = ldexp(1.0, lim_exp);
         int rc;
-        if (sp->fx_host) {
+        if (sp->path == STEP_FIXED_COMBINE) {
             rc = fx_host_sum(sp, net, perm, first, lo, hi, limit, stop, tail);
         } else {
             fx_accumulate(sp, net, perm, first, lo, hi, limit, stop, final);
             const double t0 = comm_wtime();
-            rc = sp->pipe ? finish_sum(sp)
-                 : sp->host ? comm_sum_shared(sp->host)
-                            : comm_sum_i64(g, np + T_LEN);
+            switch (sp->path) {
+            case STEP_FIXED_PIPE: rc = finish_sum(sp); break;
+            case STEP_FIXED_HOST: rc = comm_sum_shared(sp->host); break;
+            default: rc = comm_sum_i64(g, np + T_LEN); break; /* one rank: nothing to add */
+            }
             sp->comm_s += comm_wtime() - t0;
             memcpy(tail, g + np, sizeof tail);
         }
@@ -415,7 +455,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     }
     /* the floats: made by the kernels or the host's sum, or by the update
      * (stepper_update) */
-    sp->floats_ready = final || sp->fx_host;
+    sp->floats_ready = final || sp->path == STEP_FIXED_COMBINE;
     out->loss = ldexp((double)tail[T_LOSS], -LOSS_FX_BITS);
     out->correct = (double)tail[T_CORRECT];
     out->m = (float)tail[T_COUNT];
@@ -459,7 +499,7 @@ int descent_net_gradient(const descent_net *net, const float *x, const float *y,
             memcpy(ws.act[0] + (size_t)s * ws.ld[0], x + (s0 + s) * nin, sizeof(float) * nin);
             memcpy(ws.y + (size_t)s * ws.ldy, y + (s0 + s) * nout, sizeof(float) * nout);
         }
-        net_block(net, &ws, B, grad, s0 > 0, NULL, 0, &st);
+        net_block(net, &ws, B, grad, s0 > 0, NULL, 0, NULL, &st);
     }
     const float m = (float)count;
     for (size_t i = 0; i < net->n_params; i++) grad[i] = mean_of(grad[i], m);

@@ -15,8 +15,40 @@
 #include "net.h"
 #include "optim.h"
 
+/* How a step's sums travel between ranks: one path per layout, chosen once
+ * (stepper_init) from the configuration and where the ranks run. Each
+ * names the tests that take it. */
+typedef enum {
+    STEP_FLOAT_MPI,      /* float sums by MPI; one rank: nothing to add     */
+                         /* (mpi_equiv_P1_*; multinode_equiv: a rank per host) */
+    STEP_FLOAT_HOST,     /* float sums meet in each host's shared memory,   */
+                         /* then between hosts (mpi_equiv_P2_* to _P4_*,    */
+                         /* mpi_host, multinode_equiv)                      */
+    STEP_FLOAT_BF16,     /* float sums sent as bfloat16 (scaleout_options)  */
+    STEP_FLOAT_PIPE,     /* float sums started piece by piece during the    */
+                         /* last block's backward pass, over a host or MPI, */
+                         /* as bfloat16 with comm_bf16 (scaleout_options,   */
+                         /* multinode_reproducible's float part)            */
+    STEP_FIXED_ONE_RANK, /* fixed point on one rank: a batch of one block   */
+                         /* is final in the kernels' floats                 */
+                         /* (reproducible_matrix 1xT, test_repro_precision) */
+    STEP_FIXED_MPI,      /* integer sums by MPI, a rank per host            */
+                         /* (multinode_reproducible)                        */
+    STEP_FIXED_HOST,     /* integer sums in each host's shared memory       */
+                         /* (reproducible_matrix: Fashion-MNIST at 2 and 3  */
+                         /* ranks; checkpoints)                             */
+    STEP_FIXED_COMBINE,  /* one host, at most a chunk per rank: the ranks'  */
+                         /* float chunk sums meet in the host's memory and  */
+                         /* become fixed point as they are added            */
+                         /* (reproducible_matrix: xor at 2 to 4 ranks,      */
+                         /* Fashion-MNIST at 4)                             */
+    STEP_FIXED_PIPE,     /* integer sums piece by piece during the pass     */
+                         /* (multinode_reproducible)                        */
+} step_path;
+
 typedef struct {
     const descent_data *train;
+    step_path path;
     int reproducible;
     workspace ws;
     int bcap, nout;
@@ -27,15 +59,12 @@ typedef struct {
                       /* b_l at 2l+1: the next exponents (reproducible)     */
     int floats_ready; /* reproducible: grad holds the step's floats, made   */
                       /* by the kernels (one rank, one block) or the host's */
-                      /* combine (fx_host); else the update reads gfx       */
+                      /* combine (STEP_FIXED_COMBINE); else the update      */
+                      /* reads gfx                                          */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
-    int fx_host;      /* reproducible, one host, at most one chunk per     */
-                      /* rank: the ranks' float chunk sums meet in the      */
-                      /* host's buffers (grad) and become fixed point as    */
-                      /* they are added (k_fx_combine)                      */
-    int64_t *rec, *recs; /* fx_host: this rank's totals [tail | maxima],    */
-                         /* and every local rank's                          */
-    const float **hsrc;  /* fx_host: room for the host's buffers            */
+    int64_t *rec, *recs; /* STEP_FIXED_COMBINE: this rank's totals [tail |  */
+                         /* maxima], and every local rank's                 */
+    const float **hsrc;  /* STEP_FIXED_COMBINE: room for the host's buffers */
     double comm_s;    /* seconds spent in the reduction since last reset    */
     dropout drop;     /* with cfg->dropout > 0 (ws.drop points here)        */
     uint16_t *g16;    /* the gradient as bfloat16 (cfg->comm_bf16, P > 1)   */

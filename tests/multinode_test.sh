@@ -69,7 +69,10 @@ reproducible)
     >"$T/log" 2>&1 || fail "2 hosts x 2 ranks: $(tail -3 "$T/log")"
   grep -q "4 ranks x 1 thread on dsc-h1 (2 ranks), dsc-h2 (2 ranks)" "$T/log" && ok \
     || fail "the ranks were not on two hosts: $(head -2 "$T/log")"
-  for m in three four; do cmp -s "$T/one.model" "$T/$m.model" && ok || fail "$m: the model differs from one process's"; done
+  # a rank per host without overlap: the integer sums by MPI alone
+  launch -n 3 --map-by ppr:1:node -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY "$D" "${A[@]}" --out "$T/three-mpi.model" \
+    >"$T/log" 2>&1 || fail "3 hosts, no overlap: $(tail -3 "$T/log")"
+  for m in three four three-mpi; do cmp -s "$T/one.model" "$T/$m.model" && ok || fail "$m: the model differs from one process's"; done
   # float sums overlapped with the backward pass (the first layer's gradient
   # in 2 pieces) against --no-overlap: 2 hosts x 1 rank sum a + b either
   # way, so the same bytes

@@ -51,7 +51,7 @@ static double run_block(const descent_net *net, double p, int s0, int B, float *
         memcpy(ws.y + (size_t)s * ws.ldy, g_y + (s0 + s) * NOUT, sizeof(float) * NOUT);
     }
     block_stats st = {0};
-    net_block(net, &ws, B, grad, 1, NULL, 1, &st);
+    net_block(net, &ws, B, grad, 1, NULL, 1, NULL, &st);
     loss = st.loss;
     if (ws.drop) dropout_free(&d);
     workspace_free(&ws);

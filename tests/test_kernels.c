@@ -60,7 +60,7 @@ static void kcase_make(kcase *c, int index, int B, int IN, int OUT) {
     k_dense_forward(c->out, c->ldo, c->inp, c->ldi, c->w, c->b, B, IN, OUT, c->act);
     c->nonfinite = 0;
     k_dense_backward_weights(c->dw, c->db, c->dout, c->ldo, c->inp, c->ldi, B, IN, OUT, c->add,
-                             &c->nonfinite);
+                             &c->nonfinite, NULL);
     k_dense_backward_input(c->dinp, c->ldi, c->dout, c->ldo, c->w, c->inp, c->ldi, B, IN, OUT,
                            c->dact);
 }
@@ -162,7 +162,7 @@ static void check_nonfinite_counted(kcase *c) {
     c->inp[(c->B - 1) * c->ldi + c->IN - 1] = INFINITY;
     long nonfinite = 0;
     k_dense_backward_weights(c->dw, c->db, c->dout, c->ldo, c->inp, c->ldi, c->B, c->IN, c->OUT,
-                             c->add, &nonfinite);
+                             c->add, &nonfinite, NULL);
     CHECK(nonfinite > 0, "an Inf gradient was not counted (B=%d IN=%d OUT=%d)", c->B, c->IN,
           c->OUT);
 }
@@ -194,11 +194,11 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         for (int j = 0; j < c->OUT; j++) gb[j] = 7, eb[j] = add ? 7 : 0;
         long range = 0, nonfinite = 0, want_range = 0;
         k_dense_backward_weights_fx(gw, gb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, add, &nonfinite, &range);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, add, &nonfinite, &range, NULL);
         for (int c0 = 0; c0 < c->B; c0 += chunk) {
             const int cn = c->B - c0 < chunk ? c->B - c0 : chunk;
             k_dense_backward_weights(cw, cb, d + c0 * c->ldo, c->ldo, c->inp + c0 * c->ldi, c->ldi,
-                                     cn, c->IN, c->OUT, 0, NULL);
+                                     cn, c->IN, c->OUT, 0, NULL, NULL);
             memcpy(part[c0 / chunk], cw, (size_t)n * 4);
             memcpy(part[c0 / chunk] + n, cb, (size_t)c->OUT * 4);
             for (int i = 0; i < n + c->OUT; i++) {
@@ -258,7 +258,7 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
         long range = 0, nonfinite = 0;
         k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, &range);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, &range, NULL);
         CHECK(nonfinite > 0 && range == 0, "%g at e=%d: %ld non-finite, %ld out of range",
               nf[k].bad, nf[k].e, nonfinite, range);
         uint64_t max[2];

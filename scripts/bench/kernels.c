@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
             long nonfinite = 0;
             double t = now();
             k_dense_backward_weights(dw[l], db[l], d0, ldmax, act[l], ld[l], B, n[l], n[l + 1], 0,
-                                     &nonfinite);
+                                     &nonfinite, NULL);
             double e = now() - t;
             tw[l] = e < tw[l] ? e : tw[l];
             if (l > 0) {
@@ -106,7 +106,7 @@ int main(int argc, char **argv) {
             long nonfinite = 0, range = 0;
             double t = now();
             k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p50, d0, ldmax, act[l], ld[l], B,
-                                        repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, &range);
+                                        repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, &range, NULL);
             double e = now() - t;
             tx[l] = e < tx[l] ? e : tx[l];
             /* one rank's whole batch: the sums back to floats, no integers stored */
