@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kernels.h - the layer kernels (kernels.c): dense forward, the two halves
+ * kernels.h - the layer kernels (kernels.c; the fixed-point ones of the
+ * reproducible mode, kernels_fx.c): dense forward, the two halves
  * of dense backward, softmax and the costs, on sample-major blocks (B x
  * width, row stride ld*); W is OUT x IN row-major as in the derivation.
  * OpenMP-parallel inside; every output element has one owner thread and a
@@ -68,7 +69,7 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
  * they are the final sums (one block, nothing added from other ranks): each
  * converted back to float as k_fx_to_float does (fw = (float)(sum *
  * 2^-sw), fb with sb) without being stored as integers (with one or two
- * chunks not even formed: kernels.c); max[0] and max[1]: the largest |sum|
+ * chunks not even formed: kernels_fx.c); max[0] and max[1]: the largest |sum|
  * of dw and of db rounded to float (k_fx_round_max). The same counts of
  * out-of-range and non-finite values (a value out of range counts as 0). */
 void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
@@ -104,7 +105,7 @@ static inline float k_fx_value(int64_t v, double unscale) {
  * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
  * as 0 and, when finite, in *range (NaN and Inf only as 0: the kernels that
  * made them counted them); q's extremes go into *lo and *hi, except where q
- * is formed as a float (one or two sources: kernels.c), whose magnitude,
+ * is formed as a float (one or two sources: kernels_fx.c), whose magnitude,
  * rounded to float, goes into *hi: k_fx_round_max(k_fx_magnitude(*lo, *hi))
  * is the largest |q| rounded either way. out may be one of the sources. On
  * the calling thread. */

@@ -30,7 +30,7 @@
  *    them (stepper_update), and one rank whose batch is one block has
  *    nothing to add to its integer sums: the kernels turn them back into
  *    floats as each tile is done, and no gradient of integers is stored
- *    (with one or two chunks not even formed: kernels.c's float pairs).
+ *    (with one or two chunks not even formed: kernels_fx.c's float pairs).
  *    Where one host holds every rank and each rank's slice is at most one
  *    chunk (2 ranks at batch 64), a rank's sums ARE its chunk's floats:
  *    they meet in the host's buffers as floats, and each rank turns its
