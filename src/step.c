@@ -52,16 +52,6 @@
 
 /* The reduced buffer's tail after the gradients */
 enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
-/* Reproducible mode: the largest reduced sum is placed at 2^FX_TARGET; a
- * chunk's sum may exceed it 2^(50 - FX_TARGET) times before a redo, which
- * lowers every scale by FX_REDO_SHIFT bits, at most FX_MAX_REDO times. */
-#define FX_TARGET 40
-#define FX_REDO_SHIFT 12
-#define FX_MAX_REDO 8
-#define FX_INITIAL_EXPONENT 30
-
-static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
-
 /* Overlap: the first layer's weight gradient is reduced in pieces of about
  * this many values (cfg->overlap_piece; whole row tiles of the kernel for
  * each thread). One piece hides nothing (it is final when the pass ends),
@@ -175,11 +165,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     if (ok && cfg->reproducible) {
         if (!combine) /* the integer sums, which the host's combine never stores */
             sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
-        sp->sw = calloc((size_t)net->L, sizeof(int));
-        sp->sb = calloc((size_t)net->L, sizeof(int));
-        sp->fxmax = calloc(2 * (size_t)net->L, sizeof(uint64_t));
-        ok = (sp->gfx || combine) && sp->sw && sp->sb && sp->fxmax;
-        for (int l = 0; ok && l < net->L; l++) sp->sw[l] = sp->sb[l] = FX_INITIAL_EXPONENT;
+        ok = (sp->gfx || combine) && fx_scales_init(&sp->fx, net->L) == DESCENT_OK;
     }
     if (ok && overlap) {
         void *buf = cfg->reproducible ? (void *)sp->gfx : (void *)sp->grad;
@@ -204,9 +190,7 @@ void stepper_free(stepper *sp) {
     if ((void *)sp->gfx != shared) aligned_free(sp->gfx);
     if (sp->host) comm_sum_close(sp->host); /* collective on the host */
     aligned_free(sp->g16);
-    free(sp->sw);
-    free(sp->sb);
-    free(sp->fxmax);
+    fx_scales_free(&sp->fx);
     free(sp->rec);
     free(sp->recs);
     free(sp->hsrc);
@@ -317,7 +301,7 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
 /* Reproducible mode: this rank's chunks of the batch summed in fixed point
  * into sp->gfx, with the tail filled in; with final (one rank, one block:
  * nothing else is added to the sums) the gradient sums go straight back to
- * floats in sp->grad and their largest magnitudes into sp->fxmax. */
+ * floats in sp->grad and their largest magnitudes into sp->fx.max. */
 static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *perm,
                           size_t first, size_t lo, size_t hi, double limit, int stop,
                           int final) {
@@ -325,64 +309,18 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     int64_t *g = sp->gfx;
     /* an empty slice contributes zeros; else the first block overwrites */
     if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
-    if (final) memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
-    fx_grad fx = {g, sp->sw, sp->sb, sp->chunk, limit, 0, 0, final ? sp->grad : NULL, sp->fxmax};
+    if (final) memset(sp->fx.max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
+    fx_grad fx = {g, sp->fx.w_exp, sp->fx.b_exp, sp->chunk, limit, 0, 0,
+                  final ? sp->grad : NULL, sp->fx.max};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
     const step_tail tail = tail_of(&st, hi - lo, fx.nonfinite, fx.range, stop);
     put_tail_fixed(g + np, &tail);
 }
 
-/* Each tensor's next scale puts this step's largest sum at 2^FX_TARGET
- * (identical on every rank: it depends only on the reduced sums), its
- * exponent taken after rounding to float (k_fx_round_max), which is how
- * the final kernel of one or two chunks knows it. */
-static void fx_rescale(stepper *sp, const descent_net *net) {
-    for (int l = 0; l < net->L; l++)
-        for (int t = 0; t < 2; t++) {
-            int *ex = t ? &sp->sb[l] : &sp->sw[l];
-            const uint64_t mx = sp->fxmax[2 * l + t];
-            if (mx > 0) {
-                const int e = *ex + FX_TARGET - floor_log2_u64(k_fx_round_max(mx));
-                *ex = e < -300 ? -300 : e > 300 ? 300 : e;
-            }
-        }
-}
-
-/* STEP_FIXED_COMBINE: a rank's part [lo, hi) of the host's result, tensor by tensor
- * (each with its scale): the ranks' float chunk sums in fixed point, added,
- * back to floats (k_fx_combine); each tensor's largest |integer sum| in
- * this part into max (0 where the part has none of it) */
-typedef struct {
-    const descent_net *net;
-    const int *sw, *sb;
-    double limit;
-    long range;
-    int64_t *max;             /* 2L: W_l at 2l, b_l at 2l + 1                */
-    const float **src;        /* room for the host's buffers as floats       */
-} fx_host_part;
-
-static void combine_fixed_point(void *ctx, size_t lo, size_t hi, const char *const *src,
-                                int nsrc, char *dst) {
-    fx_host_part *c = ctx;
-    const descent_net *net = c->net;
-    for (int r = 0; r < nsrc; r++) c->src[r] = (const float *)src[r];
-    for (int t = 0; t < 2 * net->L; t++) {
-        const int l = t / 2, bias = t % 2;
-        const size_t t0 = bias ? net->b_off[l] : net->w_off[l];
-        const size_t t1 = bias ? t0 + (size_t)net->sizes[l + 1] : net->b_off[l];
-        const size_t a = t0 > lo ? t0 : lo, b = t1 < hi ? t1 : hi;
-        int64_t qlo = 0, qhi = 0;
-        if (a < b)
-            k_fx_combine((float *)dst, c->src, nsrc, a, b - a, bias ? c->sb[l] : c->sw[l],
-                         c->limit, &c->range, &qlo, &qhi);
-        c->max[t] = (int64_t)k_fx_magnitude(qlo, qhi); /* < 2^62: nc chunks within limit */
-    }
-}
-
 /* STEP_FIXED_COMBINE: this rank's chunk summed in float into its buffer of the host
  * (grad), the host's sums formed in fixed point and back (see above), then
  * every rank's totals and maxima gathered: the reduced tail into tail, the
- * tensors' largest |sum| into sp->fxmax. */
+ * tensors' largest |sum| into sp->fx.max. */
 static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
                        size_t lo, size_t hi, double limit, int stop, int64_t *tail) {
     const size_t np = net->n_params, nrec = T_LEN + 2 * (size_t)net->L;
@@ -390,19 +328,19 @@ static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
     const double t0 = comm_wtime();
     int64_t *rec = sp->rec;
-    fx_host_part part = {net, sp->sw, sp->sb, limit, 0, rec + T_LEN, sp->hsrc};
-    int rc = comm_sum_combine(sp->host, combine_fixed_point, &part);
+    fx_host_part part = {net, &sp->fx, limit, 0, rec + T_LEN, sp->hsrc};
+    int rc = comm_sum_combine(sp->host, fx_combine_part, &part);
     const step_tail own = tail_of(&st, hi - lo, 0, part.range, stop);
     put_tail_fixed(rec, &own);
     int nloc = 0, me;
     if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int64_t), sp->recs, &me, &nloc);
     memset(tail, 0, T_LEN * sizeof(int64_t));
-    memset(sp->fxmax, 0, 2 * (size_t)net->L * sizeof(uint64_t));
+    memset(sp->fx.max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
     for (int r = 0; !rc && r < nloc; r++) {
         const int64_t *x = sp->recs + (size_t)r * nrec;
         for (int t = 0; t < T_LEN; t++) tail[t] += x[t];
         for (int t = 0; t < 2 * net->L; t++)
-            if ((uint64_t)x[T_LEN + t] > sp->fxmax[t]) sp->fxmax[t] = (uint64_t)x[T_LEN + t];
+            if ((uint64_t)x[T_LEN + t] > sp->fx.max[t]) sp->fx.max[t] = (uint64_t)x[T_LEN + t];
     }
     sp->comm_s += comm_wtime() - t0;
     return rc;
@@ -416,14 +354,12 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     size_t c0, c1;
     share_of(nc, comm_rank(), comm_size(), &c0, &c1);
     const size_t lo = c0 * C, hi = c1 * C < mk ? c1 * C : mk;
-    /* no chunk may exceed 2^62 / nc, so the integer sum cannot overflow */
-    const int fit = 62 - (floor_log2_u64(nc) + 1), lim_exp = fit < 50 ? fit : 50;
+    const double limit = fx_chunk_limit(nc);
     int64_t *g = sp->gfx;
     /* one rank whose slice is one block: the kernels' sums are the final ones */
     const int final = sp->path == STEP_FIXED_ONE_RANK && hi - lo <= (size_t)sp->bcap;
     int64_t tail[T_LEN];
     for (int attempt = 0;; attempt++) {
-        const double limit = ldexp(1.0, lim_exp);
         int rc;
         if (sp->path == STEP_FIXED_COMBINE) {
             rc = fx_host_sum(sp, net, perm, first, lo, hi, limit, stop, tail);
@@ -448,10 +384,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
                              "range even after %d rescalings (%lld values; --no-reproducible "
                              "has no such range)", FX_MAX_REDO, (long long)tail[T_RANGE]);
-        for (int l = 0; l < net->L; l++) { /* identical on every rank */
-            sp->sw[l] -= FX_REDO_SHIFT;
-            sp->sb[l] -= FX_REDO_SHIFT;
-        }
+        fx_lower_for_redo(&sp->fx); /* identical on every rank */
     }
     /* the floats: made by the kernels or the host's sum, or by the update
      * (stepper_update) */
@@ -468,9 +401,9 @@ void stepper_update(stepper *sp, optimizer *o, const descent_train_config *cfg, 
     if (!sp->reproducible || sp->floats_ready) {
         optimizer_step(o, cfg, lr, net, sp->grad, m);
     } else { /* the reduced integers, turned into floats as they are read */
-        optimizer_step_fx(o, cfg, lr, net, sp->gfx, sp->sw, sp->sb, m, sp->fxmax);
+        optimizer_step_fx(o, cfg, lr, net, sp->gfx, sp->fx.w_exp, sp->fx.b_exp, m, sp->fx.max);
     }
-    if (sp->reproducible) fx_rescale(sp, net);
+    if (sp->reproducible) fx_next_scales(&sp->fx);
 }
 
 int step_run(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,

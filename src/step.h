@@ -12,6 +12,7 @@
 #define DESCENT_STEP_H
 
 #include "comm.h"
+#include "fixed_point.h"
 #include "net.h"
 #include "optim.h"
 
@@ -54,9 +55,7 @@ typedef struct {
     int bcap, nout;
     float *grad;      /* n_params + tail floats: the summed gradients       */
     int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
-    int *sw, *sb;     /* fixed-point exponents per layer (reproducible)     */
-    uint64_t *fxmax;  /* the step's largest |integer sum| of W_l at 2l, of  */
-                      /* b_l at 2l+1: the next exponents (reproducible)     */
+    fx_scales fx;     /* the sums' scales and largest values (reproducible) */
     int floats_ready; /* reproducible: grad holds the step's floats, made   */
                       /* by the kernels (one rank, one block) or the host's */
                       /* combine (STEP_FIXED_COMBINE); else the update      */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fixed_point.c - the reproducible mode's policy (fixed_point.h): where
+ * each tensor's scale starts, how it follows the sums, what happens when a
+ * value leaves the range, and the host's combine. The step (step.c) calls
+ * these in order; the kernels (kernels_fx.c) apply the scales.
+ */
+#include "fixed_point.h"
+
+#include "kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The largest reduced sum is placed at 2^FX_TARGET; a chunk's sum may
+ * exceed it 2^(50 - FX_TARGET) times before a redo, which lowers every
+ * scale by FX_REDO_SHIFT bits (at most FX_MAX_REDO times). A scale stays
+ * within 2^+-FX_EXPONENT_BOUND. */
+#define FX_TARGET 40
+#define FX_REDO_SHIFT 12
+#define FX_INITIAL_EXPONENT 30
+#define FX_EXPONENT_BOUND 300
+#define FX_MAX_LIMIT_BITS 50 /* 1.5 * 2^52 rounding is exact below 2^51 */
+
+static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
+
+int fx_scales_init(fx_scales *s, int L) {
+    s->L = L;
+    s->w_exp = calloc((size_t)L, sizeof(int));
+    s->b_exp = calloc((size_t)L, sizeof(int));
+    s->max = calloc(2 * (size_t)L, sizeof(uint64_t));
+    if (!s->w_exp || !s->b_exp || !s->max) {
+        fx_scales_free(s);
+        return DESCENT_E_NOMEM;
+    }
+    for (int l = 0; l < L; l++) s->w_exp[l] = s->b_exp[l] = FX_INITIAL_EXPONENT;
+    return DESCENT_OK;
+}
+
+void fx_scales_free(fx_scales *s) {
+    free(s->w_exp);
+    free(s->b_exp);
+    free(s->max);
+    memset(s, 0, sizeof *s);
+}
+
+void fx_scales_restore(fx_scales *s, const int32_t *w_exp, const int32_t *b_exp) {
+    for (int l = 0; l < s->L; l++) {
+        s->w_exp[l] = w_exp[l];
+        s->b_exp[l] = b_exp[l];
+    }
+}
+
+double fx_chunk_limit(size_t nc) {
+    const int fit = 62 - (floor_log2_u64(nc) + 1);
+    return ldexp(1.0, fit < FX_MAX_LIMIT_BITS ? fit : FX_MAX_LIMIT_BITS);
+}
+
+void fx_lower_for_redo(fx_scales *s) {
+    for (int l = 0; l < s->L; l++) {
+        s->w_exp[l] -= FX_REDO_SHIFT;
+        s->b_exp[l] -= FX_REDO_SHIFT;
+    }
+}
+
+void fx_next_scales(fx_scales *s) {
+    for (int l = 0; l < s->L; l++)
+        for (int t = 0; t < 2; t++) {
+            int *ex = t ? &s->b_exp[l] : &s->w_exp[l];
+            const uint64_t mx = s->max[2 * l + t];
+            if (mx > 0) {
+                const int e = *ex + FX_TARGET - floor_log2_u64(k_fx_round_max(mx));
+                *ex = e < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND
+                      : e > FX_EXPONENT_BOUND ? FX_EXPONENT_BOUND : e;
+            }
+        }
+}
+
+void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, int nsrc,
+                     char *dst) {
+    fx_host_part *c = ctx;
+    const descent_net *net = c->net;
+    for (int r = 0; r < nsrc; r++) c->src[r] = (const float *)src[r];
+    for (int t = 0; t < 2 * net->L; t++) {
+        const int l = t / 2, bias = t % 2;
+        const size_t t0 = bias ? net->b_off[l] : net->w_off[l];
+        const size_t t1 = bias ? t0 + (size_t)net->sizes[l + 1] : net->b_off[l];
+        const size_t a = t0 > lo ? t0 : lo, b = t1 < hi ? t1 : hi;
+        int64_t qlo = 0, qhi = 0;
+        if (a < b)
+            k_fx_combine((float *)dst, c->src, nsrc, a, b - a,
+                         bias ? c->scales->b_exp[l] : c->scales->w_exp[l], c->limit, &c->range,
+                         &qlo, &qhi);
+        c->max[t] = (int64_t)k_fx_magnitude(qlo, qhi); /* < 2^62: nc chunks within limit */
+    }
+}
