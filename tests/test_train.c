@@ -357,6 +357,57 @@ static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
     descent_data_free(d);
 }
 
+/* A resume refuses a batch, seed, optimizer or mode other than the
+ * checkpoint's (before it changes the network), and accepts the checkpoint's
+ * own configuration */
+static void resume_refuses_other_fixed_fields(void) {
+    descent_data *d = blobs(40);
+    const int sizes[3] = {6, 5, 3};
+    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
+    descent_net *net = NULL;
+    descent_error err;
+    descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err);
+    descent_net_init(net, 2);
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/descent_fixed_%d", (int)getpid());
+    CHECK(mkdir(dir, 0700) == 0, "cannot create %s", dir);
+    descent_train_config cfg;
+    descent_train_config_default(&cfg);
+    cfg.epochs = 2;
+    cfg.batch = 8;
+    cfg.checkpoint_dir = dir;
+    cfg.checkpoint_epochs = 1;
+    CHECK(descent_train(net, d, NULL, &cfg, NULL, &err) == 0, "%s", err.msg);
+    descent_net *back = NULL;
+    descent_checkpoint *ck = NULL;
+    descent_train_config saved;
+    descent_train_config_default(&saved);
+    CHECK(descent_checkpoint_load(dir, &back, &saved, &ck, NULL, 0, &err) == 0, "%s", err.msg);
+    if (ck) {
+        saved.epochs = 3;
+        saved.checkpoint_dir = NULL;
+        descent_train_config other = saved;
+        other.batch = 4;
+        int rc = descent_train_resume(back, d, NULL, &other, ck, NULL, &err);
+        CHECK(rc == DESCENT_E_USAGE && strstr(err.msg, "batch, seed"),
+              "another batch: status %d (%s)", rc, err.msg);
+        other = saved;
+        other.seed = saved.seed + 1;
+        rc = descent_train_resume(back, d, NULL, &other, ck, NULL, &err);
+        CHECK(rc == DESCENT_E_USAGE && strstr(err.msg, "batch, seed"),
+              "another seed: status %d (%s)", rc, err.msg);
+        rc = descent_train_resume(back, d, NULL, &saved, ck, NULL, &err);
+        CHECK(rc == DESCENT_OK, "the checkpoint's own configuration: status %d (%s)", rc, err.msg);
+    }
+    descent_checkpoint_free(ck);
+    descent_net_free(back);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+    descent_net_free(net);
+    descent_data_free(d);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(xor_sigmoid_mse_gd),
@@ -370,6 +421,7 @@ int main(int argc, char **argv) {
         SCENARIO(nonsense_network_refused),
         SCENARIO(names_round_trip),
         SCENARIO(stop_at_an_epochs_last_step_ends_the_epoch),
+        SCENARIO(resume_refuses_other_fixed_fields),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }
