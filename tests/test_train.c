@@ -304,6 +304,17 @@ static void names_round_trip(void) {
     CHECK(descent_act_parse("swish") == -1, "an unknown activation parses");
 }
 
+/* a small tanh-softmax network for blobs(): 6 features, 3 classes */
+static descent_net *blobs_net(void) {
+    const int sizes[3] = {6, 5, 3};
+    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
+    descent_net *net = NULL;
+    descent_error err;
+    CHECK(descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err) == 0, "%s", err.msg);
+    if (net) descent_net_init(net, 2);
+    return net;
+}
+
 /* A stop asked at the last step of an epoch: that epoch ends as usual (its
  * report through on_epoch), its checkpoint is the start of the next epoch,
  * and training returns DESCENT_E_INTERRUPTED */
@@ -319,12 +330,8 @@ static int count_epochs(const descent_epoch_stats *st, void *user) {
 
 static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
     descent_data *d = blobs(40); /* batch 8: 5 steps an epoch */
-    const int sizes[3] = {6, 5, 3};
-    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
-    descent_net *net = NULL;
+    descent_net *net = blobs_net();
     descent_error err;
-    descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err);
-    descent_net_init(net, 2);
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/descent_stop_%d", (int)getpid());
     descent_train_config cfg;
@@ -362,12 +369,8 @@ static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
  * own configuration */
 static void resume_refuses_other_fixed_fields(void) {
     descent_data *d = blobs(40);
-    const int sizes[3] = {6, 5, 3};
-    const descent_act acts[2] = {DESCENT_ACT_TANH, DESCENT_ACT_SOFTMAX};
-    descent_net *net = NULL;
+    descent_net *net = blobs_net();
     descent_error err;
-    descent_net_create(&net, 2, sizes, acts, DESCENT_COST_XENT, &err);
-    descent_net_init(net, 2);
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/descent_fixed_%d", (int)getpid());
     CHECK(mkdir(dir, 0700) == 0, "cannot create %s", dir);
