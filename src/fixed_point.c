@@ -77,6 +77,27 @@ void fx_next_scales(fx_scales *s) {
         }
 }
 
+void fx_reader_start(fx_reader *r, const int64_t *sums, fx_scales *scales) {
+    r->sums = sums;
+    r->scales = scales;
+    memset(scales->max, 0, 2 * (size_t)scales->L * sizeof(uint64_t));
+}
+
+/* *at = max(*at, v), with other threads doing the same */
+static void raise_to(uint64_t *at, uint64_t v) {
+    uint64_t seen = __atomic_load_n(at, __ATOMIC_RELAXED);
+    while (v > seen &&
+           !__atomic_compare_exchange_n(at, &seen, v, 1, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+}
+
+void fx_read_sums(void *ctx, int tensor, size_t off, size_t len, float *out) {
+    fx_reader *r = ctx;
+    const int l = tensor / 2;
+    const int e = tensor % 2 ? r->scales->b_exp[l] : r->scales->w_exp[l];
+    raise_to(&r->scales->max[tensor], k_fx_to_float(out, r->sums + off, len, e));
+}
+
 void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, int nsrc,
                      char *dst) {
     fx_host_part *c = ctx;

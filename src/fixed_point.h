@@ -42,6 +42,17 @@ void fx_lower_for_redo(fx_scales *s);
  * a fixed exponent; identical on every rank, as the reduced sums are */
 void fx_next_scales(fx_scales *s);
 
+/* The reduced integer sums as the update reads them (optim.h's
+ * grad_converter): fx_read_sums turns a tile back into floats with its
+ * tensor's scale (k_fx_value) and raises that tensor's max; fx_reader_start
+ * zeroes max for the step */
+typedef struct {
+    const int64_t *sums;
+    fx_scales *scales;
+} fx_reader;
+void fx_reader_start(fx_reader *r, const int64_t *sums, fx_scales *scales);
+void fx_read_sums(void *ctx, int tensor, size_t off, size_t len, float *out);
+
 /* The host's combine (comm_sum_combine's function): a rank's part [lo, hi)
  * of the host's result, tensor by tensor with its scale: the ranks' float
  * chunk sums in fixed point, added, back to floats (k_fx_combine); each

@@ -93,8 +93,8 @@ static inline uint64_t k_fx_round_max(uint64_t x) {
 }
 /* One fixed-point sum back as a float, v * unscale (unscale = 2^-e, so the
  * product is exact in double and rounded once to float): the one definition
- * every conversion uses, in the final kernel above, k_fx_to_float and the
- * optimizer's loop (optim.h), so all give the same bits on every rank. */
+ * every conversion uses, in the final kernel above, k_fx_to_float and
+ * k_fx_combine, so all give the same bits on every rank. */
 static inline float k_fx_value(int64_t v, double unscale) {
     return (float)((double)v * unscale);
 }
@@ -112,7 +112,9 @@ static inline float k_fx_value(int64_t v, double unscale) {
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
                   double limit, long *range, int64_t *lo, int64_t *hi);
 /* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max
- * |g[i]|. The tests' reference for the conversions done inside the step. */
+ * |g[i]|. What the update reads in reproducible mode (fixed_point.c's
+ * fx_read_sums), and the tests' reference for the conversions done inside
+ * the kernels. */
 uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
 /* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */

@@ -4,15 +4,14 @@
  * gradient descent theta <- theta - lr grad C, momentum and Adam, with
  * optional L2 weight decay on the weights. The gradient arrives as the SUM
  * over the global batch with its divisor m; the mean (base.h's mean_of, the
- * 1/m rule) is taken inside the update loop, so the sum is read once; in
- * reproducible mode the sum may arrive as 64-bit fixed point, turned into
- * floats in the same loop. Identical inputs give identical updates on
+ * 1/m rule) is taken inside the update loop, so the sum is read once; sums
+ * held in another form (the reproducible mode's fixed point) arrive through
+ * a converter, a tile at a time. Identical inputs give identical updates on
  * every rank.
  */
 #include "optim.h"
 
 #include "base.h"
-#include "kernels.h"
 
 #include <math.h>
 #include <string.h>
@@ -38,38 +37,23 @@ void optimizer_free(optimizer *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* A fixed-point gradient sum back as a float (kernels.h), with the
- * extremes seen so far in *lo and *hi */
-static inline float fx_value(int64_t v, double unscale, int64_t *lo, int64_t *hi) {
-    *lo = v < *lo ? v : *lo;
-    *hi = v > *hi ? v : *hi;
-    return k_fx_value(v, unscale);
-}
+/* Parameters updated a tile at a time: a converter fills one tile of sums
+ * on the stack, where the update reads it from L1 */
+#define UPDATE_TILE 1024
 
-/* p[i] -= step(mean_of(g[i], m) + wd * p[i]) over one contiguous range,
- * inside a parallel region: every element is computed alone, so any split
- * across threads gives the same bits. g is the gradient sum, mb the global
- * batch; with fixed, the sums are gx[i] * unscale instead (reproducible
- * mode, converted here rather than in a pass of their own), and *max is
- * raised to the largest |gx[i]| this thread saw. One copy of the loops per
- * value of fixed (a constant where this is inlined). */
-static inline __attribute__((always_inline)) void
-update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p, const float *g,
-             const int64_t *gx, double unscale, float mb, size_t off, size_t len, float wd,
-             const int fixed, uint64_t *max) {
-    float *m = o->m ? o->m + off : NULL, *v = o->v ? o->v + off : NULL;
-    int64_t lo = 0, hi = 0;
-#define GRAD_SUM(i) (fixed ? fx_value(gx[i], unscale, &lo, &hi) : g[i])
+/* p[i] -= step(mean_of(g[i], mb) + wd * p[i]) for i < len, with the rule's
+ * state m, v at the same offset: every element is computed alone, so any
+ * split across threads gives the same bits */
+static void update_tile(const optimizer *o, const descent_train_config *cfg, float lr, float *p,
+                        const float *g, float *m, float *v, float mb, size_t len, float wd) {
     switch (o->kind) {
     case DESCENT_OPT_GD:
-#pragma omp for schedule(static) nowait
-        for (size_t i = 0; i < len; i++) p[i] -= lr * (mean_of(GRAD_SUM(i), mb) + wd * p[i]);
+        for (size_t i = 0; i < len; i++) p[i] -= lr * (mean_of(g[i], mb) + wd * p[i]);
         break;
     case DESCENT_OPT_MOMENTUM: {
         const float mu = (float)cfg->momentum;
-#pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            m[i] = mu * m[i] + (mean_of(GRAD_SUM(i), mb) + wd * p[i]);
+            m[i] = mu * m[i] + (mean_of(g[i], mb) + wd * p[i]);
             p[i] -= lr * m[i];
         }
         break;
@@ -78,9 +62,8 @@ update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p, 
         const float b1 = (float)cfg->beta1, b2 = (float)cfg->beta2, eps = (float)cfg->eps;
         const float c1 = (float)(1.0 - pow(cfg->beta1, (double)o->t));
         const float c2 = (float)(1.0 - pow(cfg->beta2, (double)o->t));
-#pragma omp for schedule(static) nowait
         for (size_t i = 0; i < len; i++) {
-            const float gi = mean_of(GRAD_SUM(i), mb) + wd * p[i];
+            const float gi = mean_of(g[i], mb) + wd * p[i];
             m[i] = b1 * m[i] + (1.0f - b1) * gi;
             v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
             p[i] -= lr * (m[i] / c1) / (sqrtf(v[i] / c2) + eps);
@@ -90,43 +73,50 @@ update_range(optimizer *o, const descent_train_config *cfg, float lr, float *p, 
     default:
         break;
     }
-#undef GRAD_SUM
-    if (fixed) {
-        const uint64_t mag = k_fx_magnitude(lo, hi);
-#pragma omp critical(descent_fx_max)
-        if (mag > *max) *max = mag;
+}
+
+/* One tensor, elements [off, off + len) of the buffers, split into tiles
+ * across the threads of the enclosing parallel region; the sums are
+ * g[off...] or, with conv, what conv reads */
+static void update_tensor(const optimizer *o, const descent_train_config *cfg, float lr,
+                          float *params, const float *g, const grad_converter *conv, int tensor,
+                          float mb, size_t off, size_t len, float wd) {
+    const size_t tiles = (len + UPDATE_TILE - 1) / UPDATE_TILE;
+#pragma omp for schedule(static) nowait
+    for (size_t t = 0; t < tiles; t++) {
+        const size_t at = off + t * UPDATE_TILE;
+        const size_t n = off + len - at < UPDATE_TILE ? off + len - at : UPDATE_TILE;
+        float tile[UPDATE_TILE] __attribute__((aligned(DESCENT_ALIGN_BYTES)));
+        const float *sums = g + at;
+        if (conv) {
+            conv->read(conv->ctx, tensor, at, n, tile);
+            sums = tile;
+        }
+        update_tile(o, cfg, lr, params + at, sums, o->m ? o->m + at : NULL,
+                    o->v ? o->v + at : NULL, mb, n, wd);
     }
 }
 
 /* Every layer's weights and biases (weight decay on the weights only) */
-static inline __attribute__((always_inline)) void
-update_all(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
-           const float *g, const int64_t *gx, const int *sw, const int *sb, float m,
-           uint64_t *max, const int fixed) {
+static void update_all(optimizer *o, const descent_train_config *cfg, double lr,
+                       descent_net *net, const float *g, const grad_converter *conv, float m) {
     o->t++;
     const float wd = (float)cfg->weight_decay;
-    if (fixed) memset(max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
 #pragma omp parallel if (net->n_params >= PARALLEL_MIN_ELEMENTS)
     for (int l = 0; l < net->L; l++) {
         const size_t wo = net->w_off[l], bo = net->b_off[l];
-        const size_t nb = (size_t)net->sizes[l + 1];
-        const double uw = fixed ? ldexp(1.0, -sw[l]) : 0.0, ub = fixed ? ldexp(1.0, -sb[l]) : 0.0;
-        update_range(o, cfg, (float)lr, net->params + wo, fixed ? NULL : g + wo,
-                     fixed ? gx + wo : NULL, uw, m, wo, bo - wo, wd, fixed,
-                     fixed ? &max[2 * l] : NULL);
-        update_range(o, cfg, (float)lr, net->params + bo, fixed ? NULL : g + bo,
-                     fixed ? gx + bo : NULL, ub, m, bo, nb, 0.0f, fixed,
-                     fixed ? &max[2 * l + 1] : NULL);
+        update_tensor(o, cfg, (float)lr, net->params, g, conv, 2 * l, m, wo, bo - wo, wd);
+        update_tensor(o, cfg, (float)lr, net->params, g, conv, 2 * l + 1, m, bo,
+                      (size_t)net->sizes[l + 1], 0.0f);
     }
 }
 
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr, descent_net *net,
                     const float *grad_sum, float m) {
-    update_all(o, cfg, lr, net, grad_sum, NULL, NULL, NULL, m, NULL, 0);
+    update_all(o, cfg, lr, net, grad_sum, NULL, m);
 }
 
-void optimizer_step_fx(optimizer *o, const descent_train_config *cfg, double lr,
-                       descent_net *net, const int64_t *grad_sum, const int *sw, const int *sb,
-                       float m, uint64_t *max) {
-    update_all(o, cfg, lr, net, NULL, grad_sum, sw, sb, m, max, 1);
+void optimizer_step_converted(optimizer *o, const descent_train_config *cfg, double lr,
+                              descent_net *net, const grad_converter *conv, float m) {
+    update_all(o, cfg, lr, net, NULL, conv, m);
 }

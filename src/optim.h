@@ -25,13 +25,16 @@ void optimizer_free(optimizer *o);
  * OpenMP-parallel and elementwise: any thread split gives the same bits. */
 void optimizer_step(optimizer *o, const descent_train_config *cfg, double lr,
                     descent_net *net, const float *grad_sum, float m);
-/* The same update from the reproducible mode's sums in 64-bit fixed point
- * (W_l's scaled by 2^sw[l], b_l's by 2^sb[l]), each turned back into a
- * float in the update loop exactly as k_fx_to_float does (one pass over the
- * sums instead of two); max[2l] and max[2l+1] get the largest |sum| of W_l
- * and of b_l. */
-void optimizer_step_fx(optimizer *o, const descent_train_config *cfg, double lr,
-                       descent_net *net, const int64_t *grad_sum, const int *sw, const int *sb,
-                       float m, uint64_t *max);
+/* Gradient sums held in another form than floats: read fills out[0, len)
+ * with the sums of elements [off, off + len) of the parameter buffer, all
+ * within tensor `tensor` (W_l is 2l, b_l is 2l + 1), as floats. Called by
+ * the update's threads, a tile at a time, each element once. */
+typedef struct {
+    void (*read)(void *ctx, int tensor, size_t off, size_t len, float *out);
+    void *ctx;
+} grad_converter;
+/* optimizer_step with the sums read through conv */
+void optimizer_step_converted(optimizer *o, const descent_train_config *cfg, double lr,
+                              descent_net *net, const grad_converter *conv, float m);
 
 #endif

@@ -401,7 +401,10 @@ void stepper_update(stepper *sp, optimizer *o, const descent_train_config *cfg, 
     if (!sp->reproducible || sp->floats_ready) {
         optimizer_step(o, cfg, lr, net, sp->grad, m);
     } else { /* the reduced integers, turned into floats as they are read */
-        optimizer_step_fx(o, cfg, lr, net, sp->gfx, sp->fx.w_exp, sp->fx.b_exp, m, sp->fx.max);
+        fx_reader reader;
+        fx_reader_start(&reader, sp->gfx, &sp->fx);
+        const grad_converter conv = {fx_read_sums, &reader};
+        optimizer_step_converted(o, cfg, lr, net, &conv, m);
     }
     if (sp->reproducible) fx_next_scales(&sp->fx);
 }

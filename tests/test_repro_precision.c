@@ -11,6 +11,8 @@
 
 #include "base.h"
 #include "net.h"
+#include "fixed_point.h"
+#include "optim.h"
 #include "step.h"
 #include "testutil.h"
 
@@ -118,8 +120,8 @@ static void fixed_point_as_accurate_as_float(void) {
     descent_net_free(net);
 }
 
-/* The update that turns the fixed-point sums into floats as it reads them
- * (optimizer_step_fx) against k_fx_to_float's floats through the plain
+/* The update that reads the fixed-point sums through fixed_point.c's
+ * converter (optimizer_step_converted, fx_read_sums) against k_fx_to_float's floats through the plain
  * update: the same parameters bit for bit, for each optimizer over two
  * steps, and each tensor's largest |sum|. The net is large enough for the
  * update's threads (3 here), and the largest sum of each tensor lies in its
@@ -139,6 +141,10 @@ static void fused_update_matches_converted_sums(void) {
     int64_t *g = malloc(np * sizeof(int64_t));
     float *f = malloc(np * sizeof(float));
     const int sw[2] = {30, 45}, sb[2] = {-3, 60};
+    const int32_t sw32[2] = {30, 45}, sb32[2] = {-3, 60};
+    fx_scales scales;
+    CHECK(fx_scales_init(&scales, 2) == 0, "no memory");
+    fx_scales_restore(&scales, sw32, sb32);
     omp_set_num_threads(3);
     for (int k = 0; k < 3; k++) {
         descent_train_config cfg;
@@ -160,7 +166,11 @@ static void fused_update_matches_converted_sums(void) {
                 want[2 * l + 1] = k_fx_to_float(f + bo, g + bo, be - bo, sb[l]);
             }
             optimizer_step(&oa, &cfg, 0.01, a, f, 64.0f);
-            optimizer_step_fx(&ob, &cfg, 0.01, b, g, sw, sb, 64.0f, got);
+            fx_reader reader;
+            fx_reader_start(&reader, g, &scales);
+            const grad_converter conv = {fx_read_sums, &reader};
+            optimizer_step_converted(&ob, &cfg, 0.01, b, &conv, 64.0f);
+            memcpy(got, scales.max, sizeof got);
             CHECK(memcmp(a->params, b->params, np * sizeof(float)) == 0,
                   "optimizer %d, step %d: the fused update differs", k, step);
             CHECK(memcmp(want, got, sizeof want) == 0,
@@ -173,6 +183,7 @@ static void fused_update_matches_converted_sums(void) {
         optimizer_free(&oa);
         optimizer_free(&ob);
     }
+    fx_scales_free(&scales);
     free(g);
     free(f);
     descent_net_free(a);
