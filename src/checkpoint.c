@@ -8,7 +8,7 @@
  *   epochs | u64 batch | f64 lr | u32 schedule | u32 optimizer |
  *   f64 momentum, beta1, beta2, eps, weight_decay | u64 seed |
  *   u32 reproducible) | u64 optimizer steps | u32 has_m | u32 has_v |
- *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 sw[L] | i32 sb[L] |
+ *   f32 m[n] if has_m | f32 v[n] if has_v | u32 L | i32 w_exp[L] | i32 b_exp[L] |
  *   (version 2:) those stored with version 2 (f64 dropout | u64 warm-up
  *   steps | u32 warm-up epochs) |
  *   f64 best validation loss | u32 its epoch |
@@ -92,10 +92,10 @@ static int write_ckpt(FILE *f, void *vctx) {
     cw_u32(&w, k->v != NULL);
     if (k->m) cw_put(&w, k->m, k->n * sizeof(float));
     if (k->v) cw_put(&w, k->v, k->n * sizeof(float));
-    cw_u32(&w, (uint32_t)(k->sw ? k->L : 0));
-    if (k->sw) {
-        cw_put(&w, k->sw, sizeof(int32_t) * (size_t)k->L);
-        cw_put(&w, k->sb, sizeof(int32_t) * (size_t)k->L);
+    cw_u32(&w, (uint32_t)(k->w_exp ? k->L : 0));
+    if (k->w_exp) {
+        cw_put(&w, k->w_exp, sizeof(int32_t) * (size_t)k->L);
+        cw_put(&w, k->b_exp, sizeof(int32_t) * (size_t)k->L);
     }
     put_config(&w, g, 2);
     cw_f64(&w, k->best_val_loss);
@@ -181,8 +181,8 @@ void descent_checkpoint_free(descent_checkpoint *ck) {
     if (!ck) return;
     aligned_free(ck->m);
     aligned_free(ck->v);
-    free(ck->sw);
-    free(ck->sb);
+    free(ck->w_exp);
+    free(ck->b_exp);
     free(ck);
 }
 
@@ -274,11 +274,11 @@ static int parse_ckpt(reader *r, descent_net **net, descent_checkpoint *k, desce
                          r->path);
     k->L = (*net)->L;
     if (L) {
-        k->sw = malloc(sizeof(int32_t) * L);
-        k->sb = malloc(sizeof(int32_t) * L);
-        if (!k->sw || !k->sb) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
-        rc = rd_bytes(r, k->sw, sizeof(int32_t) * L, "scales", err);
-        if (!rc) rc = rd_bytes(r, k->sb, sizeof(int32_t) * L, "scales", err);
+        k->w_exp = malloc(sizeof(int32_t) * L);
+        k->b_exp = malloc(sizeof(int32_t) * L);
+        if (!k->w_exp || !k->b_exp) return set_error(err, DESCENT_E_NOMEM, "%s: out of memory", r->path);
+        rc = rd_bytes(r, k->w_exp, sizeof(int32_t) * L, "scales", err);
+        if (!rc) rc = rd_bytes(r, k->b_exp, sizeof(int32_t) * L, "scales", err);
         if (rc) return rc;
     }
     k->best_val_loss = INFINITY;

@@ -21,7 +21,7 @@ struct descent_checkpoint {
     size_t n;                /* parameters                                   */
     float *m, *v;            /* optimizer state, NULL when unused            */
     int L;
-    int32_t *sw, *sb;        /* fixed-point exponents (reproducible mode)    */
+    int32_t *w_exp, *b_exp;  /* fixed-point exponents (reproducible mode)    */
     double best_val_loss;    /* lowest validation loss so far (+inf: none)   */
     uint32_t best_epoch;     /* its epoch (0: none)                          */
     int has_data;            /* the sets below are known (version 3 on)      */

@@ -55,12 +55,12 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout,
 static inline int repro_chunk(size_t m) { return m >= 128 ? 64 : 32; }
 /* Reproducible variant: the block is cut into chunks of `chunk` samples
  * (the last may be shorter); each chunk's sums are computed in float as
- * above (starting from zero), then scaled by 2^sw (2^sb for biases),
+ * above (starting from zero), then scaled by 2^w_exp (2^b_exp for biases),
  * rounded to an integer and summed into dw/db: added to what they hold
  * when add is 1, overwriting it when add is 0. Values whose magnitude
  * reaches limit (<= 2^51) are skipped (count as 0) and counted in *range,
  * NaN/Inf in *nonfinite. */
-void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
+void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp,
                                  double limit, const float *dout, int ldd,
                                  const float *inp, int ldi, int B, int chunk,
                                  int IN, int OUT, int add, long *nonfinite,
@@ -68,11 +68,11 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb,
 /* The same integer sums as k_dense_backward_weights_fx with add = 0, when
  * they are the final sums (one block, nothing added from other ranks): each
  * converted back to float as k_fx_to_float does (fw = (float)(sum *
- * 2^-sw), fb with sb) without being stored as integers (with one or two
+ * 2^-w_exp), fb with b_exp) without being stored as integers (with one or two
  * chunks not even formed: kernels_fx.c); max[0] and max[1]: the largest |sum|
  * of dw and of db rounded to float (k_fx_round_max). The same counts of
  * out-of-range and non-finite values (a value out of range counts as 0). */
-void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb,
+void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_exp,
                                        double limit, const float *dout, int ldd,
                                        const float *inp, int ldi, int B, int chunk,
                                        int IN, int OUT, uint64_t max[2],

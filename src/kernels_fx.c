@@ -402,14 +402,14 @@ static inline long share_nonfinite(const share_out *o) {
 }
 static inline long share_range(const share_out *o) { return o->w.range + o->b.range; }
 
-void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, double limit,
+void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
                                  long *range, const k_progress *progress) {
     long nf = 0, rg = 0;
 #pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
     {
-        share_out o = {.w = fx_sink(dw, sw, limit), .b = fx_sink(db, sb, limit)};
+        share_out o = {.w = fx_sink(dw, w_exp, limit), .b = fx_sink(db, b_exp, limit)};
         o.w.add = o.b.add = add;
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 0, progress);
         nf += share_nonfinite(&o);
@@ -419,7 +419,7 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int sw, int sb, doubl
     if (range) *range += rg;
 }
 
-void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, double limit,
+void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_exp, double limit,
                                        const float *dout, int ldd, const float *inp, int ldi,
                                        int B, int chunk, int IN, int OUT, uint64_t max[2],
                                        long *nonfinite, long *range) {
@@ -428,8 +428,8 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int sw, int sb, dou
 #pragma omp parallel reduction(+ : nf, rg) reduction(min : wlo, blo) reduction(max : whi, bhi) \
     if (worth_threads(B, IN, OUT))
     {
-        share_out o = {.w = fx_sink(NULL, sw, limit), .b = fx_sink(NULL, sb, limit), .fw = fw,
-                       .fb = fb, .unscale_w = ldexp(1.0, -sw), .unscale_b = ldexp(1.0, -sb)};
+        share_out o = {.w = fx_sink(NULL, w_exp, limit), .b = fx_sink(NULL, b_exp, limit), .fw = fw,
+                       .fb = fb, .unscale_w = ldexp(1.0, -w_exp), .unscale_b = ldexp(1.0, -b_exp)};
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, NULL);
         nf += share_nonfinite(&o);
         rg += share_range(&o);

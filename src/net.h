@@ -71,7 +71,7 @@ void workspace_free(workspace *ws);
  * fixed chunk of samples, converted to 64-bit fixed point and added. */
 typedef struct {
     int64_t *g;            /* the parameters' layout, fixed point           */
-    const int *sw, *sb;    /* value * 2^sw[l] for W_l, 2^sb[l] for b_l       */
+    const int *w_exp, *b_exp; /* value * 2^w_exp[l] for W_l, 2^b_exp[l] for b_l */
     int chunk;             /* samples per fixed chunk (block offsets are     */
                            /* multiples of it)                               */
     double limit;          /* largest |chunk sum| * 2^s accepted             */

@@ -83,8 +83,8 @@ static int save_checkpoint(const trainer *t, int epoch, long k, double loss_sum,
         ck.m = t->opt.m;
         ck.v = t->opt.v;
         ck.L = t->net->L;
-        ck.sw = t->sp.fx.w_exp;
-        ck.sb = t->sp.fx.b_exp;
+        ck.w_exp = t->sp.fx.w_exp;
+        ck.b_exp = t->sp.fx.b_exp;
         ck.best_val_loss = t->best_val_loss;
         ck.best_epoch = (uint32_t)t->best_epoch;
         ck.has_data = 1;
@@ -148,7 +148,7 @@ static void restore(trainer *t, const descent_checkpoint *from) {
     t->opt.t = (long)from->opt_t;
     if (from->m) memcpy(t->opt.m, from->m, np * sizeof(float));
     if (from->v) memcpy(t->opt.v, from->v, np * sizeof(float));
-    if (from->sw && t->sp.fx.w_exp) fx_scales_restore(&t->sp.fx, from->sw, from->sb);
+    if (from->w_exp && t->sp.fx.w_exp) fx_scales_restore(&t->sp.fx, from->w_exp, from->b_exp);
     t->step = (long)from->step;
     t->first_epoch = (int)from->epoch;
     t->first_k = (long)from->k;

@@ -88,8 +88,8 @@ static void fixed_point_as_accurate_as_float(void) {
     for (size_t i = 0; i < np; i++) gf[i] = mean_of(gf[i], (float)B);
     /* fixed-point path: the chunks of a batch of B, scale 2^30 for every tensor */
     int64_t *g64 = aligned_calloc(np, sizeof(int64_t));
-    int sw[3] = {30, 30, 30}, sb[3] = {30, 30, 30};
-    fx_grad fx = {g64, sw, sb, repro_chunk(B), 0x1p50, 0, 0, NULL, NULL};
+    int w_exp[3] = {30, 30, 30}, b_exp[3] = {30, 30, 30};
+    fx_grad fx = {g64, w_exp, b_exp, repro_chunk(B), 0x1p50, 0, 0, NULL, NULL};
     block_stats st2 = {0};
     net_block(net, &ws, B, NULL, 0, &fx, 1, NULL, &st2);
     CHECK(fx.range == 0 && fx.nonfinite == 0, "fixed point out of range: %ld, %ld", fx.range,
