@@ -3,8 +3,9 @@
 # Install what descent needs to build, test and run its main job, from
 # Debian's archive (run as root, or with sudo available). Extra package
 # groups: "slurm" (a single-node SLURM for the cluster tests), "check"
-# (clang's libFuzzer and sanitizers, valgrind, strace), "bench" (the peers of the
-# benchmark: PyTorch, OpenBLAS), "plots" (gnuplot).
+# (clang's libFuzzer and sanitizers, valgrind, strace, qemu-user to emulate
+# older CPUs), "bench" (the peers of the benchmark: PyTorch, OpenBLAS),
+# "plots" (gnuplot).
 # Usage: bash scripts/deps.sh [slurm] [check] [bench] [plots]
 case "${1:-}" in -h | --help) sed -n '2,/^[^#]/{/^#/!d; /SPDX/d; s/^# //; s/^#$//; p}' "$0"; exit 0 ;; esac
 set -euo pipefail
@@ -13,7 +14,7 @@ pkgs=(build-essential cmake pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
 for group in "$@"; do
   case "$group" in
     slurm) pkgs+=(slurmctld slurmd slurm-client munge) ;;
-    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace man-db locales) ;;
+    check) pkgs+=(clang libclang-rt-14-dev libomp-dev valgrind strace man-db locales qemu-user) ;;
     bench) pkgs+=(python3-torch libopenblas-dev hyperfine python3-sklearn) ;;
     plots) pkgs+=(gnuplot-nox) ;;
     *) echo "deps.sh: unknown group '$group' (slurm, check, bench, plots)" >&2; exit 2 ;;

@@ -402,7 +402,7 @@ $D info "$T/model.dsc" | grep -q '^checkpoint:' && fail "info on a model shows a
 $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 3 --batch 8 --seed 7 --val-fraction 0.25 \
   --optimizer momentum --out "$T/prov.dsc" --quiet >/dev/null 2>"$T/e" || fail "provenance run: $(cat "$T/e")"
 $D info "$T/prov.dsc" >"$T/prov.info"
-version=$($D --version | cut -d' ' -f2)
+version=$($D --version | awk 'NR == 1 {print $2}')
 grep -qx "  trained by descent $version" "$T/prov.info" && grep -qx '  optimizer: momentum, momentum 0.9' "$T/prov.info" &&
   grep -qx '  batch: 8, epochs: 3, seed: 7' "$T/prov.info" &&
   grep -qE '^  training data: [0-9]+ samples of 4 features, checksum [0-9a-f]{8}/[0-9a-f]{8}$' "$T/prov.info" &&

@@ -80,7 +80,7 @@ if cc "$T/own_names.c" -o "$T/own_names" $(pkg-config --cflags descent) \
 else
   cat "$T/cc2.log"; fail "a program with its own set_error and comm_rank cannot link libdescent.a"
 fi
-[ "$(pkg-config --modversion descent)" = "$("$T/prefix/bin/descent" --version | awk '{print $NF}')" ] ||
+[ "$(pkg-config --modversion descent)" = "$("$T/prefix/bin/descent" --version | awk 'NR == 1 {print $NF}')" ] ||
   fail "pkg-config version $(pkg-config --modversion descent) is not the command's"
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "install: all checks passed"

@@ -53,7 +53,9 @@ extern "C" {
     /* stopped by a signal after a clean checkpoint */                           \
     X(DESCENT_E_INTERRUPTED, "interrupted")                                      \
     /* an MPI collective failed: ranks cannot agree any more; abort the job */   \
-    X(DESCENT_E_COMM, "MPI communication failed")
+    X(DESCENT_E_COMM, "MPI communication failed")                                \
+    /* this CPU lacks instructions the library was compiled to use */            \
+    X(DESCENT_E_CPU, "this CPU cannot run this build")
 
 typedef enum {
 #define DESCENT_STATUS_ENUM(name, text) name,
@@ -487,6 +489,20 @@ int descent_train_resume(descent_net *net, const descent_data *train,
 int descent_evaluate(const descent_net *net, const descent_data *d,
                      descent_eval_result *res, uint64_t *confusion,
                      descent_error *err);
+
+/* ---- the CPU --------------------------------------------------------------
+ * A build for a particular CPU (CMake DESCENT_NATIVE or DESCENT_ARCH) uses
+ * instruction set extensions that other CPUs lack, and would die there with
+ * an illegal instruction. These two are compiled for the x86-64 baseline: a
+ * program that may start on other CPUs than the build's calls
+ * descent_cpu_check before any other descent function. */
+/* DESCENT_OK when this CPU (and its operating system) runs everything the
+ * library was compiled to use; else DESCENT_E_CPU, with the extensions it
+ * lacks in missing (len bytes, space separated; may be NULL). */
+int descent_cpu_check(char *missing, size_t len);
+/* The extensions the library was compiled to use, space separated into
+ * out (len bytes); "" for the x86-64 baseline. */
+void descent_cpu_built(char *out, size_t len);
 
 /* ---- parallel runtime ----------------------------------------------------- */
 /* 1 when the library was built with MPI (CMake DESCENT_WITH_MPI=ON), 0 for a

@@ -104,8 +104,40 @@ static void refuse_lone_task(void) {
     }
 }
 
+/* The first process of a job, or one started alone (before MPI knows) */
+static int first_process(void) {
+    static const char *const ranks[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                        "SLURM_PROCID", NULL};
+    for (int i = 0; ranks[i]; i++) {
+        const char *v = getenv(ranks[i]);
+        if (v && *v) return strcmp(v, "0") == 0;
+    }
+    return 1;
+}
+
+/* A build for another CPU dies at its first instruction this one lacks:
+ * say so before the library runs anything else, once per job */
+static void refuse_other_cpu(void) {
+    char missing[512];
+    if (descent_cpu_check(missing, sizeof missing) == DESCENT_OK) return;
+    if (first_process())
+        fprintf(stderr, "descent: this CPU lacks %s, which this build was compiled to use "
+                "(descent --version on the build machine lists them); build descent on this "
+                "machine, or a portable build (cmake -DDESCENT_NATIVE=OFF)\n", missing);
+    exit(1);
+}
+
+/* The version, and what the library was compiled for */
+static void print_version(void) {
+    char built[512];
+    descent_cpu_built(built, sizeof built);
+    printf("descent %s\n", DESCENT_VERSION_STRING);
+    printf("built for: x86-64%s%s\n", *built ? " with " : " baseline", built);
+}
+
 int main(int argc, char **argv);
 int main(int argc, char **argv) {
+    refuse_other_cpu();
     /* a stop asked for at any moment of a training run ends it cleanly */
     if (argc >= 2 && strcmp(argv[1], "train") == 0) install_stop_signals();
     if (start_mpi(&argc, &argv)) return 1;
@@ -119,7 +151,7 @@ int main(int argc, char **argv) {
         leave(0);
     }
     if (strcmp(cmd, "--version") == 0) {
-        if (g_rank == 0) printf("descent %s\n", DESCENT_VERSION_STRING);
+        if (g_rank == 0) print_version();
         leave(0);
     }
     refuse_lone_task();
