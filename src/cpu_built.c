@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpu_built.c - which of cpu_features.h's extensions the library's code was
- * compiled to use: compiled with the library's flags, it holds only data.
+ * compiled to use: compiled with the library's flags, and once more with
+ * each kernel set's (cpu_features.h names that copy); it holds only data.
  */
 #include "cpu_features.h"
 

@@ -50,18 +50,22 @@ static void add_name(char *out, size_t cap, const char *name) {
     snprintf(out + n, cap - n, "%s%s", n ? " " : "", name);
 }
 
-int descent_cpu_check(char *missing, size_t len) {
+int cpu_runs(const char *const *built_with, char *missing, size_t len) {
     if (missing && len) missing[0] = '\0';
-    int lacks = 0, i = 0;
+    int runs = 1, i = 0;
 #define CHECK_FEATURE(name, macro, leaf, sub, reg, bit, state)                   \
-    if (strcmp(cpu_built_with[i], "1") == 0 && !cpu_has(leaf, sub, reg, bit, state)) { \
-        lacks = 1;                                                               \
+    if (strcmp(built_with[i], "1") == 0 && !cpu_has(leaf, sub, reg, bit, state)) { \
+        runs = 0;                                                                \
         if (missing) add_name(missing, len, name);                               \
     }                                                                            \
     i++;
     DESCENT_CPU_FEATURES(CHECK_FEATURE)
 #undef CHECK_FEATURE
-    return lacks ? DESCENT_E_CPU : DESCENT_OK;
+    return runs;
+}
+
+int descent_cpu_check(char *missing, size_t len) {
+    return cpu_runs(cpu_built_with, missing, len) ? DESCENT_OK : DESCENT_E_CPU;
 }
 
 void descent_cpu_built(char *out, size_t len) {

@@ -10,6 +10,8 @@
 #ifndef DESCENT_CPU_FEATURES_H
 #define DESCENT_CPU_FEATURES_H
 
+#include <stddef.h>
+
 /* X(name, compiler macro, CPUID leaf, subleaf, register 0-3 = eax..edx,
  * bit, register state: 0 none, 1 AVX's ymm, 2 AVX-512's zmm and masks) */
 #define DESCENT_CPU_FEATURES(X)                                                  \
@@ -42,7 +44,19 @@
     X("avx512bf16", __AVX512BF16__, 7, 1, 0, 5, 2)
 
 /* For each row: "1" when this build's code may use it (the compiler's
- * macro was defined as 1), else the macro's own name (cpu_built.c) */
+ * macro was defined as 1), else the macro's own name (cpu_built.c). Each
+ * kernel set has its own (cpu_built.c compiled with its flags, under the
+ * name cpu_built_with_<set>); this one is the rest of the library's. */
+#ifdef DESCENT_KERNEL_SET
+#define CPU_BUILT_NAME2(set) cpu_built_with_##set
+#define CPU_BUILT_NAME(set) CPU_BUILT_NAME2(set)
+#define cpu_built_with CPU_BUILT_NAME(DESCENT_KERNEL_SET)
+#endif
 extern const char *const cpu_built_with[];
+
+/* 1 when this CPU and its operating system run code built with built_with
+ * (a cpu_built_with array); else 0, with the extensions it lacks in
+ * missing (len bytes, space separated; may be NULL) */
+int cpu_runs(const char *const *built_with, char *missing, size_t len);
 
 #endif

@@ -25,6 +25,7 @@
 #include "kernels_simd.h"
 
 #define WJ K_DW_ROWS /* rows of dw per register tile (kernels.h) */
+const int k_dw_tile_rows = K_DW_ROWS;
 
 /* ---- forward --------------------------------------------------------------
  * out[s][j] = act(b[j] + sum_k inp[s][k] w[j][k]): a dot product over k,

@@ -15,6 +15,28 @@
 
 #include <stdint.h>
 
+/* kernels.c and kernels_fx.c are compiled once per kernel set (for each
+ * instruction set, CMakeLists.txt) with DESCENT_KERNEL_SET naming it: each
+ * copy's functions carry the set's name, k_dense_forward_avx2 and so on.
+ * Everywhere else k_dense_forward is kernel_sets.c's, which calls the set
+ * in use. */
+#ifdef DESCENT_KERNEL_SET
+#define K_SET_NAME2(name, set) name##_##set
+#define K_SET_NAME(name, set) K_SET_NAME2(name, set)
+#define k_dense_forward K_SET_NAME(k_dense_forward, DESCENT_KERNEL_SET)
+#define k_dense_backward_weights K_SET_NAME(k_dense_backward_weights, DESCENT_KERNEL_SET)
+#define k_dense_backward_weights_fx K_SET_NAME(k_dense_backward_weights_fx, DESCENT_KERNEL_SET)
+#define k_dense_backward_weights_fx_final \
+    K_SET_NAME(k_dense_backward_weights_fx_final, DESCENT_KERNEL_SET)
+#define k_fx_combine K_SET_NAME(k_fx_combine, DESCENT_KERNEL_SET)
+#define k_fx_to_float K_SET_NAME(k_fx_to_float, DESCENT_KERNEL_SET)
+#define k_dense_backward_input K_SET_NAME(k_dense_backward_input, DESCENT_KERNEL_SET)
+#define k_softmax K_SET_NAME(k_softmax, DESCENT_KERNEL_SET)
+#define k_cost K_SET_NAME(k_cost, DESCENT_KERNEL_SET)
+#define k_argmax K_SET_NAME(k_argmax, DESCENT_KERNEL_SET)
+#define k_dw_tile_rows K_SET_NAME(k_dw_tile_rows, DESCENT_KERNEL_SET)
+#endif
+
 /* out (B x OUT) = act(inp (B x IN) @ W^T + b). Softmax is NOT applied here
  * (it needs the whole row; see k_softmax and k_cost). */
 void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
@@ -38,6 +60,10 @@ typedef struct {
 #else
 #define K_DW_ROWS 6
 #endif
+/* K_DW_ROWS of the kernel set in use (kernel_sets.c; k_dw_tile_rows is each
+ * set's own) */
+int k_dw_rows(void);
+extern const int k_dw_tile_rows;
 /* dw (OUT x IN) = dout^T @ inp ; db (OUT) = sum_s dout[s], added to what
  * dw and db hold when add is 1, overwriting them when add is 0. Adds 1 to
  * *nonfinite (when not NULL) for each thread that stored a NaN or Inf.

@@ -65,7 +65,7 @@ static int piece_rows(const descent_net *net, size_t piece_values) {
     const size_t in = (size_t)net->sizes[0], out = (size_t)net->sizes[1];
     const size_t pv = piece_values ? piece_values : PIECE_VALUES;
     const size_t pieces = (in * out + pv - 1) / pv;
-    const size_t tile = 2 * K_DW_ROWS, rows = (out + pieces - 1) / pieces;
+    const size_t tile = 2 * (size_t)k_dw_rows(), rows = (out + pieces - 1) / pieces;
     return (int)((rows + tile - 1) / tile * tile);
 }
 

@@ -504,6 +504,17 @@ int descent_cpu_check(char *missing, size_t len);
  * out (len bytes); "" for the x86-64 baseline. */
 void descent_cpu_built(char *out, size_t len);
 
+/* The layer kernels: a portable build holds one set per instruction set,
+ * "avx512" (x86-64-v4), "avx2" (x86-64-v3: AVX2 and FMA) and "baseline"
+ * (any x86-64), and uses the best this CPU runs, or the one the environment
+ * variable DESCENT_ISA names when this CPU runs it; a build for one CPU
+ * (DESCENT_NATIVE, DESCENT_ARCH) holds one set, "native". The name of the
+ * set in use (static storage): */
+const char *descent_kernel_set(void);
+/* Use the set named name from now on: DESCENT_OK, DESCENT_E_USAGE when this
+ * build has no such set, DESCENT_E_CPU when this CPU cannot run it. */
+int descent_kernel_set_use(const char *name, descent_error *err);
+
 /* ---- parallel runtime ----------------------------------------------------- */
 /* 1 when the library was built with MPI (CMake DESCENT_WITH_MPI=ON), 0 for a
  * serial build, where every descent_mpi_* function acts as one process. */

@@ -23,13 +23,16 @@ isa=""
 for f in avx2 fma avx512f avx512dq avx512bw avx512vl avx512_bf16 amx_tile; do
   [[ " $flags " == *" $f "* ]] && isa="$isa $f"
 done
-target="-march=native (DESCENT_NATIVE=ON)"
+target="portable (x86-64, a kernel set per instruction set)"
 if [ -f build/CMakeCache.txt ]; then
   arch_opt=$(sed -n 's/^DESCENT_ARCH:STRING=//p' build/CMakeCache.txt)
   native=$(sed -n 's/^DESCENT_NATIVE:BOOL=//p' build/CMakeCache.txt)
   if [ -n "$arch_opt" ]; then target="-march=$arch_opt (DESCENT_ARCH)"
-  elif [ "$native" = OFF ]; then target="the compiler's default target (DESCENT_NATIVE=OFF)"
+  elif [ "$native" = ON ]; then target="-march=native (DESCENT_NATIVE=ON)"
   fi
+fi
+if [ -x build/descent ]; then
+  target="$target; kernels: $(build/descent --version | sed -n 's/^kernels: //p')"
 fi
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "commit: $commit"

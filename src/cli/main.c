@@ -127,17 +127,29 @@ static void refuse_other_cpu(void) {
     exit(1);
 }
 
-/* The version, and what the library was compiled for */
+/* DESCENT_ISA names the kernel set to use: one this build has and this CPU
+ * runs, or the command stops here */
+static void use_asked_kernel_set(void) {
+    const char *isa = getenv("DESCENT_ISA");
+    descent_error err;
+    if (!isa || !*isa || descent_kernel_set_use(isa, &err) == DESCENT_OK) return;
+    if (first_process()) fprintf(stderr, "descent: DESCENT_ISA=%s: %s\n", isa, err.msg);
+    exit(2);
+}
+
+/* The version, what the library was compiled for, the kernels in use */
 static void print_version(void) {
     char built[512];
     descent_cpu_built(built, sizeof built);
     printf("descent %s\n", DESCENT_VERSION_STRING);
     printf("built for: x86-64%s%s\n", *built ? " with " : " baseline", built);
+    printf("kernels: %s\n", descent_kernel_set());
 }
 
 int main(int argc, char **argv);
 int main(int argc, char **argv) {
     refuse_other_cpu();
+    use_asked_kernel_set();
     /* a stop asked for at any moment of a training run ends it cleanly */
     if (argc >= 2 && strcmp(argv[1], "train") == 0) install_stop_signals();
     if (start_mpi(&argc, &argv)) return 1;

@@ -51,8 +51,9 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
     char hosts[1024];
     descent_mpi_hosts(hosts, sizeof hosts); /* collective: every rank */
     if (g_rank != 0 || quiet) return;
-    printf("descent %s: %d rank%s x %d thread%s on %s\n", DESCENT_VERSION_STRING, g_size,
-           g_size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", hosts);
+    printf("descent %s: %d rank%s x %d thread%s on %s; %s kernels\n", DESCENT_VERSION_STRING,
+           g_size, g_size == 1 ? "" : "s", threads, threads == 1 ? "" : "s", hosts,
+           descent_kernel_set());
     printf("network ");
     for (int l = 0; l <= L; l++) printf("%s%d", l ? "-" : "", descent_net_size(net, l));
     printf(" (");
