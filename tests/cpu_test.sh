@@ -4,7 +4,9 @@
 # qemu-user: -cpu Nehalem (SSE4.2, no AVX) and -cpu Haswell (AVX2 and FMA,
 # no AVX-512). Where the build uses an extension the emulated CPU lacks, the
 # command stops with one line naming exactly those, exit 1, before anything
-# runs (no model file); where it does not, a small training run works there.
+# runs (no model file); where it does not, a small training run works there
+# with the kernel set that CPU runs (a portable build: baseline on Nehalem,
+# avx2 on Haswell).
 # Skips without qemu-x86_64 or off x86-64.
 # Usage: cpu_test.sh DESCENT
 set -uo pipefail
@@ -18,6 +20,9 @@ blobs "$T/train.csv" 60 4 0.2 1
 
 built=$("$D" --version | sed -n 's/^built for: x86-64 with //p')
 # what each emulated model has of the extensions src/cpu_features.h lists
+portable=0
+"$D" --version | grep -q '^kernels: \(avx512\|avx2\|baseline\)$' && portable=1
+declare -A kernels=([Nehalem]=baseline [Haswell]=avx2)
 declare -A has=(
   [Nehalem]="sse3 ssse3 sse4.1 sse4.2 popcnt"
   [Haswell]="sse3 ssse3 sse4.1 sse4.2 popcnt movbe lzcnt bmi bmi2 avx f16c fma avx2"
@@ -40,6 +45,10 @@ for cpu in Nehalem Haswell; do
   else
     if [ $rc -eq 0 ] && [ -s "$T/m.dsc" ]; then ok
     else fail "$cpu runs this build, yet training gave exit $rc: $(head -3 "$T/err")"; fi
+    want=native
+    [ $portable = 1 ] && want=${kernels[$cpu]}
+    got=$(qemu-x86_64 -cpu "$cpu" "$D" --version 2>/dev/null | sed -n 's/^kernels: //p')
+    [ "$got" = "$want" ] && ok || fail "$cpu: kernels $got, expected $want"
   fi
 done
 finish cpu
