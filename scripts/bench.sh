@@ -13,7 +13,8 @@
 #    DistributedDataParallel/gloo 2 processes x 1 thread;
 #  - the ceiling: the step's 8 matrix products through OpenBLAS cblas_sgemm
 #    on 1 and 2 threads;
-#  - descent's layer kernels alone (build/kernel_bench), 1 and 2 threads;
+#  - descent's layer kernels alone (build/kernel_bench), 1 and 2 threads,
+#    and the step's kernels with each kernel set the CPU runs (DESCENT_ISA);
 #  - the round trip of a cache line between the two cores before and after
 #    each repetition (scripts/bench/pingpong.c): on a virtual machine the
 #    cores may be near or far apart on the host, which moves the timings.
@@ -189,3 +190,19 @@ for (k, l, i, o), v in rows.items():
     io = f"{i}x{o}" if k != "step" else ""
     print(f"{k:18} {l:>5} {io:>10}" + "".join(f"  {v[c]:>7}" for c in cols))
 PY
+
+# Each kernel set this CPU runs (DESCENT_ISA), the step's kernels alone at
+# one thread: what the portable build's choice gives against the others.
+echo
+echo "kernel sets (the step's kernels alone, 1 thread, samples/s of the best of 2000 calls):"
+for set in avx512 avx2 baseline native; do
+  DESCENT_ISA=$set build/descent --version >/dev/null 2>&1 || continue
+  line="  $set:"
+  for b in 64 256; do
+    rate=$(DESCENT_ISA=$set OMP_NUM_THREADS=1 build/kernel_bench $b 2000 |
+      awk -F, '$1 == "step" {split($8, s, " "); print s[1]}')
+    line="$line  b$b $rate"
+  done
+  echo "$line"
+done
+echo "  (in use here: $(build/descent --version | sed -n 's/^kernels: //p'))"
