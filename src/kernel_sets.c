@@ -2,7 +2,7 @@
 /*
  * kernel_sets.c - the layer kernels' entry points (kernels.h), each calling
  * the kernel set in use. A portable build holds a set per instruction set
- * (kernels.c and kernels_fx.c compiled for the x86-64 baseline, for
+ * (kernels.c, kernels_fx.c and kernels_update.c compiled for the x86-64 baseline, for
  * x86-64-v3: AVX2 and FMA, and for x86-64-v4: AVX-512); the first call
  * takes the best one this CPU runs, or the one DESCENT_ISA names. A build
  * for one CPU (DESCENT_NATIVE, DESCENT_ARCH) holds one set, "native".
@@ -30,6 +30,7 @@ typedef struct {
     __typeof__(k_softmax) *softmax;
     __typeof__(k_cost) *cost;
     __typeof__(k_argmax) *argmax;
+    __typeof__(k_update) *update;
     const int *dw_rows;
 } kernel_set;
 
@@ -45,12 +46,13 @@ typedef struct {
     __typeof__(k_softmax) k_softmax_##set;                                      \
     __typeof__(k_cost) k_cost_##set;                                            \
     __typeof__(k_argmax) k_argmax_##set;                                        \
+    __typeof__(k_update) k_update_##set;                                        \
     extern const int k_dw_tile_rows_##set;
 #define SET(set)                                                                 \
     {#set, cpu_built_with_##set, k_dense_forward_##set, k_dense_backward_weights_##set, \
      k_dense_backward_weights_fx_##set, k_dense_backward_weights_fx_final_##set,   \
      k_fx_combine_##set, k_fx_to_float_##set, k_dense_backward_input_##set,        \
-     k_softmax_##set, k_cost_##set, k_argmax_##set, &k_dw_tile_rows_##set}
+     k_softmax_##set, k_cost_##set, k_argmax_##set, k_update_##set, &k_dw_tile_rows_##set}
 
 #ifdef DESCENT_PORTABLE_KERNELS
 DECLARE_SET(avx512)
@@ -168,5 +170,9 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd, i
 }
 
 int k_argmax(const float *row, int n) { return in_use()->argmax(row, n); }
+
+void k_update(const k_rule *r, float *p, const float *g, float *m, float *v, size_t len) {
+    in_use()->update(r, p, g, m, v, len);
+}
 
 int k_dw_rows(void) { return *in_use()->dw_rows; }

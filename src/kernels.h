@@ -35,6 +35,7 @@
 #define k_cost K_SET_NAME(k_cost, DESCENT_KERNEL_SET)
 #define k_argmax K_SET_NAME(k_argmax, DESCENT_KERNEL_SET)
 #define k_dw_tile_rows K_SET_NAME(k_dw_tile_rows, DESCENT_KERNEL_SET)
+#define k_update K_SET_NAME(k_update, DESCENT_KERNEL_SET)
 #endif
 
 /* out (B x OUT) = act(inp (B x IN) @ W^T + b). Softmax is NOT applied here
@@ -168,5 +169,18 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
             int classification, block_stats *st);
 /* Argmax of each row (first maximum). */
 int k_argmax(const float *row, int n);
+
+/* One optimizer step's rule (optim.c): its kind and constants, the step's
+ * divisor mb of the 1/m rule, and weight decay wd (0 for biases); Adam's
+ * bias corrections c1 = 1 - beta1^t, c2 = 1 - beta2^t */
+typedef struct {
+    descent_optimizer kind;
+    float lr, mb, wd, momentum, beta1, beta2, eps, c1, c2;
+} k_rule;
+/* p[i] -= the rule's step from g[i] (the gradient sum) for i < len, with
+ * the rule's state m, v (momentum: m; Adam: m and v; else unused) at the
+ * same offsets. Elementwise, on the calling thread: any split of a buffer
+ * into calls gives the same bits. */
+void k_update(const k_rule *r, float *p, const float *g, float *m, float *v, size_t len);
 
 #endif
