@@ -43,8 +43,11 @@ static void help_main(void) {
            DESCENT_VERSION_STRING);
     for (size_t i = 0; i < N_COMMANDS; i++)
         printf("  %-9s %s\n", commands[i].name, commands[i].summary);
-    printf("\n'descent COMMAND --help' describes each. 'descent --version' prints the version.\n"
-           "Exit status: 0 success, 2 bad usage or bad data, 1 other failure,\n"
+    printf("\n'descent COMMAND --help' describes each. 'descent --version' prints the version,\n"
+           "what the build targets and the kernel set in use; DESCENT_ISA=avx512|avx2|baseline\n"
+           "chooses another set of a portable build.\n"
+           "Exit status: 0 success, 2 bad usage or bad data, 1 other failure (also a CPU\n"
+           "that lacks what this build was compiled for),\n"
            "3 stopped by a signal (SIGTERM, SIGINT, SIGUSR1) after writing a checkpoint\n"
            "and the model so far.\n"
            "Under mpirun send SIGUSR1: mpirun forwards it, but kills the ranks on SIGTERM or\n"
