@@ -109,10 +109,12 @@ static void every_argument(void) {
     descent_train_config got;
     descent_train_config_default(&got);
     descent_checkpoint *ck = NULL;
-    usage("checkpoint: NULL path", descent_checkpoint_load(NULL, &net, &got, &ck, NULL, 0, &err), &err, "path");
+    descent_net *loaded = NULL; /* a failed load leaves it NULL */
+    usage("checkpoint: NULL path", descent_checkpoint_load(NULL, &loaded, &got, &ck, NULL, 0, &err), &err, "path");
     memset(&got, 0, sizeof got);
     usage("checkpoint: a config without its size",
-          descent_checkpoint_load("/nonexistent", &net, &got, &ck, NULL, 0, &err), &err, "size 0");
+          descent_checkpoint_load("/nonexistent", &loaded, &got, &ck, NULL, 0, &err), &err, "size 0");
+    CHECK(loaded == NULL && ck == NULL, "a failed checkpoint load gave a network or a state");
     CHECK(descent_act_parse(NULL) == -1 && descent_cost_parse(NULL) == -1 &&
           descent_optimizer_parse(NULL) == -1 && descent_lr_schedule_parse(NULL) == -1,
           "parsing a NULL name is not -1");
