@@ -2,13 +2,15 @@
 /*
  * kernel_sets.c - the layer kernels' entry points (kernels.h), each calling
  * the kernel set in use. A portable build holds a set per instruction set
- * (kernels.c, kernels_fx.c and kernels_update.c compiled for the x86-64 baseline, for
- * x86-64-v3: AVX2 and FMA, and for x86-64-v4: AVX-512); the first call
- * takes the best one this CPU runs, or the one DESCENT_ISA names. A build
- * for one CPU (DESCENT_NATIVE, DESCENT_ARCH) holds one set, "native".
+ * (kernels.c, kernels_fx.c and kernels_update.c compiled for the x86-64
+ * baseline, for x86-64-v3: AVX2 and FMA, and for x86-64-v4: AVX-512); the
+ * first call takes the best one this CPU runs, or the one DESCENT_ISA
+ * names. A build for one CPU (DESCENT_NATIVE, DESCENT_ARCH) holds one set,
+ * "native". Compiled objects per set, rather than the compiler's function
+ * multiversioning: the kernels choose their vector width and register
+ * tiles with the preprocessor (kernels_simd.h), which a per-function
+ * target attribute cannot change.
  */
-#include "kernel_sets.h"
-
 #include "base.h"
 #include "cpu_features.h"
 #include "kernels.h"
@@ -94,7 +96,8 @@ static const kernel_set *in_use(void) {
     return s;
 }
 
-void kernel_sets_list(char *out, size_t len) {
+/* This build's sets, best first, space separated into out */
+static void sets_list(char *out, size_t len) {
     if (!out || !len) return;
     out[0] = '\0';
     for (int i = 0; i < N_SETS; i++) {
@@ -107,7 +110,7 @@ const char *descent_kernel_set(void) { return in_use()->name; }
 
 int descent_kernel_set_use(const char *name, descent_error *err) {
     char have[64], missing[256];
-    kernel_sets_list(have, sizeof have);
+    sets_list(have, sizeof have);
     const kernel_set *s = name ? set_named(name) : NULL;
     if (!s)
         return set_error(err, DESCENT_E_USAGE, "no kernel set '%s' in this build (it has: %s)",
