@@ -60,13 +60,18 @@ enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
  * 784-256-128-10 between emulated hosts (docs/cluster.md). */
 #define PIECE_VALUES 65536
 
-/* Output rows of the first layer per piece */
-static int piece_rows(const descent_net *net, size_t piece_values) {
+/* Output rows of the first layer per piece: whole row tiles of the weight
+ * gradient kernel, of the largest tile any rank's kernel set has, since
+ * every rank must cut the same pieces (collective) */
+static int piece_rows(const descent_net *net, size_t piece_values, int *rows_out) {
+    uint32_t fewest, most;
+    if (comm_minmax_u32((uint32_t)k_dw_rows(), &fewest, &most)) return DESCENT_E_COMM;
     const size_t in = (size_t)net->sizes[0], out = (size_t)net->sizes[1];
     const size_t pv = piece_values ? piece_values : PIECE_VALUES;
     const size_t pieces = (in * out + pv - 1) / pv;
-    const size_t tile = 2 * (size_t)k_dw_rows(), rows = (out + pieces - 1) / pieces;
-    return (int)((rows + tile - 1) / tile * tile);
+    const size_t tile = 2 * (size_t)most, rows = (out + pieces - 1) / pieces;
+    *rows_out = (int)((rows + tile - 1) / tile * tile);
+    return DESCENT_OK;
 }
 
 static void pipe_progress(void *pipe) { comm_pipe_progress(pipe); }
@@ -146,6 +151,9 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     const int overlap = sp->path == STEP_FLOAT_PIPE || sp->path == STEP_FIXED_PIPE;
     const int float_sums = !cfg->reproducible || combine;
     const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
+    int rows = 0; /* of a piece with overlap: every rank (the same path) agrees here */
+    if (overlap && piece_rows(net, cfg->overlap_piece, &rows))
+        return set_error(err, DESCENT_E_COMM, "the ranks could not agree on the overlap's pieces");
     /* the sums of several ranks on a host meet in shared memory: the
      * fixed-point sums in reproducible mode, else the float sums (unless
      * they travel as bfloat16) */
@@ -170,8 +178,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     if (ok && overlap) {
         void *buf = cfg->reproducible ? (void *)sp->gfx : (void *)sp->grad;
         ok = comm_pipe_open(&sp->pipe, buf, np + T_LEN, type, np, bf16, sp->host) == DESCENT_OK;
-        sp->ready = (grad_ready){start_final_part, sp, piece_rows(net, cfg->overlap_piece),
-                                 {pipe_progress, sp->pipe}};
+        sp->ready = (grad_ready){start_final_part, sp, rows, {pipe_progress, sp->pipe}};
     }
     if (ok && sp->path == STEP_FLOAT_BF16) ok = (sp->g16 = aligned_calloc(np, 2)) != NULL;
     if (ok && cfg->dropout > 0) {

@@ -5,6 +5,8 @@
 # model is byte-identical across 1x1, 1x2 and 2x1 ranks x threads with it.
 # The models' hashes are printed per set; across sets they differ today
 # (docs/reproducibility.md). A set the CPU lacks is refused in one line.
+# Two ranks with different sets (as on nodes of different CPUs) overlap
+# their reduction on the same pieces.
 # Usage: kernel_sets_test.sh DESCENT TEST_KERNELS TEST_REPRO_PRECISION MPIEXEC
 set -uo pipefail
 . "$(dirname "$0")/testlib.sh"
@@ -13,6 +15,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 blobs "$T/train.csv" 96 6 0.3 2
 run=0
+sets_run=()
 for ks in avx512 avx2 baseline native; do
   if ! DESCENT_ISA=$ks "$D" --version >"$T/v" 2>"$T/e"; then
     if grep -q "no kernel set '$ks' in this build\|which kernel set $ks needs" "$T/e" &&
@@ -21,6 +24,7 @@ for ks in avx512 avx2 baseline native; do
     continue
   fi
   run=$((run + 1))
+  sets_run+=("$ks")
   grep -qx "kernels: $ks" "$T/v" && ok || fail "$ks: --version says $(tail -1 "$T/v")"
   DESCENT_ISA=$ks "$K" >"$T/k" 2>&1 && ok || fail "$ks: test_kernels: $(grep -m3 -i fail "$T/k")"
   DESCENT_ISA=$ks "$R" >"$T/r" 2>&1 && ok || fail "$ks: test_repro_precision: $(grep -m3 -i fail "$T/r")"
@@ -38,4 +42,18 @@ for ks in avx512 avx2 baseline native; do
     fail "$ks: the reproducible model differs between layouts:$hashes"
 done
 [ $run -ge 1 ] && ok || fail "no kernel set ran"
+
+# Ranks with different kernel sets (nodes of different CPUs) cut the same
+# pieces for --overlap: its model is the one without overlap
+if [ ${#sets_run[@]} -ge 2 ]; then
+  a=${sets_run[0]} b=${sets_run[${#sets_run[@]} - 1]}
+  for ov in --overlap --no-overlap; do
+    args=(train --train-csv "$T/train.csv" --test-csv "$T/train.csv" --layers 6,40,3 --batch 16
+          --epochs 2 --overlap-piece 64 $ov --quiet --out "$T/mixed$ov.dsc")
+    OMP_NUM_THREADS=1 timeout 120 "$MPIEXEC" -n 1 -x DESCENT_ISA=$a "$D" "${args[@]}" : \
+      -n 1 -x DESCENT_ISA=$b "$D" "${args[@]}" >"$T/o" 2>"$T/e" || fail "$a + $b $ov: $(head -2 "$T/e")"
+  done
+  cmp -s "$T/mixed--overlap.dsc" "$T/mixed--no-overlap.dsc" && ok ||
+    fail "ranks with kernel sets $a and $b: --overlap changed the model"
+fi
 finish kernel_sets
