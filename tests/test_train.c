@@ -304,6 +304,13 @@ static void names_round_trip(void) {
     CHECK(descent_act_parse("swish") == -1, "an unknown activation parses");
 }
 
+/* dir and what it holds gone */
+static void remove_dir(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+}
+
 /* a small tanh-softmax network for blobs(): 6 features, 3 classes */
 static descent_net *blobs_net(void) {
     const int sizes[3] = {6, 5, 3};
@@ -357,9 +364,7 @@ static void stop_at_an_epochs_last_step_ends_the_epoch(void) {
               descent_checkpoint_epoch(ck), descent_checkpoint_step(ck));
     descent_checkpoint_free(ck);
     descent_net_free(back);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+    remove_dir(dir);
     descent_net_free(net);
     descent_data_free(d);
 }
@@ -404,9 +409,7 @@ static void resume_refuses_other_fixed_fields(void) {
     }
     descent_checkpoint_free(ck);
     descent_net_free(back);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    CHECK(system(cmd) == 0, "cannot remove %s", dir);
+    remove_dir(dir);
     descent_net_free(net);
     descent_data_free(d);
 }
