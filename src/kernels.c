@@ -30,25 +30,32 @@ const int k_dw_tile_rows = K_DW_ROWS;
 /* ---- forward --------------------------------------------------------------
  * out[s][j] = act(b[j] + sum_k inp[s][k] w[j][k]): a dot product over k,
  * which is contiguous in both operands. Register tile: FS samples x FJ
- * outputs of vector accumulators. Per element: lanes accumulate k = lane
- * (mod VL) in order, a fixed horizontal sum, the scalar tail, + b, act. */
+ * outputs of dot-product accumulators (DV vectors each). Per element, in
+ * every kernel set: 16 lanes accumulate k = lane (mod 16) in order, one
+ * fixed horizontal sum (dhsum), the scalar tail, + b, act. */
 #if VL == 16 /* 32 vector registers: 16 accumulators + 8 operands */
 #define FS 4
 #define FJ 4
-#else /* 16 registers: 9 accumulators + 6 operands */
+#elif VL == 8 /* 16 registers: 12 accumulators (two per element) + operands */
 #define FS 3
-#define FJ 3
+#define FJ 2
+#else /* 16 registers: 8 accumulators (four per element) + operands */
+#define FS 1
+#define FJ 2
 #endif
 
 static inline float dot_one(const float *x, const float *w, int IN, int kv) {
-    vf acc = vbcast(0.0f);
-    for (int k = 0; k < kv; k += VL) acc = vfma(vload(x + k), vload(w + k), acc);
-    float h = vhsum(acc);
-    for (int k = kv; k < IN; k++) h = sfma(x[k], w[k], h);
-    return h;
+    vf acc[DV];
+    for (int h = 0; h < DV; h++) acc[h] = vbcast(0.0f);
+    for (int k = 0; k < kv; k += DL)
+        for (int h = 0; h < DV; h++)
+            acc[h] = vfma(vload(x + k + h * VL), vload(w + k + h * VL), acc[h]);
+    float d = dhsum(acc);
+    for (int k = kv; k < IN; k++) d = sfma(x[k], w[k], d);
+    return d;
 }
 
-/* sums[i][j] = vhsum(acc[i][j]) for a whole tile. With AVX-512 and 4 x 4
+/* sums[i][j] = dhsum(acc[i][j]) for a whole tile. With AVX-512 and 4 x 4
  * tiles, the 16 sums are formed together by shuffles (15 vector adds
  * instead of 16 separate reductions), each in exactly vhsum's order:
  *  1. per accumulator u, a(u) = (q0 + q2) + (q1 + q3) over its 4-lane
@@ -57,11 +64,11 @@ static inline float dot_one(const float *x, const float *w, int IN, int kv) {
  *     vhsum(acc[i][j]) in lane 4i + j. */
 #if VL == 16 && FS == 4 && FJ == 4
 #define TILE_HSUM_VECTOR 1
-static inline __m512 tile_hsum_vec(vf acc[FS][FJ]) {
+static inline __m512 tile_hsum_vec(vf acc[FS][FJ][DV]) {
     __m512 t[4];
     for (int j = 0; j < 4; j++) {
-        const __m512 u0 = (__m512)acc[0][j], u1 = (__m512)acc[1][j];
-        const __m512 u2 = (__m512)acc[2][j], u3 = (__m512)acc[3][j];
+        const __m512 u0 = (__m512)acc[0][j][0], u1 = (__m512)acc[1][j][0];
+        const __m512 u2 = (__m512)acc[2][j][0], u3 = (__m512)acc[3][j][0];
         const __m512 s01 = _mm512_add_ps(_mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(1, 0, 1, 0)),
                                          _mm512_shuffle_f32x4(u0, u1, _MM_SHUFFLE(3, 2, 3, 2)));
         const __m512 s23 = _mm512_add_ps(_mm512_shuffle_f32x4(u2, u3, _MM_SHUFFLE(1, 0, 1, 0)),
@@ -76,13 +83,13 @@ static inline __m512 tile_hsum_vec(vf acc[FS][FJ]) {
     return _mm512_add_ps(_mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(2, 0, 2, 0)),
                          _mm512_shuffle_ps(w01, w23, _MM_SHUFFLE(3, 1, 3, 1)));
 }
-static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+static inline void tile_hsums(vf acc[FS][FJ][DV], float sums[FS][FJ]) {
     _mm512_storeu_ps(&sums[0][0], tile_hsum_vec(acc));
 }
 #else
-static inline void tile_hsums(vf acc[FS][FJ], float sums[FS][FJ]) {
+static inline void tile_hsums(vf acc[FS][FJ][DV], float sums[FS][FJ]) {
     for (int i = 0; i < FS; i++)
-        for (int j = 0; j < FJ; j++) sums[i][j] = vhsum(acc[i][j]);
+        for (int j = 0; j < FJ; j++) sums[i][j] = dhsum(acc[i][j]);
 }
 #endif
 
@@ -106,16 +113,19 @@ static inline void tile_epilogue(float *out, int ldo, const float *inp, int ldi,
 static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, const float *w,
                                 const float *b, int IN, int kv, int s, int j0, descent_act act) {
     const float *w0 = w + (size_t)j0 * IN;
-    vf acc[FS][FJ];
+    vf acc[FS][FJ][DV];
     for (int i = 0; i < FS; i++)
-        for (int j = 0; j < FJ; j++) acc[i][j] = vbcast(0.0f);
-    for (int k = 0; k < kv; k += VL) {
-        vf x[FS], wv[FJ];
-        for (int i = 0; i < FS; i++) x[i] = vreg(vload(inp + (size_t)(s + i) * ldi + k));
-        for (int j = 0; j < FJ; j++) wv[j] = vreg(vload(w0 + (size_t)j * IN + k));
-        for (int i = 0; i < FS; i++)
-            for (int j = 0; j < FJ; j++) acc[i][j] = vfma(x[i], wv[j], acc[i][j]);
-    }
+        for (int j = 0; j < FJ; j++)
+            for (int h = 0; h < DV; h++) acc[i][j][h] = vbcast(0.0f);
+    for (int k = 0; k < kv; k += DL)
+        for (int h = 0; h < DV; h++) {
+            const int kh = k + h * VL;
+            vf x[FS], wv[FJ];
+            for (int i = 0; i < FS; i++) x[i] = vreg(vload(inp + (size_t)(s + i) * ldi + kh));
+            for (int j = 0; j < FJ; j++) wv[j] = vreg(vload(w0 + (size_t)j * IN + kh));
+            for (int i = 0; i < FS; i++)
+                for (int j = 0; j < FJ; j++) acc[i][j][h] = vfma(x[i], wv[j], acc[i][j][h]);
+        }
 #ifdef TILE_HSUM_VECTOR
     if (kv == IN && (act == DESCENT_ACT_RELU || act == DESCENT_ACT_IDENTITY ||
                      act == DESCENT_ACT_SOFTMAX)) {
@@ -143,20 +153,23 @@ static inline void forward_tile(float *out, int ldo, const float *inp, int ldi, 
 static void forward_part(float *out, int ldo, const float *inp, int ldi, const float *w,
                          const float *b, int IN, int kv, int s, int j0, int jn, descent_act act) {
     const float *w0 = w + (size_t)j0 * IN;
-    vf acc[FS][FJ - 1];
+    vf acc[FS][FJ - 1][DV];
     for (int i = 0; i < FS; i++)
-        for (int j = 0; j < jn; j++) acc[i][j] = vbcast(0.0f);
-    for (int k = 0; k < kv; k += VL) {
-        vf x[FS];
-        for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + k);
-        for (int j = 0; j < jn; j++) {
-            const vf wv = vload(w0 + (size_t)j * IN + k);
-            for (int i = 0; i < FS; i++) acc[i][j] = vfma(x[i], wv, acc[i][j]);
+        for (int j = 0; j < FJ - 1; j++)
+            for (int h = 0; h < DV; h++) acc[i][j][h] = vbcast(0.0f);
+    for (int k = 0; k < kv; k += DL)
+        for (int h = 0; h < DV; h++) {
+            const int kh = k + h * VL;
+            vf x[FS];
+            for (int i = 0; i < FS; i++) x[i] = vload(inp + (size_t)(s + i) * ldi + kh);
+            for (int j = 0; j < jn; j++) {
+                const vf wv = vload(w0 + (size_t)j * IN + kh);
+                for (int i = 0; i < FS; i++) acc[i][j][h] = vfma(x[i], wv, acc[i][j][h]);
+            }
         }
-    }
     float sums[FS][FJ];
     for (int i = 0; i < FS; i++)
-        for (int j = 0; j < jn; j++) sums[i][j] = vhsum(acc[i][j]);
+        for (int j = 0; j < jn; j++) sums[i][j] = dhsum(acc[i][j]);
     tile_epilogue(out, ldo, inp, ldi, w0, b, IN, kv, s, j0, jn, sums, act);
 }
 
@@ -168,7 +181,7 @@ static void forward_part(float *out, int ldo, const float *inp, int ldi, const f
 void k_dense_forward(float *out, int ldo, const float *inp, int ldi,
                      const float *w, const float *b, int B, int IN, int OUT,
                      descent_act act) {
-    const int kv = IN / VL * VL;
+    const int kv = IN / DL * DL;
     const int ntj = (OUT + FJ - 1) / FJ;
     const int bfull = B / FS * FS; /* samples covered by full tiles */
 #pragma omp parallel if (worth_threads(B, IN, OUT))

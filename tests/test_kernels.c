@@ -7,13 +7,18 @@
  * fixed-point weight gradients are checked exactly: every chunk's float sum
  * (the float kernel on that chunk alone) times 2^e, rounded to nearest even,
  * added in 64-bit integers, with the values out of range counted; and their
- * final variant gives those integers converted back to floats. */
+ * final variant gives those integers converted back to floats. Every
+ * kernel set gives one set of bits: the forward pass's dot products are
+ * the 16-lane reference below bit for bit, and the kernels' fused
+ * multiply-add (emulated where the CPU has none) is fmaf's. */
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #include "base.h"
 #include "kernels.h"
+#include "kernels_simd.h"
+#include "activation.h"
 #include "testutil.h"
 
 static unsigned rs = 99;
@@ -311,12 +316,89 @@ static void fixed_point_sums_exact_threaded(void) {
     kcase_free(&c);
 }
 
+/* out[s][j] in the bits every kernel set must give: 16 lanes, lane t
+ * accumulating k = t (mod 16) by fused multiply-adds in order, the lanes
+ * added as (l + l+8), then (+4), then (a0 + a2) + (a1 + a3), the terms past
+ * the last whole 16 by fused multiply-adds in order, + b, the activation */
+static float forward_reference_bits(const kcase *c, int s, int j) {
+    const float *x = c->inp + (size_t)s * c->ldi, *w = c->w + (size_t)j * c->IN;
+    const int kv = c->IN / 16 * 16;
+    float lane[16] = {0};
+    for (int k = 0; k < kv; k++) lane[k % 16] = fmaf(x[k], w[k], lane[k % 16]);
+    float a[4];
+    for (int t = 0; t < 4; t++) a[t] = (lane[t] + lane[t + 8]) + (lane[t + 4] + lane[t + 12]);
+    float d = (a[0] + a[2]) + (a[1] + a[3]);
+    for (int k = kv; k < c->IN; k++) d = fmaf(x[k], w[k], d);
+    return act_apply(d + c->b[j], c->act);
+}
+static void check_forward_bits(kcase *c) {
+    for (int s = 0; s < c->B; s++)
+        for (int j = 0; j < c->OUT; j++) {
+            const float got = c->out[(size_t)s * c->ldo + j], want = forward_reference_bits(c, s, j);
+            CHECK(memcmp(&got, &want, sizeof got) == 0,
+                  "B=%d IN=%d OUT=%d act=%d: out[%d][%d] = %a, the 16-lane reference %a", c->B,
+                  c->IN, c->OUT, (int)c->act, s, j, got, want);
+        }
+}
+static void forward_has_every_sets_bits(void) { for_each_shape(check_forward_bits); }
+
+/* The kernels' vfma and sfma against fmaf: random operands of every
+ * magnitude (subnormal, Inf, NaN included), and products whose sum with c
+ * rounds to double exactly on a float midpoint (a * b = 2^e (1 - u^2
+ * 2^-46), c with a last place of 2^(e + 1)), where a multiply and an add in
+ * double would round twice. */
+static unsigned fr = 2463534242u;
+static unsigned next_bits(void) {
+    fr ^= fr << 13, fr ^= fr >> 17, fr ^= fr << 5;
+    return fr;
+}
+static float any_float(void) {
+    const unsigned u = next_bits();
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static void midpoint_case(float *a, float *b, float *c) {
+    const int e1 = (int)(next_bits() % 120) - 80, e2 = (int)(next_bits() % 40) - 20;
+    const float u = (float)(1 + next_bits() % 2048);
+    *a = ldexpf(1.0f + u * 0x1p-23f, e1) * (next_bits() & 1 ? -1.0f : 1.0f);
+    *b = ldexpf(1.0f - u * 0x1p-23f, e2);
+    const unsigned bits = (unsigned)(e1 + e2 + 24 + 127) << 23 | (next_bits() & 0x807fffffu);
+    memcpy(c, &bits, sizeof bits);
+}
+static void fused_multiply_add_exact(void) {
+    long wrong = 0, midpoints = 0;
+    for (int i = 0; i < 200000; i++) {
+        float a[VL], b[VL], c[VL];
+        for (int t = 0; t < VL; t++) {
+            if (i % 2) {
+                midpoint_case(&a[t], &b[t], &c[t]);
+                midpoints += (float)((double)a[t] * b[t] + c[t]) != fmaf(a[t], b[t], c[t]);
+            } else {
+                a[t] = any_float(), b[t] = any_float(), c[t] = any_float();
+            }
+        }
+        const vf r = vfma(vload(a), vload(b), vload(c));
+        for (int t = 0; t < VL; t++) {
+            const float want = fmaf(a[t], b[t], c[t]), got = r[t], one = sfma(a[t], b[t], c[t]);
+            if (isnan(want) ? !isnan(got) || !isnan(one)
+                            : memcmp(&got, &want, sizeof got) || memcmp(&one, &want, sizeof one)) {
+                if (wrong++ < 5)
+                    CHECK(0, "fma(%a, %a, %a) = %a, vfma %a, sfma %a", a[t], b[t], c[t], want, got, one);
+            }
+        }
+    }
+    CHECK(wrong == 0, "%ld fused multiply-adds differ from fmaf", wrong);
+    CHECK(midpoints > 1000, "only %ld cases where rounding twice errs: the test lost its edge", midpoints);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {
         SCENARIO(forward_matches_reference),     SCENARIO(weight_gradients_match_reference),
         SCENARIO(input_deltas_match_reference),  SCENARIO(sample_alone_gives_same_bits),
         SCENARIO(nonfinite_gradient_counted),    SCENARIO(fixed_point_sums_exact),
-        SCENARIO(fixed_point_sums_exact_threaded),
+        SCENARIO(fixed_point_sums_exact_threaded), SCENARIO(forward_has_every_sets_bits),
+        SCENARIO(fused_multiply_add_exact),
     };
     return RUN_SCENARIOS(argc, argv, scenarios);
 }
