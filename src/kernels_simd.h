@@ -53,7 +53,7 @@ static inline vf vreg(vf v) {
  * compiler never fuses on one code path and not on another; the kernels say
  * where a fused operation happens, identically on every path and in every
  * kernel set. Without hardware FMA (the baseline set) the fused result is
- * computed exactly as the hardware's: see fma_emulated below. */
+ * computed exactly as the hardware's, from SSE2 doubles (below). */
 #if defined(__FMA__) && (VL == 16 || VL == 8)
 static inline vf vfma(vf a, vf b, vf c) {
 #if VL == 16
@@ -73,8 +73,7 @@ static inline float sfma(float a, float b, float c) { return __builtin_fmaf(a, b
 #elif defined(__SSE2__) && VL == 4
 #include <emmintrin.h>
 /* fl(a * b + c) rounded once, as a fused multiply-add, from SSE2's double
- * operations (docs/reproducibility.md, "A fused multiply-add without the
- * instruction"):
+ * operations (docs/reproducibility.md, "Same bits on every kernel set"):
  *  1. p = a * b in double is exact (24 + 24 bits of significand <= 53, and
  *     the exponent cannot leave double's range);
  *  2. s = p + c rounded to double, and its error err = (p + c) - s exactly
@@ -88,8 +87,8 @@ static inline float sfma(float a, float b, float c) { return __builtin_fmaf(a, b
  * p + c (may_round_twice), which is rare; elsewhere s is rounded at once.
  * s is never 0 where err is not (p and c are multiples of 2^-298), and Inf
  * and NaN come out as the product and sum give them. */
-static inline __m128d round_to_odd_sum(__m128d p, __m128d c) {
-    const __m128d s = _mm_add_pd(p, c);
+/* s = fl(p + c) rounded to odd instead */
+static inline __m128d round_to_odd_sum(__m128d s, __m128d p, __m128d c) {
     const __m128d pv = _mm_sub_pd(s, c), cv = _mm_sub_pd(s, pv); /* s's parts from p, c */
     const __m128d err = _mm_add_pd(_mm_sub_pd(p, pv), _mm_sub_pd(c, cv));
     const __m128d zero = _mm_setzero_pd();
@@ -125,7 +124,7 @@ static inline __m128 fma_half(__m128 a, __m128 b, __m128 c) {
     const __m128d p = _mm_mul_pd(_mm_cvtps_pd(a), _mm_cvtps_pd(b));
     const __m128d cd = _mm_cvtps_pd(c);
     const __m128d s = _mm_add_pd(p, cd);
-    if (__builtin_expect(may_round_twice(s), 0)) return _mm_cvtpd_ps(round_to_odd_sum(p, cd));
+    if (__builtin_expect(may_round_twice(s), 0)) return _mm_cvtpd_ps(round_to_odd_sum(s, p, cd));
     return _mm_cvtpd_ps(s);
 }
 static inline vf vfma(vf a, vf b, vf c) {
