@@ -94,6 +94,8 @@ int comm_pipe_finish(comm_pipe *p);
 void comm_pipe_close(comm_pipe *p);
 /* min and max of v over ranks */
 int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx);
+/* v[i] = the largest v[i] of any rank, for i < n */
+int comm_max_u32(uint32_t *v, size_t n);
 /* Every rank passes its status; returns the lowest failing rank's status
  * (DESCENT_OK when none failed) and that rank in *failed_rank (-1 if none). */
 int comm_agree(int status, int *failed_rank);

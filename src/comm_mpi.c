@@ -531,6 +531,14 @@ int comm_minmax_u32(uint32_t v, uint32_t *mn, uint32_t *mx) {
     return DESCENT_OK;
 }
 
+int comm_max_u32(uint32_t *v, size_t n) {
+    if (!g_active || g_size == 1) return DESCENT_OK;
+    if (n > INT_MAX) return DESCENT_E_NOMEM;
+    return MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_UINT32_T, MPI_MAX, g_comm) == MPI_SUCCESS
+               ? DESCENT_OK
+               : DESCENT_E_IO;
+}
+
 int comm_agree(int status, int *failed_rank) {
     if (failed_rank) *failed_rank = status ? g_rank : -1;
     if (!g_active || g_size == 1) return status;

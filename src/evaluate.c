@@ -16,11 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The integer sums: [loss_fx, out of range, correct, count, confusion...] */
-enum { E_LOSS_FX, E_RANGE, E_CORRECT, E_COUNT, E_CONFUSION };
+/* The integer sums: [non-finite, correct, count, the loss's exact digits,
+ * confusion...] */
+enum { E_NONFINITE, E_CORRECT, E_COUNT, E_LOSS, E_CONFUSION = E_LOSS + EXACT_DIGITS };
 
 /* This rank's share of d through the network, counted into acc; returns
- * the float loss sum (the fallback when a cost is out of fixed-point range). */
+ * the float loss sum (what a non-finite cost makes of the loss). */
 static double evaluate_share(const descent_net *net, const descent_data *d, workspace *ws,
                              int64_t *acc) {
     const int nout = net->sizes[net->L];
@@ -36,8 +37,9 @@ static double evaluate_share(const descent_net *net, const descent_data *d, work
             acc[E_CONFUSION + (size_t)d->labels[s0 + s] * nout + pred] += 1;
         }
     }
-    acc[E_LOSS_FX] = st.loss_fx;
-    acc[E_RANGE] = (int64_t)(st.range + st.nonfinite);
+    exact_normalise(st.loss_exact.d); /* digits below 2^32: any ranks' sum fits */
+    memcpy(acc + E_LOSS, st.loss_exact.d, sizeof st.loss_exact.d);
+    acc[E_NONFINITE] = (int64_t)st.nonfinite;
     acc[E_CORRECT] = (int64_t)st.correct;
     acc[E_COUNT] = (int64_t)(hi - lo);
     return st.loss;
@@ -66,9 +68,8 @@ int evaluate_set(const descent_net *net, const descent_data *d, descent_eval_res
     if (!rc) {
         const double count = (double)acc[E_COUNT];
         res->count = (size_t)acc[E_COUNT];
-        if (count > 0)
-            res->loss = (acc[E_RANGE] == 0 ? ldexp((double)acc[E_LOSS_FX], -LOSS_FX_BITS) : loss) /
-                        count;
+        exact_normalise(acc + E_LOSS);
+        if (count > 0) res->loss = (acc[E_NONFINITE] == 0 ? exact_value(acc + E_LOSS) : loss) / count;
         res->accuracy = d->classification && count > 0 ? (double)acc[E_CORRECT] / count : NAN;
         for (size_t i = 0; i < nconf && confusion; i++)
             confusion[i] = (uint64_t)acc[E_CONFUSION + i];

@@ -14,11 +14,11 @@
 #include <string.h>
 
 /* The largest reduced sum is placed at 2^FX_TARGET; a chunk's sum may
- * exceed it 2^(50 - FX_TARGET) times before a redo, which lowers every
- * scale by FX_REDO_SHIFT bits (at most FX_MAX_REDO times). A scale stays
- * within 2^+-FX_EXPONENT_BOUND. */
+ * exceed it 2^(50 - FX_TARGET) times before a redo, which lowers the
+ * scales of the tensors out of range so far that they fit. A scale stays
+ * within 2^+-FX_EXPONENT_BOUND, where every finite float fits (2^128 *
+ * 2^-300 is far below any limit). */
 #define FX_TARGET 40
-#define FX_REDO_SHIFT 12
 #define FX_INITIAL_EXPONENT 30
 #define FX_EXPONENT_BOUND 300
 #define FX_MAX_LIMIT_BITS 50 /* 1.5 * 2^52 rounding is exact below 2^51 */
@@ -57,10 +57,22 @@ double fx_chunk_limit(size_t nc) {
     return ldexp(1.0, fit < FX_MAX_LIMIT_BITS ? fit : FX_MAX_LIMIT_BITS);
 }
 
-void fx_lower_for_redo(fx_scales *s) {
+uint32_t fx_redo_shift(const k_range *range, double limit) {
+    if (range->count == 0) return 0;
+    /* the smallest s with largest * 2^-s < limit, a power of two */
+    const int s = ilogb(range->largest) - ilogb(limit) + 1;
+    return s < 1 ? 1 : (uint32_t)s;
+}
+
+static int lowered(int e, uint32_t shift) {
+    const long x = (long)e - (long)shift;
+    return x < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND : (int)x;
+}
+
+void fx_lower_for_redo(fx_scales *s, const uint32_t *shift) {
     for (int l = 0; l < s->L; l++) {
-        s->w_exp[l] -= FX_REDO_SHIFT;
-        s->b_exp[l] -= FX_REDO_SHIFT;
+        s->w_exp[l] = lowered(s->w_exp[l], shift[2 * l]);
+        s->b_exp[l] = lowered(s->b_exp[l], shift[2 * l + 1]);
     }
 }
 
@@ -111,7 +123,7 @@ void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, in
         int64_t qlo = 0, qhi = 0;
         if (a < b)
             k_fx_combine((float *)dst, c->src, nsrc, a, b - a,
-                         bias ? c->scales->b_exp[l] : c->scales->w_exp[l], c->limit, &c->range,
+                         bias ? c->scales->b_exp[l] : c->scales->w_exp[l], c->limit, &c->range[t],
                          &qlo, &qhi);
         c->max[t] = (int64_t)k_fx_magnitude(qlo, qhi); /* < 2^62: nc chunks within limit */
     }

@@ -13,8 +13,9 @@
 #include "base.h"
 #include "net.h"
 
-/* At most this many redos of one step, each lowering every scale */
-#define FX_MAX_REDO 8
+/* A redo lowers each scale so far that the step's values fit (so one is
+ * enough); more than this many would be a defect */
+#define FX_MAX_REDO 2
 
 /* The scales of one network's gradient sums: W_l's are value * 2^w_exp[l],
  * b_l's value * 2^b_exp[l]; max holds the step's largest |integer sum| of
@@ -35,8 +36,13 @@ void fx_scales_restore(fx_scales *s, const int32_t *w_exp, const int32_t *b_exp)
 /* The largest |chunk sum * 2^e| accepted for a batch of nc chunks: the
  * integer sum of nc of them cannot overflow 63 bits */
 double fx_chunk_limit(size_t nc);
-/* A value was out of range: every scale lower, on every rank alike */
-void fx_lower_for_redo(fx_scales *s);
+/* How many bits a tensor's scale must go down for its values out of range
+ * (range: this rank's) to fit under limit; 0 where none was out */
+uint32_t fx_redo_shift(const k_range *range, double limit);
+/* Values were out of range: each tensor's scale lowered by its shift
+ * (2L: W_l at 2l, b_l at 2l + 1), the largest any rank found, so the same
+ * on every rank */
+void fx_lower_for_redo(fx_scales *s, const uint32_t *shift);
 /* The next step's scales: each tensor's largest sum (rounded to float as
  * the kernels that never store integers see it, k_fx_round_max) placed at
  * a fixed exponent; identical on every rank, as the reduced sums are */
@@ -57,13 +63,13 @@ void fx_read_sums(void *ctx, int tensor, size_t off, size_t len, float *out);
  * of the host's result, tensor by tensor with its scale: the ranks' float
  * chunk sums in fixed point, added, back to floats (k_fx_combine); each
  * tensor's largest |integer sum| in this part into max (0 where the part
- * has none of it) and the values out of range into range */
+ * has none of it) and each tensor's values out of range into range (2L) */
 typedef struct {
     const descent_net *net;
     const fx_scales *scales;
     double limit;
-    long range;
-    int64_t *max;             /* 2L: W_l at 2l, b_l at 2l + 1                */
+    k_range *range;           /* 2L: W_l at 2l, b_l at 2l + 1                */
+    int64_t *max;             /* 2L, as range                                */
     const float **src;        /* room for the host's buffers as floats       */
 } fx_host_part;
 void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, int nsrc,

@@ -138,7 +138,7 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
-                                 long *range, const k_progress *progress) {
+                                 k_range range[2], const k_progress *progress) {
     in_use()->dense_backward_weights_fx(dw, db, w_exp, b_exp, limit, dout, ldd, inp, ldi, B,
                                         chunk, IN, OUT, add, nonfinite, range, progress);
 }
@@ -146,13 +146,13 @@ void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp,
 void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_exp, double limit,
                                        const float *dout, int ldd, const float *inp, int ldi,
                                        int B, int chunk, int IN, int OUT, uint64_t max[2],
-                                       long *nonfinite, long *range) {
+                                       long *nonfinite, k_range range[2]) {
     in_use()->dense_backward_weights_fx_final(fw, fb, w_exp, b_exp, limit, dout, ldd, inp, ldi,
                                               B, chunk, IN, OUT, max, nonfinite, range);
 }
 
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
-                  double limit, long *range, int64_t *lo, int64_t *hi) {
+                  double limit, k_range *range, int64_t *lo, int64_t *hi) {
     in_use()->fx_combine(out, src, nsrc, at, n, e, limit, range, lo, hi);
 }
 

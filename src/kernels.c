@@ -501,8 +501,7 @@ void k_cost(float *a, int lda, const float *y, int ldy, float *delta, int ldd,
             }
         }
         if (!isfinite(loss)) st->nonfinite += 1.0;
-        else if (fabsf(loss) < 0x1p30f) st->loss_fx += llrint(ldexp((double)loss, LOSS_FX_BITS));
-        else st->range += 1.0;
+        else exact_add(&st->loss_exact, loss);
         st->loss += loss;
         if (classification && k_argmax(as, n) == k_argmax(ys, n)) st->correct += 1.0;
     }

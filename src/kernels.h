@@ -12,6 +12,7 @@
 #define DESCENT_KERNELS_H
 
 #include "descent/descent.h"
+#include "exact_sum.h"
 
 #include <stdint.h>
 
@@ -80,18 +81,26 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout,
  * docs/performance.md); a rank's slice is whole chunks, so a batch of 64
  * keeps chunks of 32 to give two ranks one each. */
 static inline int repro_chunk(size_t m) { return m >= 128 ? 64 : 32; }
+/* Values a fixed-point conversion left out for being out of range: how
+ * many, and the largest |value * 2^e| among them (from which the redo's
+ * scale is taken: fixed_point.h) */
+typedef struct {
+    long count;
+    double largest;
+} k_range;
 /* Reproducible variant: the block is cut into chunks of `chunk` samples
  * (the last may be shorter); each chunk's sums are computed in float as
  * above (starting from zero), then scaled by 2^w_exp (2^b_exp for biases),
  * rounded to an integer and summed into dw/db: added to what they hold
  * when add is 1, overwriting it when add is 0. Values whose magnitude
- * reaches limit (<= 2^51) are skipped (count as 0) and counted in *range,
- * NaN/Inf in *nonfinite. */
+ * reaches limit (<= 2^51) are skipped (count as 0) and counted in range[0]
+ * (weights) or range[1] (biases) (range may be NULL), NaN/Inf in
+ * *nonfinite. */
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp,
                                  double limit, const float *dout, int ldd,
                                  const float *inp, int ldi, int B, int chunk,
                                  int IN, int OUT, int add, long *nonfinite,
-                                 long *range, const k_progress *progress);
+                                 k_range range[2], const k_progress *progress);
 /* The same integer sums as k_dense_backward_weights_fx with add = 0, when
  * they are the final sums (one block, nothing added from other ranks): each
  * converted back to float as k_fx_to_float does (fw = (float)(sum *
@@ -103,7 +112,7 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_ex
                                        double limit, const float *dout, int ldd,
                                        const float *inp, int ldi, int B, int chunk,
                                        int IN, int OUT, uint64_t max[2],
-                                       long *nonfinite, long *range);
+                                       long *nonfinite, k_range range[2]);
 /* The largest magnitude of integers in [lo, hi], lo <= 0 <= hi */
 static inline uint64_t k_fx_magnitude(int64_t lo, int64_t hi) {
     const uint64_t neg = (uint64_t)(-(lo + 1)) + 1; /* |lo|, INT64_MIN included */
@@ -130,14 +139,14 @@ static inline float k_fx_value(int64_t v, double unscale) {
  * round(src[r][i] * 2^e) (nearest, ties to even), the integer sum that
  * k_dense_backward_weights_fx forms from the same chunk sums, and out[i] =
  * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
- * as 0 and, when finite, in *range (NaN and Inf only as 0: the kernels that
+ * as 0 and, when finite, in range (NaN and Inf only as 0: the kernels that
  * made them counted them); q's extremes go into *lo and *hi, except where q
  * is formed as a float (one or two sources: kernels_fx.c), whose magnitude,
  * rounded to float, goes into *hi: k_fx_round_max(k_fx_magnitude(*lo, *hi))
  * is the largest |q| rounded either way. out may be one of the sources. On
  * the calling thread. */
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
-                  double limit, long *range, int64_t *lo, int64_t *hi);
+                  double limit, k_range *range, int64_t *lo, int64_t *hi);
 /* out[i] = k_fx_value(g[i], 2^-e) on the calling thread; returns max
  * |g[i]|. What the update reads in reproducible mode (fixed_point.c's
  * fx_read_sums), and the tests' reference for the conversions done inside
@@ -154,12 +163,10 @@ void k_softmax(float *z, int ld, int B, int n);
 /* What the cost kernel counts over a block of samples */
 typedef struct {
     double loss;      /* sum of per-sample costs                            */
-    int64_t loss_fx;  /* the same sum in fixed point, 2^-LOSS_FX_BITS units  */
+    exact_sum loss_exact; /* the finite costs' sum, exact (exact_sum.h)     */
     double correct;   /* samples whose largest output is the target class  */
     double nonfinite; /* NaN/Inf costs, and gradient sums (net_block)       */
-    double range;     /* costs too large for the fixed-point sum            */
 } block_stats;
-#define LOSS_FX_BITS 32
 /* Given the output layer's pre-softmax values (softmax layer) or activations
  * (other layers) in a (B x n), targets y: turns a into activations (softmax),
  * writes delta = dC0/dz (B x n) and adds the block's loss, correct count

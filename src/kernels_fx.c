@@ -27,7 +27,8 @@ typedef struct {
     float fscale;          /* 2^s as a float, or 0 where it is not one      */
     int lim_bits;          /* |v| < limit / scale exactly when the bits of  */
                            /* |v| are below lim_bits (NaN and Inf are not)  */
-    long nonfinite, range; /* values that were NaN/Inf or out of range     */
+    long nonfinite;        /* values that were NaN or Inf                    */
+    k_range range;         /* finite values out of range                     */
 } sink;
 
 /* A fixed-point sink for value * 2^e, |value * 2^e| < limit (a power of
@@ -54,8 +55,12 @@ static inline void fx_add(sink *k, size_t i, float v) {
     const double x = (double)v * k->scale; /* exact: scale is a power of two */
     if (!k->add) k->fx[i] = 0;
     if (!(fabs(x) < k->limit)) {
-        if (isfinite(x)) k->range++;
-        else k->nonfinite++;
+        if (!isfinite(x)) {
+            k->nonfinite++;
+        } else {
+            k->range.count++;
+            k->range.largest = fabs(x) > k->range.largest ? fabs(x) : k->range.largest;
+        }
         return;
     }
     /* round to nearest even by the 1.5 * 2^52 trick (|x| < 2^51) */
@@ -396,43 +401,52 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
     }
 }
 
-/* The share's counts: NaN/Inf values and (fixed point) values out of range */
+/* The share's count of NaN/Inf values */
 static inline long share_nonfinite(const share_out *o) {
     return o->w.nonfinite + o->b.nonfinite;
 }
-static inline long share_range(const share_out *o) { return o->w.range + o->b.range; }
+
+/* range[t] with another thread's out-of-range values of the same tensor */
+static inline void merge_range(k_range *range, const k_range *more) {
+#pragma omp critical(descent_fx_range)
+    {
+        range->count += more->count;
+        range->largest = more->largest > range->largest ? more->largest : range->largest;
+    }
+}
 
 void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
-                                 long *range, const k_progress *progress) {
-    long nf = 0, rg = 0;
-#pragma omp parallel reduction(+ : nf, rg) if (worth_threads(B, IN, OUT))
+                                 k_range range[2], const k_progress *progress) {
+    long nf = 0;
+#pragma omp parallel reduction(+ : nf) if (worth_threads(B, IN, OUT))
     {
         share_out o = {.w = fx_sink(dw, w_exp, limit), .b = fx_sink(db, b_exp, limit)};
         o.w.add = o.b.add = add;
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 0, progress);
         nf += share_nonfinite(&o);
-        rg += share_range(&o);
+        if (range && o.w.range.count) merge_range(&range[0], &o.w.range);
+        if (range && o.b.range.count) merge_range(&range[1], &o.b.range);
     }
     if (nonfinite) *nonfinite += nf;
-    if (range) *range += rg;
 }
 
 void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_exp, double limit,
                                        const float *dout, int ldd, const float *inp, int ldi,
                                        int B, int chunk, int IN, int OUT, uint64_t max[2],
-                                       long *nonfinite, long *range) {
-    long nf = 0, rg = 0;
+                                       long *nonfinite, k_range range[2]) {
+    long nf = 0;
     int64_t wlo = 0, whi = 0, blo = 0, bhi = 0;
-#pragma omp parallel reduction(+ : nf, rg) reduction(min : wlo, blo) reduction(max : whi, bhi) \
+#pragma omp parallel reduction(+ : nf) reduction(min : wlo, blo) reduction(max : whi, bhi) \
     if (worth_threads(B, IN, OUT))
     {
         share_out o = {.w = fx_sink(NULL, w_exp, limit), .b = fx_sink(NULL, b_exp, limit), .fw = fw,
                        .fb = fb, .unscale_w = ldexp(1.0, -w_exp), .unscale_b = ldexp(1.0, -b_exp)};
         backward_weights_share(&o, dout, ldd, inp, ldi, B, chunk, IN, OUT, 1, NULL);
         nf += share_nonfinite(&o);
-        rg += share_range(&o);
+        if (range && o.w.range.count) merge_range(&range[0], &o.w.range);
+        if (range && o.b.range.count) merge_range(&range[1], &o.b.range);
         const int64_t pair_max = pair_largest(o.pair_max); /* the float pairs' largest |sum| */
         if (pair_max > o.hi[0]) o.hi[0] = pair_max;
         wlo = o.lo[0] < wlo ? o.lo[0] : wlo, whi = o.hi[0] > whi ? o.hi[0] : whi;
@@ -441,7 +455,6 @@ void k_dense_backward_weights_fx_final(float *fw, float *fb, int w_exp, int b_ex
     max[0] = k_fx_round_max(k_fx_magnitude(wlo, whi));
     max[1] = k_fx_round_max(k_fx_magnitude(blo, bhi));
     if (nonfinite) *nonfinite += nf;
-    if (range) *range += rg;
 }
 
 /* Elements per block of k_fx_combine: the block's integer sums stay in L1
@@ -504,7 +517,7 @@ static void combine_block_vec(float *out, const float *const *src, int nsrc, siz
 #endif
 
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
-                  double limit, long *range, int64_t *lo, int64_t *hi) {
+                  double limit, k_range *range, int64_t *lo, int64_t *hi) {
     sink k = fx_sink(NULL, e, limit);
     const double unscale = ldexp(1.0, -e); /* exact */
     int64_t l = *lo, h = *hi;
@@ -557,7 +570,9 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
 #endif
     const int64_t pair_max = pair_largest(pair_mx);
     h = pair_max > h ? pair_max : h;
-    *range += k.range; /* NaN and Inf: counted by the kernels that made them */
+    /* NaN and Inf: counted by the kernels that made them */
+    range->count += k.range.count;
+    range->largest = k.range.largest > range->largest ? k.range.largest : range->largest;
     *lo = l, *hi = h;
 }
 

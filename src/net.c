@@ -191,13 +191,13 @@ static void weight_gradient_rows(const descent_net *net, const workspace *ws, in
     } else if (!fx->out) { /* one float sum per fixed chunk of samples, then exact integer sums */
         k_dense_backward_weights_fx(fx->g + wo, fx->g + bo, fx->w_exp[l], fx->b_exp[l], fx->limit,
                                     delta, ws->ldmax, in, ws->ld[l], B, fx->chunk, IN, r1 - r0,
-                                    add, &fx->nonfinite, &fx->range, progress);
+                                    add, &fx->nonfinite, fx->range + 2 * l, progress);
     } else { /* the same integer sums, final: straight back to floats */
         uint64_t max[2];
         k_dense_backward_weights_fx_final(fx->out + wo, fx->out + bo, fx->w_exp[l], fx->b_exp[l],
                                           fx->limit, delta, ws->ldmax, in, ws->ld[l], B,
                                           fx->chunk, IN, r1 - r0, max, &fx->nonfinite,
-                                          &fx->range);
+                                          fx->range + 2 * l);
         for (int t = 0; t < 2; t++)
             if (max[t] > fx->max[2 * l + t]) fx->max[2 * l + t] = max[t];
     }

@@ -75,7 +75,9 @@ typedef struct {
     int chunk;             /* samples per fixed chunk (block offsets are     */
                            /* multiples of it)                               */
     double limit;          /* largest |chunk sum| * 2^s accepted             */
-    long nonfinite, range; /* counts from the conversion                     */
+    long nonfinite;        /* NaN/Inf sums                                   */
+    k_range *range;        /* the values out of range, W_l's at 2l, b_l's at */
+                           /* 2l + 1                                         */
     float *out;            /* NULL, or the sums are final (one block, one    */
                            /* rank): converted back to floats into out       */
                            /* (value * 2^-s, the parameters' layout) instead */

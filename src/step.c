@@ -25,8 +25,9 @@
  *    summed (through the host's shared memory as the floats are): exact, so
  *    threads, ranks and the reduction's order cannot change a bit. A value
  *    out of the fixed-point range is counted in the reduction; then every
- *    rank lowers the scale and redoes the step (rare, and the same on every
- *    layout). The reduced integers become floats as the optimizer reads
+ *    rank lowers that tensor's scale as far as its largest such value needs
+ *    and redoes the step (rare, and the same on every layout). The loss is
+ *    summed exactly with no scale (exact_sum.h). The reduced integers become floats as the optimizer reads
  *    them (stepper_update), and one rank whose batch is one block has
  *    nothing to add to its integer sums: the kernels turn them back into
  *    floats as each tile is done, and no gradient of integers is stored
@@ -50,8 +51,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The reduced buffer's tail after the gradients */
-enum { T_LOSS, T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LEN };
+/* The reduced buffer's tail after the gradients: the loss as a float (float
+ * sums) or as exact digits (fixed point, exact_sum.h) at T_LOSS */
+enum { T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LOSS, T_LEN = T_LOSS + EXACT_DIGITS };
 /* Overlap: the first layer's weight gradient is reduced in pieces of about
  * this many values (cfg->overlap_piece; whole row tiles of the kernel for
  * each thread). One piece hides nothing (it is final when the pass ends),
@@ -173,7 +175,10 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     if (ok && cfg->reproducible) {
         if (!combine) /* the integer sums, which the host's combine never stores */
             sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
-        ok = (sp->gfx || combine) && fx_scales_init(&sp->fx, net->L) == DESCENT_OK;
+        sp->range = calloc(2 * (size_t)net->L, sizeof *sp->range);
+        sp->shift = calloc(2 * (size_t)net->L, sizeof *sp->shift);
+        ok = (sp->gfx || combine) && sp->range && sp->shift &&
+             fx_scales_init(&sp->fx, net->L) == DESCENT_OK;
     }
     if (ok && overlap) {
         void *buf = cfg->reproducible ? (void *)sp->gfx : (void *)sp->grad;
@@ -201,6 +206,8 @@ void stepper_free(stepper *sp) {
     free(sp->rec);
     free(sp->recs);
     free(sp->hsrc);
+    free(sp->range);
+    free(sp->shift);
     workspace_free(&sp->ws);
     dropout_free(&sp->drop);
     memset(sp, 0, sizeof *sp);
@@ -234,28 +241,31 @@ static block_stats sum_slice(stepper *sp, const descent_net *net, const uint32_t
  * values out of range (reproducible mode), and whether it was asked to stop */
 typedef struct {
     double loss;
-    int64_t loss_fx, count, correct, nonfinite, range, stop;
+    exact_sum loss_exact;
+    int64_t count, correct, nonfinite, range, stop;
 } step_tail;
 
 static step_tail tail_of(const block_stats *st, size_t count, long nonfinite, long range,
                          int stop) {
-    return (step_tail){st->loss, st->loss_fx, (int64_t)count, (int64_t)st->correct,
-                       (int64_t)st->nonfinite + nonfinite, (int64_t)st->range + range, stop};
+    return (step_tail){st->loss, st->loss_exact, (int64_t)count, (int64_t)st->correct,
+                       (int64_t)st->nonfinite + nonfinite, range, stop};
 }
 
 /* The tail as the float sums carry it (no fixed-point range there) */
 static void put_tail_float(float *t, const step_tail *x) {
+    memset(t, 0, T_LEN * sizeof *t);
     t[T_LOSS] = (float)x->loss;
     t[T_COUNT] = (float)x->count;
     t[T_CORRECT] = (float)x->correct;
     t[T_NONFINITE] = (float)x->nonfinite;
-    t[T_RANGE] = 0.0f;
     t[T_STOP] = (float)x->stop;
 }
 
-/* The tail as the integer sums carry it: the loss in fixed point */
+/* The tail as the integer sums carry it: the loss's digits normalised, so
+ * any number of ranks' digits add without overflow */
 static void put_tail_fixed(int64_t *t, const step_tail *x) {
-    t[T_LOSS] = x->loss_fx;
+    memcpy(t + T_LOSS, x->loss_exact.d, sizeof x->loss_exact.d);
+    exact_normalise(t + T_LOSS);
     t[T_COUNT] = x->count;
     t[T_CORRECT] = x->correct;
     t[T_NONFINITE] = x->nonfinite;
@@ -272,6 +282,15 @@ static int sum_as_bf16(stepper *sp, float *g, size_t np) {
 #pragma omp parallel for schedule(static) if (np >= PARALLEL_MIN_ELEMENTS)
     for (size_t i = 0; i < np; i++) g[i] = bf16_to_f32(h[i]);
     return rc;
+}
+
+/* A step with NaN or Inf values, as both sums say it (count: how many the
+ * ranks found; 0 where only the float loss sum overflowed) */
+static int nonfinite_error(descent_error *err, long long count) {
+    if (count == 0)
+        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (the loss sum "
+                         "overflowed)");
+    return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)", count);
 }
 
 static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
@@ -297,12 +316,19 @@ static int step_float(stepper *sp, const descent_net *net, const uint32_t *perm,
     if (rc) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
     sp->comm_s += comm_wtime() - t0;
     if (g[np + T_NONFINITE] != 0.0f || !isfinite(g[np + T_LOSS]))
-        return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient");
+        return nonfinite_error(err, (long long)g[np + T_NONFINITE]);
     out->loss = g[np + T_LOSS];
     out->correct = g[np + T_CORRECT];
     out->m = g[np + T_COUNT];
     out->stop = g[np + T_STOP] != 0.0f;
     return DESCENT_OK;
+}
+
+/* This rank's values out of range in the last attempt, all tensors */
+static long range_count(const stepper *sp) {
+    long n = 0;
+    for (int t = 0; t < 2 * sp->net->L; t++) n += sp->range[t].count;
+    return n;
 }
 
 /* Reproducible mode: this rank's chunks of the batch summed in fixed point
@@ -317,10 +343,11 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
     /* an empty slice contributes zeros; else the first block overwrites */
     if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
     if (final) memset(sp->fx.max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
-    fx_grad fx = {g, sp->fx.w_exp, sp->fx.b_exp, sp->chunk, limit, 0, 0,
+    memset(sp->range, 0, 2 * (size_t)net->L * sizeof *sp->range);
+    fx_grad fx = {g, sp->fx.w_exp, sp->fx.b_exp, sp->chunk, limit, 0, sp->range,
                   final ? sp->grad : NULL, sp->fx.max};
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, &fx);
-    const step_tail tail = tail_of(&st, hi - lo, fx.nonfinite, fx.range, stop);
+    const step_tail tail = tail_of(&st, hi - lo, fx.nonfinite, range_count(sp), stop);
     put_tail_fixed(g + np, &tail);
 }
 
@@ -335,9 +362,10 @@ static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
     const double t0 = comm_wtime();
     int64_t *rec = sp->rec;
-    fx_host_part part = {net, &sp->fx, limit, 0, rec + T_LEN, sp->hsrc};
+    memset(sp->range, 0, 2 * (size_t)net->L * sizeof *sp->range);
+    fx_host_part part = {net, &sp->fx, limit, sp->range, rec + T_LEN, sp->hsrc};
     int rc = comm_sum_combine(sp->host, fx_combine_part, &part);
-    const step_tail own = tail_of(&st, hi - lo, 0, part.range, stop);
+    const step_tail own = tail_of(&st, hi - lo, 0, range_count(sp), stop);
     put_tail_fixed(rec, &own);
     int nloc = 0, me;
     if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int64_t), sp->recs, &me, &nloc);
@@ -382,21 +410,25 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             memcpy(tail, g + np, sizeof tail);
         }
         if (rc) return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
-        if (tail[T_NONFINITE] != 0)
-            return set_error(err, DESCENT_E_NONFINITE, "non-finite loss or gradient (%lld values)",
-                             (long long)tail[T_NONFINITE]);
+        if (tail[T_NONFINITE] != 0) return nonfinite_error(err, (long long)tail[T_NONFINITE]);
         if (tail[T_RANGE] == 0) break;
+        /* unreachable: the first redo's scales fit every finite value */
         if (attempt == FX_MAX_REDO)
-            /* the trainer adds the advice for every non-finite step */
-            return set_error(err, DESCENT_E_NONFINITE, "gradient or loss beyond the fixed-point "
-                             "range even after %d rescalings (%lld values; --no-reproducible "
-                             "has no such range)", FX_MAX_REDO, (long long)tail[T_RANGE]);
-        fx_lower_for_redo(&sp->fx); /* identical on every rank */
+            return set_error(err, DESCENT_E_NONFINITE, "gradient beyond the fixed-point range "
+                             "after %d rescalings (%lld values)", FX_MAX_REDO,
+                             (long long)tail[T_RANGE]);
+        /* each tensor's scale as far down as the largest value any rank
+         * found out of range needs */
+        for (int t = 0; t < 2 * net->L; t++) sp->shift[t] = fx_redo_shift(&sp->range[t], limit);
+        if (comm_max_u32(sp->shift, 2 * (size_t)net->L))
+            return set_error(err, DESCENT_E_COMM, "MPI reduction failed");
+        fx_lower_for_redo(&sp->fx, sp->shift);
     }
     /* the floats: made by the kernels or the host's sum, or by the update
      * (stepper_update) */
     sp->floats_ready = final || sp->path == STEP_FIXED_COMBINE;
-    out->loss = ldexp((double)tail[T_LOSS], -LOSS_FX_BITS);
+    exact_normalise(tail + T_LOSS);
+    out->loss = exact_value(tail + T_LOSS);
     out->correct = (double)tail[T_CORRECT];
     out->m = (float)tail[T_COUNT];
     out->stop = tail[T_STOP] != 0;

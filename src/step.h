@@ -56,6 +56,8 @@ typedef struct {
     float *grad;      /* n_params + tail floats: the summed gradients       */
     int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
     fx_scales fx;     /* the sums' scales and largest values (reproducible) */
+    k_range *range;   /* reproducible: this rank's values out of range, and */
+    uint32_t *shift;  /* the scales' shifts for a redo (2L each, as fx.max) */
     int floats_ready; /* reproducible: grad holds the step's floats, made   */
                       /* by the kernels (one rank, one block) or the host's */
                       /* combine (STEP_FIXED_COMBINE); else the update      */

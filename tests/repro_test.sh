@@ -3,8 +3,9 @@
 # --reproducible: the model file, the last checkpoint (optimizer state and
 # fixed-point scales), the per-epoch losses and accuracies and the test
 # accuracy are bit-identical for P = 1..4 ranks x T = 1, 2 threads, on
-# XOR, on values large enough that steps are redone with lower scales, and
-# on a Fashion-MNIST subset (320 steps, global batch 100: 3 chunks of 32 and one of 4, split unevenly;
+# XOR, on values large enough that steps are redone with lower scales, on
+# per-sample losses beyond 2^40, on features of magnitudes 2^-100 to 2^60,
+# and on a Fashion-MNIST subset (320 steps, global batch 100: 3 chunks of 32 and one of 4, split unevenly;
 # with dropout, whose masks follow the samples). Prints the hash matrix.
 # Usage: repro_test.sh descent mpiexec numproc-flag
 set -u
@@ -23,6 +24,23 @@ awk 'BEGIN { s = 12345
     for (k = 0; k < 8; k++) { s = (s * 16807) % 2147483647; v = (s / 2147483647 * 2 - 1) * 1000
                               sum += v; line = line sprintf(",%.4f", v) }
     print (sum > 0 ? 1 : 0) line } }' >"$T/large.csv"
+# 256 samples of 8 features in +-3e6 with a regression target of their mean:
+# the per-sample loss passes 2^40, which a fixed-scale loss sum cannot hold
+awk 'BEGIN { s = 777
+  for (i = 0; i < 256; i++) {
+    line = ""; sum = 0
+    for (k = 0; k < 8; k++) { s = (s * 16807) % 2147483647; v = (s / 2147483647 * 2 - 1) * 3e6
+                              sum += v; line = line sprintf("%.1f,", v) }
+    print line sprintf("%.1f", sum / 8) } }' >"$T/huge_loss.csv"
+# 256 samples whose 8 features have magnitudes 2^-100, 2^-60, ..., 2^60 (one
+# tensor spans them all), labelled by the sign of the two middle ones
+awk 'BEGIN { s = 4242; split("-100 -60 -30 -10 0 20 40 60", e, " ")
+  for (i = 0; i < 256; i++) {
+    line = ""; mid = 0
+    for (k = 1; k <= 8; k++) { s = (s * 16807) % 2147483647; v = s / 2147483647 * 2 - 1
+                               if (k == 4 || k == 5) mid += v
+                               line = line sprintf(",%.6e", v * 2 ^ e[k]) }
+    print (mid > 0 ? 1 : 0) line } }' >"$T/wide.csv"
 FM=/usr/share/datasets/fashion-mnist
 
 matrix() { # name, then train arguments
@@ -58,6 +76,11 @@ matrix xor --train-csv "$T/xor.csv" --layers 2,8,2 --batch 4 --epochs 300 --lr 4
 CKPT_EVERY=2e
 matrix rescaled --train-csv "$T/large.csv" --layers 8,16,2 --activation relu --output-activation identity \
   --batch 64 --epochs 4 --lr 1e-7
+CKPT_EVERY=1e
+matrix huge_loss --train-csv "$T/huge_loss.csv" --csv-targets 1 --layers 8,16,1 --activation relu \
+  --output-activation identity --batch 64 --epochs 3 --lr 1e-14
+matrix wide_range --train-csv "$T/wide.csv" --layers 8,16,2 --activation sigmoid \
+  --output-activation softmax --cost xent --batch 64 --epochs 3 --lr 0.5
 if [ -r "$FM/train-images-idx3-ubyte.gz" ]; then
   CKPT_EVERY=4e
   matrix fashion --data "$FM" --limit 4000 --test-limit 1000 --layers 784,64,32,10 \

@@ -172,6 +172,11 @@ static void check_nonfinite_counted(kcase *c) {
           c->OUT);
 }
 
+/* The same values out of range: as many, and the same largest */
+static int same_range(const k_range *got, const k_range *want) {
+    return got->count == want->count && got->largest == want->largest;
+}
+
 /* The fixed-point kernel against the float kernel chunk by chunk and an
  * exact per-element conversion: for a scale inside float's range (the fast
  * conversion), above and below it, at the ends of the range where the
@@ -197,9 +202,11 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         const int add = k % 2 == 0;
         for (int i = 0; i < n; i++) gw[i] = 7, ew[i] = add ? 7 : 0;
         for (int j = 0; j < c->OUT; j++) gb[j] = 7, eb[j] = add ? 7 : 0;
-        long range = 0, nonfinite = 0, want_range = 0;
+        long nonfinite = 0;
+        /* W's at 0, b's at 1: the counts and the largest |value * 2^e| out of range */
+        k_range range[2] = {{0}}, want[2] = {{0}};
         k_dense_backward_weights_fx(gw, gb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, add, &nonfinite, &range, NULL);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, add, &nonfinite, range, NULL);
         for (int c0 = 0; c0 < c->B; c0 += chunk) {
             const int cn = c->B - c0 < chunk ? c->B - c0 : chunk;
             k_dense_backward_weights(cw, cb, d + c0 * c->ldo, c->ldo, c->inp + c0 * c->ldi, c->ldi,
@@ -208,13 +215,21 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
             memcpy(part[c0 / chunk] + n, cb, (size_t)c->OUT * 4);
             for (int i = 0; i < n + c->OUT; i++) {
                 const double x = ldexp(i < n ? cw[i] : cb[i - n], cfg[k].e);
-                if (fabs(x) < cfg[k].limit) *(i < n ? &ew[i] : &eb[i - n]) += (int64_t)nearbyint(x);
-                else want_range++;
+                k_range *w = &want[i >= n];
+                if (fabs(x) < cfg[k].limit) {
+                    *(i < n ? &ew[i] : &eb[i - n]) += (int64_t)nearbyint(x);
+                } else {
+                    w->count++;
+                    w->largest = fabs(x) > w->largest ? fabs(x) : w->largest;
+                }
             }
         }
-        CHECK(nonfinite == 0 && range == want_range,
-              "e=%d add=%d: %ld out of range (want %ld), %ld non-finite (B=%d IN=%d OUT=%d)",
-              cfg[k].e, add, range, want_range, nonfinite, c->B, c->IN, c->OUT);
+        const long want_range = want[0].count + want[1].count;
+        CHECK(nonfinite == 0 && same_range(range, want) && same_range(range + 1, want + 1),
+              "e=%d add=%d: %ld %ld out of range, largest %g %g (want %ld %ld, %g %g), %ld "
+              "non-finite (B=%d IN=%d OUT=%d)", cfg[k].e, add, range[0].count, range[1].count,
+              range[0].largest, range[1].largest, want[0].count, want[1].count, want[0].largest,
+              want[1].largest, nonfinite, c->B, c->IN, c->OUT);
         CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
               "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)",
               cfg[k].e, add, c->B, c->IN, c->OUT);
@@ -225,13 +240,16 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         const uint64_t want_b = k_fx_to_float(xb, eb, (size_t)c->OUT, cfg[k].e);
         const uint64_t want_fw = k_fx_round_max(want_w), want_fb = k_fx_round_max(want_b);
         uint64_t max[2] = {0, 0};
-        range = nonfinite = 0;
+        nonfinite = 0;
+        memset(range, 0, sizeof range);
         k_dense_backward_weights_fx_final(cw, cb, cfg[k].e, cfg[k].e, cfg[k].limit, d, c->ldo,
                                           c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
-                                          &nonfinite, &range);
-        CHECK(nonfinite == 0 && range == want_range && max[0] == want_fw && max[1] == want_fb,
+                                          &nonfinite, range);
+        CHECK(nonfinite == 0 && same_range(range, want) && same_range(range + 1, want + 1) &&
+              max[0] == want_fw && max[1] == want_fb,
               "e=%d chunk %d final: %ld out of range (want %ld), %ld non-finite, largest %llu "
-              "%llu (want %llu %llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk, range, want_range,
+              "%llu (want %llu %llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk,
+              range[0].count + range[1].count, want_range,
               nonfinite, (unsigned long long)max[0], (unsigned long long)max[1],
               (unsigned long long)want_fw, (unsigned long long)want_fb, c->B, c->IN, c->OUT);
         CHECK(memcmp(cw, xw, (size_t)n * 4) == 0 && memcmp(cb, xb, (size_t)c->OUT * 4) == 0,
@@ -239,16 +257,19 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
               "OUT=%d)", cfg[k].e, chunk, c->B, c->IN, c->OUT);
         /* the chunks' floats combined where they meet (into the first chunk's) */
         int64_t lo[2] = {0, 0}, hi[2] = {0, 0};
-        range = 0;
+        memset(range, 0, sizeof range);
         const float *const *src = (const float *const *)part;
-        k_fx_combine(part[0], src, nch, 0, (size_t)n, cfg[k].e, cfg[k].limit, &range, &lo[0], &hi[0]);
-        k_fx_combine(part[0], src, nch, (size_t)n, (size_t)c->OUT, cfg[k].e, cfg[k].limit, &range,
-                     &lo[1], &hi[1]);
+        k_fx_combine(part[0], src, nch, 0, (size_t)n, cfg[k].e, cfg[k].limit, &range[0], &lo[0],
+                     &hi[0]);
+        k_fx_combine(part[0], src, nch, (size_t)n, (size_t)c->OUT, cfg[k].e, cfg[k].limit,
+                     &range[1], &lo[1], &hi[1]);
         const uint64_t got_w = k_fx_round_max(k_fx_magnitude(lo[0], hi[0]));
         const uint64_t got_b = k_fx_round_max(k_fx_magnitude(lo[1], hi[1]));
-        CHECK(range == want_range && got_w == want_fw && got_b == want_fb,
+        CHECK(same_range(range, want) && same_range(range + 1, want + 1) && got_w == want_fw &&
+                  got_b == want_fb,
               "e=%d chunk %d combined: %ld out of range (want %ld), largest %llu %llu (want %llu "
-              "%llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk, range, want_range,
+              "%llu) (B=%d IN=%d OUT=%d)", cfg[k].e, chunk, range[0].count + range[1].count,
+              want_range,
               (unsigned long long)got_w, (unsigned long long)got_b, (unsigned long long)want_fw,
               (unsigned long long)want_fb, c->B, c->IN, c->OUT);
         CHECK(memcmp(part[0], xw, (size_t)n * 4) == 0 && memcmp(part[0] + n, xb, (size_t)c->OUT * 4) == 0,
@@ -261,26 +282,29 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
     const float first_input = c->inp[(c->B - 1) * c->ldi];
     for (int k = 0; k < 2; k++) {
         c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
-        long range = 0, nonfinite = 0;
+        long nonfinite = 0;
+        k_range range[2] = {{0}};
         k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo, c->inp,
-                                    c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, &range, NULL);
-        CHECK(nonfinite > 0 && range == 0, "%g at e=%d: %ld non-finite, %ld out of range",
-              nf[k].bad, nf[k].e, nonfinite, range);
+                                    c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, range, NULL);
+        CHECK(nonfinite > 0 && range[0].count + range[1].count == 0,
+              "%g at e=%d: %ld non-finite, %ld out of range", nf[k].bad, nf[k].e, nonfinite,
+              range[0].count + range[1].count);
         uint64_t max[2];
-        range = nonfinite = 0;
+        nonfinite = 0;
         k_dense_backward_weights_fx_final(cw, cb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo,
                                           c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
-                                          &nonfinite, &range);
-        CHECK(nonfinite > 0 && range == 0, "%g at e=%d final: %ld non-finite, %ld out of range",
-              nf[k].bad, nf[k].e, nonfinite, range);
+                                          &nonfinite, range);
+        CHECK(nonfinite > 0 && range[0].count + range[1].count == 0,
+              "%g at e=%d final: %ld non-finite, %ld out of range", nf[k].bad, nf[k].e, nonfinite,
+              range[0].count + range[1].count);
         /* combined, a NaN or Inf counts as 0 (the kernels counted it): not out of range */
         part[nch - 1][0] = nf[k].bad;
         int64_t lo = 0, hi = 0;
-        range = 0;
         k_fx_combine(part[0], (const float *const *)part, nch, 0, (size_t)n, nf[k].e, 0x1p50,
-                     &range, &lo, &hi);
-        CHECK(range == 0 && isfinite(part[0][0]), "%g at e=%d combined: %ld out of range, %g",
-              nf[k].bad, nf[k].e, range, part[0][0]);
+                     &range[0], &lo, &hi);
+        CHECK(range[0].count == 0 && isfinite(part[0][0]),
+              "%g at e=%d combined: %ld out of range, %g", nf[k].bad, nf[k].e, range[0].count,
+              part[0][0]);
     }
     c->inp[(c->B - 1) * c->ldi] = first_input; /* for the next chunk size */
     for (int i = 0; i < nch; i++) aligned_free(part[i]);

@@ -89,11 +89,14 @@ static void fixed_point_as_accurate_as_float(void) {
     /* fixed-point path: the chunks of a batch of B, scale 2^30 for every tensor */
     int64_t *g64 = aligned_calloc(np, sizeof(int64_t));
     int w_exp[3] = {30, 30, 30}, b_exp[3] = {30, 30, 30};
-    fx_grad fx = {g64, w_exp, b_exp, repro_chunk(B), 0x1p50, 0, 0, NULL, NULL};
+    k_range range[6] = {{0}};
+    fx_grad fx = {g64, w_exp, b_exp, repro_chunk(B), 0x1p50, 0, range, NULL, NULL};
     block_stats st2 = {0};
     net_block(net, &ws, B, NULL, 0, &fx, 1, NULL, &st2);
-    CHECK(fx.range == 0 && fx.nonfinite == 0, "fixed point out of range: %ld, %ld", fx.range,
-          fx.nonfinite);
+    long out_of_range = 0;
+    for (int t = 0; t < 6; t++) out_of_range += range[t].count;
+    CHECK(out_of_range == 0 && fx.nonfinite == 0, "fixed point out of range: %ld, %ld",
+          out_of_range, fx.nonfinite);
     float *gx = aligned_calloc(np, sizeof(float));
     for (int l = 0; l < 3; l++) {
         k_fx_to_float(gx + net->w_off[l], g64 + net->w_off[l], net->b_off[l] - net->w_off[l], 30);
@@ -113,8 +116,10 @@ static void fixed_point_as_accurate_as_float(void) {
     CHECK(ex <= 1e-5, "fixed-point path error %.3g", ex);
     CHECK(ex <= 2 * ef + 1e-9, "fixed point (%.3g) much worse than float (%.3g)", ex, ef);
     /* the loss sum in fixed point agrees with the double sum */
-    CHECK(fabs(ldexp((double)st2.loss_fx, -LOSS_FX_BITS) - st.loss) <= 1e-6 * fabs(st.loss),
-          "fixed-point loss %.9g vs %.9g", ldexp((double)st2.loss_fx, -LOSS_FX_BITS), st.loss);
+    exact_normalise(st2.loss_exact.d);
+    const double exact_loss = exact_value(st2.loss_exact.d);
+    CHECK(fabs(exact_loss - st.loss) <= 1e-6 * fabs(st.loss), "exact loss %.9g vs %.9g",
+          exact_loss, st.loss);
     workspace_free(&ws);
     aligned_free(gf); aligned_free(gx); aligned_free(g64); free(ref);
     descent_net_free(net);
@@ -190,8 +195,88 @@ static void fused_update_matches_converted_sums(void) {
     descent_net_free(b);
 }
 
+/* A float of any magnitude: sign, exponent field 0 (zero, subnormal) to 254,
+ * random fraction */
+static float any_float(void) {
+    rs = rs * 1664525u + 1013904223u;
+    const uint32_t hi = rs;
+    rs = rs * 1664525u + 1013904223u;
+    const uint32_t bits = (hi & 0x80000000u) | ((hi >> 8) % 255u) << 23 | (rs >> 9);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+/* The loss's exact sum: any order and any split (merged as ranks' digits
+ * are) give the same digits; adding every value's negation in another order
+ * gives exactly zero (no bit was lost anywhere); values no double sum keeps
+ * (the largest float, a subnormal, the largest again negated) are kept. */
+static void exact_sum_of_any_floats(void) {
+    enum { N = 5000 };
+    static float x[N];
+    for (int i = 0; i < N; i++) x[i] = any_float();
+    exact_sum all = {0}, front = {0}, back = {0};
+    for (int i = 0; i < N; i++) exact_add(&all, x[i]);
+    for (int i = N - 1; i >= N / 3; i--) exact_add(&back, x[i]);
+    for (int i = 0; i < N / 3; i++) exact_add(&front, x[i]);
+    exact_merge(&back, &front);
+    exact_normalise(all.d);
+    CHECK(memcmp(all.d, back.d, sizeof all.d) == 0, "a split and another order give other digits");
+    for (int i = 0; i < N; i++) exact_add(&back, -x[(i * 7919) % N]);
+    exact_normalise(back.d);
+    int nonzero = 0;
+    for (int k = 0; k < EXACT_DIGITS; k++) nonzero |= back.d[k] != 0;
+    CHECK(!nonzero, "the sum minus every value is not exactly zero");
+    exact_sum e = {0};
+    const float tiny = 0x1p-149f;
+    exact_add(&e, 0x1.fffffep127f);
+    exact_add(&e, 3 * tiny);
+    exact_add(&e, 0x1.fffffep127f);
+    exact_add(&e, -0x1.fffffep127f);
+    exact_add(&e, -0x1.fffffep127f);
+    exact_normalise(e.d);
+    CHECK(exact_value(e.d) == ldexp(3.0, -149), "largest + 3 * 2^-149 - largest: %a",
+          exact_value(e.d));
+    exact_sum big = {0};
+    for (int i = 0; i < 1000; i++) exact_add(&big, 0x1.fffffep127f);
+    exact_normalise(big.d);
+    CHECK(exact_value(big.d) == 1000.0 * 0x1.fffffep127, "1000 x the largest float: %a",
+          exact_value(big.d));
+}
+
+/* The redo's shift is the fewest bits that bring the largest value out of
+ * range under the limit */
+static void redo_shift_fits_the_largest(void) {
+    const double limit = 0x1p50;
+    const k_range none = {0, 0.0};
+    CHECK(fx_redo_shift(&none, limit) == 0, "a shift with nothing out of range");
+    const double largest[] = {0x1p50, 0x1.fffffp50, 0x1p51, 0x1.8p120, 0x1p427};
+    for (size_t i = 0; i < sizeof largest / sizeof *largest; i++) {
+        const k_range r = {3, largest[i]};
+        const uint32_t s = fx_redo_shift(&r, limit);
+        CHECK(s >= 1 && ldexp(largest[i], -(int)s) < limit && ldexp(largest[i], 1 - (int)s) >= limit,
+              "largest %a: shift %u", largest[i], s);
+    }
+    /* each tensor's scale goes down by its own shift, never below the bound */
+    fx_scales sc;
+    if (fx_scales_init(&sc, 2)) {
+        CHECK(0, "out of memory");
+        return;
+    }
+    const uint32_t shift[4] = {0, 5, 17, 4000}; /* W_0, b_0, W_1, b_1 */
+    const int before = sc.w_exp[0];
+    fx_lower_for_redo(&sc, shift);
+    CHECK(sc.w_exp[0] == before && sc.b_exp[0] == before - 5 && sc.w_exp[1] == before - 17 &&
+              sc.b_exp[1] < before - 17 && sc.b_exp[1] > before - 4000,
+          "scales %d %d %d %d after shifts 0 5 17 4000 from %d", sc.w_exp[0], sc.b_exp[0],
+          sc.w_exp[1], sc.b_exp[1], before);
+    fx_scales_free(&sc);
+}
+
 int main(int argc, char **argv) {
     static const scenario scenarios[] = {SCENARIO(fixed_point_as_accurate_as_float),
-                                         SCENARIO(fused_update_matches_converted_sums)};
+                                         SCENARIO(fused_update_matches_converted_sums),
+                                         SCENARIO(exact_sum_of_any_floats),
+                                         SCENARIO(redo_shift_fits_the_largest)};
     return RUN_SCENARIOS(argc, argv, scenarios);
 }
