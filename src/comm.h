@@ -19,6 +19,7 @@ int comm_size(void);
 int comm_sum_float(float *buf, size_t n);
 int comm_sum_double(double *buf, size_t n);
 int comm_sum_i64(int64_t *buf, size_t n);
+int comm_sum_i32(int32_t *buf, size_t n);
 /* Sum n bfloat16 values (the upper halves of float32s) over all ranks, in
  * place: each partial sum is formed in float32 and rounded to the nearest
  * bfloat16 (ties to even); tail (tn floats) is summed in float32 by a
@@ -50,14 +51,14 @@ int comm_host_alloc(size_t bytes, void **base, void **handle);
 void comm_host_free(void *handle);
 /* ---- the step's sum through shared memory ----
  * With several ranks on a host, each rank's buffer of n elements (float or
- * int64_t) lives in one shared segment (comm_sum_buffer gives this rank's,
+ * int32_t) lives in one shared segment (comm_sum_buffer gives this rank's,
  * 64-byte aligned; comm_sum_open gives NULL when every host has one rank:
- * use comm_sum_float / comm_sum_i64). comm_sum_shared sums the buffers of
+ * use comm_sum_float / comm_sum_i32). comm_sum_shared sums the buffers of
  * all ranks into every buffer: on each host every rank adds its 1/L of the
  * elements over the host's L buffers (in local-rank order, so every rank
  * gets the same bits) and writes that part into every buffer; across hosts
  * one rank per host then all-reduces the host sums with MPI. Collective. */
-typedef enum { COMM_FLOAT, COMM_INT64 } comm_type;
+typedef enum { COMM_FLOAT, COMM_INT32 } comm_type;
 typedef struct comm_sum comm_sum;
 int comm_sum_open(comm_sum **s, size_t n, comm_type type);
 void *comm_sum_buffer(comm_sum *s);
@@ -74,7 +75,7 @@ typedef void (*comm_combine_fn)(void *ctx, size_t lo, size_t hi, const char *con
                                 int nsrc, char *dst);
 int comm_sum_combine(comm_sum *s, comm_combine_fn fn, void *ctx);
 /* ---- the step's sum in pieces, overlapped with the computation ----
- * The same sum as above (comm_sum_float, comm_sum_i64, comm_sum_bf16 or
+ * The same sum as above (comm_sum_float, comm_sum_i32, comm_sum_bf16 or
  * comm_sum_shared over buf), started piece by piece while the rest of buf
  * is still being computed: comm_pipe_start(p, lo, hi) says elements [lo, hi)
  * are final on this rank and starts their sum (non-blocking); the

@@ -149,6 +149,10 @@ int comm_sum_i64(int64_t *buf, size_t n) {
     return sum_inplace(buf, n, MPI_INT64_T, sizeof(int64_t));
 }
 
+int comm_sum_i32(int32_t *buf, size_t n) {
+    return sum_inplace(buf, n, MPI_INT32_T, sizeof(int32_t));
+}
+
 static void bf16_sum(void *in, void *inout, int *len, MPI_Datatype *type) {
     (void)type;
     const uint16_t *a = in;
@@ -275,7 +279,7 @@ int comm_sum_open(comm_sum **out, size_t n, comm_type type) {
     }
     s->n = n;
     s->type = type;
-    s->elem = type == COMM_INT64 ? sizeof(int64_t) : sizeof(float);
+    s->elem = type == COMM_INT32 ? sizeof(int32_t) : sizeof(float);
     s->leaders = MPI_COMM_NULL;
     void *base = NULL;
     /* rank r's buffer starts at a 64-byte boundary */
@@ -331,7 +335,7 @@ static int host_fence(comm_sum *s) {
 
 static void sum_local_part(comm_sum *s, size_t lo, size_t hi, char *dst) {
     const int L = g_local_size;
-    if (s->type == COMM_INT64) SUM_PASSES(int64_t);
+    if (s->type == COMM_INT32) SUM_PASSES(int32_t);
     else SUM_PASSES(float);
 }
 
@@ -364,7 +368,7 @@ int comm_sum_shared(comm_sum *s) {
     char *mine = s->buf[g_local_rank];
     if (rc || g_local_size == g_size) return rc;
     /* several hosts: the leaders sum the host sums, the others copy the result */
-    const MPI_Datatype dtype = s->type == COMM_INT64 ? MPI_INT64_T : MPI_FLOAT;
+    const MPI_Datatype dtype = s->type == COMM_INT32 ? MPI_INT32_T : MPI_FLOAT;
     int across = DESCENT_OK;
     for (size_t off = 0; !across && s->leaders != MPI_COMM_NULL && off < s->n; off += COMM_CHUNK) {
         const size_t cnt = s->n - off < COMM_CHUNK ? s->n - off : COMM_CHUNK;
@@ -420,7 +424,7 @@ int comm_pipe_open(comm_pipe **out, void *buf, size_t n, comm_type type, size_t 
     p->buf = buf;
     p->n = n;
     p->type = type;
-    p->elem = type == COMM_INT64 ? sizeof(int64_t) : sizeof(float);
+    p->elem = type == COMM_INT32 ? sizeof(int32_t) : sizeof(float);
     p->nwire = bf16 ? nwire : 0;
     p->host = host;
     p->comm = !g_active || g_size == 1 ? MPI_COMM_NULL : host ? host->leaders : g_comm;
@@ -453,7 +457,7 @@ static void pipe_post(comm_pipe *p, char *base, size_t lo, size_t hi, int wire) 
     if (p->nreq == PIPE_MAX_REQUESTS) pipe_wait(p);
     const int i = p->nreq;
     void *at = wire ? (void *)(p->wire + lo) : (void *)(base + lo * p->elem);
-    const MPI_Datatype type = wire ? MPI_UINT16_T : p->type == COMM_INT64 ? MPI_INT64_T : MPI_FLOAT;
+    const MPI_Datatype type = wire ? MPI_UINT16_T : p->type == COMM_INT32 ? MPI_INT32_T : MPI_FLOAT;
     const MPI_Op op = wire ? g_bf16_sum : MPI_SUM;
     if (wire) {
         const float *f = (const float *)p->buf;

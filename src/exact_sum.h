@@ -70,6 +70,25 @@ static inline void exact_merge(exact_sum *s, const exact_sum *t) {
     s->pending = 0;
 }
 
+/* Normalised digits as twice as many 16-bit halves (the last signed):
+ * halves of up to 2^15 sums add within an int32 */
+#define EXACT_HALVES (2 * EXACT_DIGITS)
+static inline void exact_to_halves(const int64_t d[EXACT_DIGITS], int32_t h[EXACT_HALVES]) {
+    int64_t n[EXACT_DIGITS];
+    memcpy(n, d, sizeof n);
+    exact_normalise(n);
+    for (int k = 0; k < EXACT_DIGITS; k++) {
+        const int64_t low = (int64_t)((uint64_t)n[k] & 0xffffu);
+        h[2 * k] = (int32_t)low;
+        h[2 * k + 1] = (int32_t)((n[k] - low) / 65536);
+    }
+}
+/* Halves (added or not) back into normalised digits */
+static inline void exact_from_halves(const int32_t h[EXACT_HALVES], int64_t d[EXACT_DIGITS]) {
+    for (int k = 0; k < EXACT_DIGITS; k++) d[k] = (int64_t)h[2 * k] + (int64_t)h[2 * k + 1] * 65536;
+    exact_normalise(d);
+}
+
 /* The value of normalised digits as a double: the digits added from the
  * most significant down, a fixed computation on the unique digits */
 static inline double exact_value(const int64_t d[EXACT_DIGITS]) {

@@ -13,20 +13,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The largest reduced sum is placed at 2^FX_TARGET; a chunk's sum may
- * exceed it 2^(50 - FX_TARGET) times before a redo, which lowers the
- * scales of the tensors out of range so far that they fit. A scale stays
- * within 2^+-FX_EXPONENT_BOUND, where every finite float fits (2^128 *
- * 2^-300 is far below any limit). */
-#define FX_TARGET 40
-#define FX_INITIAL_EXPONENT 30
+/* A batch of nc chunks accepts chunk sums below 2^(30 - floor(log2 nc))
+ * (fx_chunk_limit), so that any sum of them fits in an int32; the largest
+ * reduced sum is placed FX_HEADROOM_BITS below that, so a chunk's sum may
+ * grow 2^FX_HEADROOM_BITS times past the last step's largest sum before a
+ * redo, which lowers the scales of the tensors out of range so far that
+ * they fit. A scale stays within 2^+-FX_EXPONENT_BOUND, where every finite
+ * float fits (2^128 * 2^-300 is far below any limit). */
+#define FX_SUM_BITS 31
+#define FX_HEADROOM_BITS 4
+#define FX_INITIAL_EXPONENT 16
 #define FX_EXPONENT_BOUND 300
-#define FX_MAX_LIMIT_BITS 50 /* 1.5 * 2^52 rounding is exact below 2^51 */
 
 static int floor_log2_u64(uint64_t x) { return 63 - __builtin_clzll(x); }
 
-int fx_scales_init(fx_scales *s, int L) {
+/* log2 of the limit of a batch of nc chunks */
+static int limit_bits(size_t nc) { return FX_SUM_BITS - 1 - floor_log2_u64(nc ? nc : 1); }
+
+int fx_scales_init(fx_scales *s, int L, size_t nc) {
     s->L = L;
+    s->target = limit_bits(nc) - FX_HEADROOM_BITS;
     s->w_exp = calloc((size_t)L, sizeof(int));
     s->b_exp = calloc((size_t)L, sizeof(int));
     s->max = calloc(2 * (size_t)L, sizeof(uint64_t));
@@ -52,10 +58,7 @@ void fx_scales_restore(fx_scales *s, const int32_t *w_exp, const int32_t *b_exp)
     }
 }
 
-double fx_chunk_limit(size_t nc) {
-    const int fit = 62 - (floor_log2_u64(nc) + 1);
-    return ldexp(1.0, fit < FX_MAX_LIMIT_BITS ? fit : FX_MAX_LIMIT_BITS);
-}
+double fx_chunk_limit(size_t nc) { return ldexp(1.0, limit_bits(nc)); }
 
 uint32_t fx_redo_shift(const k_range *range, double limit) {
     if (range->count == 0) return 0;
@@ -82,14 +85,14 @@ void fx_next_scales(fx_scales *s) {
             int *ex = t ? &s->b_exp[l] : &s->w_exp[l];
             const uint64_t mx = s->max[2 * l + t];
             if (mx > 0) {
-                const int e = *ex + FX_TARGET - floor_log2_u64(k_fx_round_max(mx));
+                const int e = *ex + s->target - floor_log2_u64(k_fx_round_max(mx));
                 *ex = e < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND
                       : e > FX_EXPONENT_BOUND ? FX_EXPONENT_BOUND : e;
             }
         }
 }
 
-void fx_reader_start(fx_reader *r, const int64_t *sums, fx_scales *scales) {
+void fx_reader_start(fx_reader *r, const int32_t *sums, fx_scales *scales) {
     r->sums = sums;
     r->scales = scales;
     memset(scales->max, 0, 2 * (size_t)scales->L * sizeof(uint64_t));
@@ -125,6 +128,6 @@ void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, in
             k_fx_combine((float *)dst, c->src, nsrc, a, b - a,
                          bias ? c->scales->b_exp[l] : c->scales->w_exp[l], c->limit, &c->range[t],
                          &qlo, &qhi);
-        c->max[t] = (int64_t)k_fx_magnitude(qlo, qhi); /* < 2^62: nc chunks within limit */
+        c->max[t] = (int32_t)k_fx_magnitude(qlo, qhi); /* < 2^31: nc chunks within limit */
     }
 }

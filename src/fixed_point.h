@@ -19,22 +19,26 @@
 
 /* The scales of one network's gradient sums: W_l's are value * 2^w_exp[l],
  * b_l's value * 2^b_exp[l]; max holds the step's largest |integer sum| of
- * W_l at 2l, of b_l at 2l + 1 (what the next scales are taken from) */
+ * W_l at 2l, of b_l at 2l + 1 (what the next scales are taken from), and
+ * target where the next scale puts it: 2^target */
 typedef struct {
     int L;
     int *w_exp, *b_exp;
     uint64_t *max;
+    int target;
 } fx_scales;
 
-/* Every scale at its starting exponent; DESCENT_E_NOMEM */
-int fx_scales_init(fx_scales *s, int L);
+/* Every scale at its starting exponent, for batches of nc chunks (the
+ * configured batch: the scale rule's target); DESCENT_E_NOMEM */
+int fx_scales_init(fx_scales *s, int L, size_t nc);
 void fx_scales_free(fx_scales *s);
 /* The scales a checkpoint recorded (an exponent per layer; a checkpoint
  * records w_exp and b_exp as they are) */
 void fx_scales_restore(fx_scales *s, const int32_t *w_exp, const int32_t *b_exp);
 
-/* The largest |chunk sum * 2^e| accepted for a batch of nc chunks: the
- * integer sum of nc of them cannot overflow 63 bits */
+/* The largest |chunk sum * 2^e| accepted for a batch of nc chunks: every
+ * sum of nc of them fits in 31 bits and a sign, so the sums are int32 in
+ * memory and on the wire */
 double fx_chunk_limit(size_t nc);
 /* How many bits a tensor's scale must go down for its values out of range
  * (range: this rank's) to fit under limit; 0 where none was out */
@@ -53,10 +57,10 @@ void fx_next_scales(fx_scales *s);
  * tensor's scale (k_fx_value) and raises that tensor's max; fx_reader_start
  * zeroes max for the step */
 typedef struct {
-    const int64_t *sums;
+    const int32_t *sums;
     fx_scales *scales;
 } fx_reader;
-void fx_reader_start(fx_reader *r, const int64_t *sums, fx_scales *scales);
+void fx_reader_start(fx_reader *r, const int32_t *sums, fx_scales *scales);
 void fx_read_sums(void *ctx, int tensor, size_t off, size_t len, float *out);
 
 /* The host's combine (comm_sum_combine's function): a rank's part [lo, hi)
@@ -69,7 +73,7 @@ typedef struct {
     const fx_scales *scales;
     double limit;
     k_range *range;           /* 2L: W_l at 2l, b_l at 2l + 1                */
-    int64_t *max;             /* 2L, as range                                */
+    int32_t *max;             /* 2L, as range                                */
     const float **src;        /* room for the host's buffers as floats       */
 } fx_host_part;
 void fx_combine_part(void *ctx, size_t lo, size_t hi, const char *const *src, int nsrc,

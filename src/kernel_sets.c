@@ -135,7 +135,7 @@ void k_dense_backward_weights(float *dw, float *db, const float *dout, int ldd, 
                                      progress);
 }
 
-void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp, double limit,
+void k_dense_backward_weights_fx(int32_t *dw, int32_t *db, int w_exp, int b_exp, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
                                  k_range range[2], const k_progress *progress) {
@@ -156,7 +156,7 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
     in_use()->fx_combine(out, src, nsrc, at, n, e, limit, range, lo, hi);
 }
 
-uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
+uint64_t k_fx_to_float(float *out, const int32_t *g, size_t n, int e) {
     return in_use()->fx_to_float(out, g, n, e);
 }
 

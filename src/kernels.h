@@ -93,10 +93,10 @@ typedef struct {
  * above (starting from zero), then scaled by 2^w_exp (2^b_exp for biases),
  * rounded to an integer and summed into dw/db: added to what they hold
  * when add is 1, overwriting it when add is 0. Values whose magnitude
- * reaches limit (<= 2^51) are skipped (count as 0) and counted in range[0]
+ * reaches limit (<= 2^30) are skipped (count as 0) and counted in range[0]
  * (weights) or range[1] (biases) (range may be NULL), NaN/Inf in
  * *nonfinite. */
-void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp,
+void k_dense_backward_weights_fx(int32_t *dw, int32_t *db, int w_exp, int b_exp,
                                  double limit, const float *dout, int ldd,
                                  const float *inp, int ldi, int B, int chunk,
                                  int IN, int OUT, int add, long *nonfinite,
@@ -138,7 +138,7 @@ static inline float k_fx_value(int64_t v, double unscale) {
  * chunk's sum: for i in [at, at + n), q = the sum over the nsrc sources of
  * round(src[r][i] * 2^e) (nearest, ties to even), the integer sum that
  * k_dense_backward_weights_fx forms from the same chunk sums, and out[i] =
- * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^51) counts
+ * k_fx_value(q, 2^-e). A value with |value * 2^e| >= limit (<= 2^30) counts
  * as 0 and, when finite, in range (NaN and Inf only as 0: the kernels that
  * made them counted them); q's extremes go into *lo and *hi, except where q
  * is formed as a float (one or two sources: kernels_fx.c), whose magnitude,
@@ -151,7 +151,7 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
  * |g[i]|. What the update reads in reproducible mode (fixed_point.c's
  * fx_read_sums), and the tests' reference for the conversions done inside
  * the kernels. */
-uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e);
+uint64_t k_fx_to_float(float *out, const int32_t *g, size_t n, int e);
 /* dinp (B x IN) = (dout (B x OUT) @ W) (.) act'(a), where a is the
  * activation that was the layer's input (B x IN, stride lda). */
 void k_dense_backward_input(float *dinp, int ldo, const float *dout, int ldd,

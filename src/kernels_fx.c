@@ -2,7 +2,7 @@
 /*
  * kernels_fx.c - the reproducible mode's kernels: the weight and bias
  * gradients of fixed chunks of samples, each chunk's float sums rounded to
- * 64-bit fixed point (value * 2^e) and added as integers (exact, so the
+ * 32-bit fixed point (value * 2^e) and added as integers (exact, so the
  * order of the additions cannot change a bit); the same sums made final
  * straight back to floats, through float pairs where they are exact
  * (docs/reproducibility.md states the theorem and its preconditions); the
@@ -17,11 +17,12 @@
 
 #define WJ K_DW_ROWS /* rows of dw per register tile (kernels.h) */
 
-/* Where a tile of a chunk's float sums goes: converted to 64-bit fixed
+/* Where a tile of a chunk's float sums goes: converted to 32-bit fixed
  * point and added to integers (fx += round(tile * scale)), which is exact
- * and order-free. */
+ * and order-free: the limit keeps every sum of a batch's chunks within 31
+ * bits (fixed_point.h). */
 typedef struct {
-    int64_t *fx;
+    int32_t *fx;
     int add;               /* add to fx (1) or overwrite it (0)             */
     double scale, limit;   /* fixed point: 2^s, and the largest |value|     */
     float fscale;          /* 2^s as a float, or 0 where it is not one      */
@@ -37,7 +38,7 @@ typedef struct {
  * NaN and Inf lie above every finite float. Where limit / 2^e is above the
  * float range every finite value passes (the bits of Inf); where it is
  * below, none does and each value takes the exact per-element test. */
-static sink fx_sink(int64_t *g, int e, double limit) {
+static sink fx_sink(int32_t *g, int e, double limit) {
     sink k = {.fx = g, .scale = ldexp(1.0, e), .limit = limit};
     const double t = limit / k.scale;
     if (t > 0x1p127) k.lim_bits = 0x7f800000;
@@ -49,6 +50,30 @@ static sink fx_sink(int64_t *g, int e, double limit) {
      * the normal range, too small to round to anything but 0) */
     if (e >= -126 && e <= 127) k.fscale = (float)k.scale;
     return k;
+}
+
+/* round(x) to the nearest integer, ties to even (exact: a float's nearest
+ * integer is a float) */
+#define FX_ROUNDING (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* a constant for clang */
+static inline vf vround_even(vf x) {
+#if VL == 16
+    return (vf)_mm512_roundscale_ps((__m512)x, FX_ROUNDING);
+#elif VL == 8
+    return (vf)_mm256_round_ps((__m256)x, FX_ROUNDING);
+#else
+    vf r = x;
+    for (int i = 0; i < VL; i++) r[i] = nearbyintf(x[i]);
+    return r;
+#endif
+}
+
+/* round(x) to the nearest integer, ties to even, for |x| < 2^51: the
+ * 1.5 * 2^52 trick */
+static inline int64_t fx_round_double(double x) {
+    const double t = x + 0x1.8p52;
+    int64_t q;
+    memcpy(&q, &t, sizeof q);
+    return q - 0x4338000000000000LL;
 }
 
 static inline void fx_add(sink *k, size_t i, float v) {
@@ -63,44 +88,24 @@ static inline void fx_add(sink *k, size_t i, float v) {
         }
         return;
     }
-    /* round to nearest even by the 1.5 * 2^52 trick (|x| < 2^51) */
-    const double t = x + 0x1.8p52;
-    int64_t q;
-    memcpy(&q, &t, sizeof q);
-    k->fx[i] += q - 0x4338000000000000LL;
+    k->fx[i] += (int32_t)fx_round_double(x); /* |x| < limit <= 2^30 */
 }
-
-typedef double vd __attribute__((vector_size(VL * sizeof(double))));
-typedef long long vq __attribute__((vector_size(VL * sizeof(long long))));
 
 /* v * scale rounded to integers (nearest, ties to even) and added to
  * fx[i..i+VL), with no range check: the caller has checked the whole tile
- * (tile_in_range). With AVX-512DQ and a float scale: the product in float
- * (exact) and one conversion to 64-bit integers per half; otherwise in
- * double with the 1.5 * 2^52 trick. Both give round(v * 2^e) exactly. */
-#define FX_ROUNDING (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC) /* a constant for clang */
+ * (tile_in_range). With a float scale the product is exact in float and
+ * rounds to an integer exactly (vround_even); otherwise each value goes
+ * through double (fx_round_double). Both give round(v * 2^e) exactly. */
 static inline void fx_add_vec(sink *k, size_t i, vf v) {
-#if VL == 16 && defined(__AVX512DQ__)
+    vi q;
     if (k->fscale != 0.0f) {
-        const __m512 x = _mm512_mul_ps((__m512)v, _mm512_set1_ps(k->fscale));
-        const __m512i lo = _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), FX_ROUNDING);
-        const __m512i hi = _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), FX_ROUNDING);
-        int64_t *p = k->fx + i;
-        if (k->add) {
-            _mm512_storeu_si512(p, _mm512_add_epi64(_mm512_loadu_si512(p), lo));
-            _mm512_storeu_si512(p + 8, _mm512_add_epi64(_mm512_loadu_si512(p + 8), hi));
-        } else {
-            _mm512_storeu_si512(p, lo);
-            _mm512_storeu_si512(p + 8, hi);
-        }
-        return;
+        q = __builtin_convertvector(vround_even(v * vbcast(k->fscale)), vi); /* exact */
+    } else {
+        for (int t = 0; t < VL; t++) q[t] = (int32_t)fx_round_double((double)v[t] * k->scale);
     }
-#endif
-    const vd t = __builtin_convertvector(v, vd) * k->scale + 0x1.8p52;
-    vq q, acc = {0};
-    memcpy(&q, &t, sizeof q);
+    vi acc = {0};
     if (k->add) memcpy(&acc, k->fx + i, sizeof acc);
-    acc += q - 0x4338000000000000LL;
+    acc += q;
     memcpy(k->fx + i, &acc, sizeof acc);
 }
 
@@ -171,7 +176,7 @@ DW_TILE(dw_tile1, 1)
  * Where a tile's sums are final after one or two chunks (one rank whose
  * block is at most two chunks: 1 x 2 at batch 64), the integers need not
  * exist: q = round(v * 2^e) is an integer-valued float (|q| < limit <=
- * 2^51, so exact), the float sum fl(q1 + q2) is the exact integer sum
+ * 2^30, so exact), the float sum fl(q1 + q2) is the exact integer sum
  * rounded once to float, and times 2^-e (exact while the result is a
  * normal float) it is k_fx_value(q1 + q2, 2^-e) bit for bit. The largest
  * |sum| comes out rounded to float's precision as well (k_fx_round_max).
@@ -193,18 +198,6 @@ static inline int64_t pair_largest(vi bits) {
     return (int64_t)f;
 }
 
-/* round(x) to the nearest integer, ties to even, as the 64-bit conversions */
-static inline vf vround_even(vf x) {
-#if VL == 16
-    return (vf)_mm512_roundscale_ps((__m512)x, FX_ROUNDING);
-#elif VL == 8
-    return (vf)_mm256_round_ps((__m256)x, FX_ROUNDING);
-#else
-    vf r = x;
-    for (int i = 0; i < VL; i++) r[i] = nearbyintf(x[i]);
-    return r;
-#endif
-}
 
 /* One full tile of WJ rows x NV vectors of columns from k over samples [0,
  * c) and [c, B) (B <= 2c; one chunk when B <= c), written to fw (row
@@ -299,7 +292,7 @@ typedef struct {
 /* out[i] = k_fx_value(g[i], unscale) for i < n, with g's extremes folded
  * into *lo and *hi (the smallest and largest values rather than
  * magnitudes: plain min and max, which vectorise) */
-static inline void fx_run_to_float(float *out, const int64_t *g, size_t n, double unscale,
+static inline void fx_run_to_float(float *out, const int32_t *g, size_t n, double unscale,
                                    int64_t *lo, int64_t *hi) {
     int64_t l = *lo, h = *hi;
     for (size_t i = 0; i < n; i++) {
@@ -350,7 +343,7 @@ backward_weights_share(share_out *o, const float *dout, int ldd, const float *in
     my_tiles(ntj, &t0, &t1);
     sink *wsink = &o->w, *bsink = &o->b;
     const int wadd = wsink->add, badd = bsink->add;
-    _Alignas(64) int64_t scratch[WJ * KC];
+    _Alignas(64) int32_t scratch[WJ * KC];
     if (to_float) wsink->fx = bsink->fx = scratch;
     const int jb = t0 * WJ, je = t1 * WJ < OUT ? t1 * WJ : OUT;
     if (!to_float) {
@@ -415,7 +408,7 @@ static inline void merge_range(k_range *range, const k_range *more) {
     }
 }
 
-void k_dense_backward_weights_fx(int64_t *dw, int64_t *db, int w_exp, int b_exp, double limit,
+void k_dense_backward_weights_fx(int32_t *dw, int32_t *db, int w_exp, int b_exp, double limit,
                                  const float *dout, int ldd, const float *inp, int ldi, int B,
                                  int chunk, int IN, int OUT, int add, long *nonfinite,
                                  k_range range[2], const k_progress *progress) {
@@ -491,62 +484,49 @@ static void combine_block_pair(float *out, const float *const *src, int nsrc, si
     }
 }
 
-#if VL == 16 && defined(__AVX512DQ__)
+typedef double vd __attribute__((vector_size(VL * sizeof(double))));
+
 /* k_fx_combine's block when every value is in range and 2^e is a float:
- * 16 elements at a time, the integer sums in registers; the same roundings
- * as fx_add_vec and k_fx_value (the int64 -> double conversion, the exact
- * product and the conversion to float round to nearest, as C's casts) */
+ * VL elements at a time, the integer sums in registers; the same roundings
+ * as fx_add_vec and k_fx_value (the int32 -> double conversion and the
+ * product are exact, the conversion to float rounds once); the sums'
+ * extremes folded into *mn and *mx */
 static void combine_block_vec(float *out, const float *const *src, int nsrc, size_t at,
-                              size_t n, float fscale, double unscale, __m512i *mn, __m512i *mx) {
-    const __m512 s = _mm512_set1_ps(fscale);
-    const __m512d u = _mm512_set1_pd(unscale);
+                              size_t n, float fscale, double unscale, vi *mn, vi *mx) {
+    const vf s = vbcast(fscale);
     for (size_t i = 0; i < n; i += VL) {
-        __m512i q0 = _mm512_setzero_si512(), q1 = _mm512_setzero_si512();
-        for (int r = 0; r < nsrc; r++) {
-            const __m512 x = _mm512_mul_ps(_mm512_loadu_ps(src[r] + at + i), s);
-            q0 = _mm512_add_epi64(q0, _mm512_cvt_roundps_epi64(_mm512_castps512_ps256(x), FX_ROUNDING));
-            q1 = _mm512_add_epi64(q1, _mm512_cvt_roundps_epi64(_mm512_extractf32x8_ps(x, 1), FX_ROUNDING));
-        }
-        *mn = _mm512_min_epi64(*mn, _mm512_min_epi64(q0, q1));
-        *mx = _mm512_max_epi64(*mx, _mm512_max_epi64(q0, q1));
-        const __m256 f0 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi64_pd(q0), u));
-        const __m256 f1 = _mm512_cvtpd_ps(_mm512_mul_pd(_mm512_cvtepi64_pd(q1), u));
-        _mm512_storeu_ps(out + at + i, _mm512_insertf32x8(_mm512_castps256_ps512(f0), f1, 1));
+        vi q = {0};
+        for (int r = 0; r < nsrc; r++)
+            q += __builtin_convertvector(vround_even(vload(src[r] + at + i) * s), vi);
+        const vi lt = q < *mn, gt = q > *mx;
+        *mn = (q & lt) | (*mn & ~lt);
+        *mx = (q & gt) | (*mx & ~gt);
+        vstore(out + at + i, __builtin_convertvector(__builtin_convertvector(q, vd) * unscale, vf));
     }
 }
-#endif
 
 void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size_t n, int e,
                   double limit, k_range *range, int64_t *lo, int64_t *hi) {
     sink k = fx_sink(NULL, e, limit);
     const double unscale = ldexp(1.0, -e); /* exact */
     int64_t l = *lo, h = *hi;
-#if VL == 16 && defined(__AVX512DQ__)
-    __m512i mn = _mm512_set1_epi64(l), mx = _mm512_set1_epi64(h);
-#endif
+    vi mn = {0}, mx = {0}; /* lo <= 0 <= hi: zeros change neither */
     const float unscale_pair = nsrc == 1 || nsrc == 2 ? pair_unscale(&k, unscale) : 0.0f;
     vi pair_mx = {0};
-#if VL == 16 && defined(__AVX512DQ__)
-    const int integer_vectors = 1; /* combine_block_vec */
-#else
-    const int integer_vectors = 0;
-#endif
     for (size_t b = 0; b < n; b += COMBINE_BLOCK) {
         const size_t bn = n - b < COMBINE_BLOCK ? n - b : COMBINE_BLOCK;
         /* every source in range: a vector path, where this build has one */
-        int fast = (unscale_pair != 0.0f || integer_vectors) && k.fscale != 0.0f && bn % VL == 0;
+        int fast = k.fscale != 0.0f && bn % VL == 0;
         for (int r = 0; fast && r < nsrc; r++) fast = run_in_range(&k, src[r] + at + b, bn);
         if (fast && unscale_pair != 0.0f) {
             combine_block_pair(out, src, nsrc, at + b, bn, k.fscale, unscale_pair, &pair_mx);
             continue;
         }
-#if VL == 16 && defined(__AVX512DQ__)
         if (fast) {
             combine_block_vec(out, src, nsrc, at + b, bn, k.fscale, unscale, &mn, &mx);
             continue;
         }
-#endif
-        _Alignas(64) int64_t q[COMBINE_BLOCK];
+        _Alignas(64) int32_t q[COMBINE_BLOCK];
         k.fx = q;
         for (int r = 0; r < nsrc; r++) {
             const float *v = src[r] + at + b;
@@ -563,11 +543,10 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
             out[at + b + i] = k_fx_value(q[i], unscale);
         }
     }
-#if VL == 16 && defined(__AVX512DQ__)
-    const int64_t vmn = _mm512_reduce_min_epi64(mn), vmx = _mm512_reduce_max_epi64(mx);
-    l = vmn < l ? vmn : l;
-    h = vmx > h ? vmx : h;
-#endif
+    for (int t = 0; t < VL; t++) {
+        l = mn[t] < l ? mn[t] : l;
+        h = mx[t] > h ? mx[t] : h;
+    }
     const int64_t pair_max = pair_largest(pair_mx);
     h = pair_max > h ? pair_max : h;
     /* NaN and Inf: counted by the kernels that made them */
@@ -576,7 +555,7 @@ void k_fx_combine(float *out, const float *const *src, int nsrc, size_t at, size
     *lo = l, *hi = h;
 }
 
-uint64_t k_fx_to_float(float *out, const int64_t *g, size_t n, int e) {
+uint64_t k_fx_to_float(float *out, const int32_t *g, size_t n, int e) {
     int64_t lo = 0, hi = 0;
     fx_run_to_float(out, g, n, ldexp(1.0, -e), &lo, &hi); /* 2^-e: exact */
     return k_fx_magnitude(lo, hi);

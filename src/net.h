@@ -68,9 +68,9 @@ int workspace_init(workspace *ws, const descent_net *net, int bcap);
 void workspace_free(workspace *ws);
 
 /* Where net_block puts a block's gradient sums in reproducible mode: per
- * fixed chunk of samples, converted to 64-bit fixed point and added. */
+ * fixed chunk of samples, converted to 32-bit fixed point and added. */
 typedef struct {
-    int64_t *g;            /* the parameters' layout, fixed point           */
+    int32_t *g;            /* the parameters' layout, fixed point           */
     const int *w_exp, *b_exp; /* value * 2^w_exp[l] for W_l, 2^b_exp[l] for b_l */
     int chunk;             /* samples per fixed chunk (block offsets are     */
                            /* multiples of it)                               */

@@ -52,8 +52,10 @@
 #include <string.h>
 
 /* The reduced buffer's tail after the gradients: the loss as a float (float
- * sums) or as exact digits (fixed point, exact_sum.h) at T_LOSS */
-enum { T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LOSS, T_LEN = T_LOSS + EXACT_DIGITS };
+ * sums) or as the exact sum's digits in 16-bit halves (fixed point: every
+ * value of the int32 sums stays within 31 bits for any number of ranks up
+ * to 2^15; exact_sum.h) at T_LOSS */
+enum { T_COUNT, T_CORRECT, T_NONFINITE, T_RANGE, T_STOP, T_LOSS, T_LEN = T_LOSS + EXACT_HALVES };
 /* Overlap: the first layer's weight gradient is reduced in pieces of about
  * this many values (cfg->overlap_piece; whole row tiles of the kernel for
  * each thread). One piece hides nothing (it is final when the pass ends),
@@ -152,7 +154,7 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     const int bf16 = cfg->comm_bf16 && comm_size() > 1;
     const int overlap = sp->path == STEP_FLOAT_PIPE || sp->path == STEP_FIXED_PIPE;
     const int float_sums = !cfg->reproducible || combine;
-    const comm_type type = float_sums ? COMM_FLOAT : COMM_INT64;
+    const comm_type type = float_sums ? COMM_FLOAT : COMM_INT32;
     int rows = 0; /* of a piece with overlap: every rank (the same path) agrees here */
     if (overlap && piece_rows(net, cfg->overlap_piece, &rows))
         return set_error(err, DESCENT_E_COMM, "the ranks could not agree on the overlap's pieces");
@@ -167,18 +169,18 @@ int stepper_init(stepper *sp, const descent_net *net, const descent_data *train,
     int ok = sp->grad && workspace_init(&sp->ws, net, sp->bcap) == DESCENT_OK;
     if (ok && combine) {
         const size_t rec = T_LEN + 2 * (size_t)net->L;
-        sp->rec = calloc(rec, sizeof(int64_t));
-        sp->recs = calloc(rec * (size_t)comm_local_size(), sizeof(int64_t));
+        sp->rec = calloc(rec, sizeof(int32_t));
+        sp->recs = calloc(rec * (size_t)comm_local_size(), sizeof(int32_t));
         sp->hsrc = calloc((size_t)comm_local_size(), sizeof *sp->hsrc);
         ok = sp->rec && sp->recs && sp->hsrc;
     }
     if (ok && cfg->reproducible) {
         if (!combine) /* the integer sums, which the host's combine never stores */
-            sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int64_t));
+            sp->gfx = shared ? shared : aligned_calloc(np + T_LEN, sizeof(int32_t));
         sp->range = calloc(2 * (size_t)net->L, sizeof *sp->range);
         sp->shift = calloc(2 * (size_t)net->L, sizeof *sp->shift);
         ok = (sp->gfx || combine) && sp->range && sp->shift &&
-             fx_scales_init(&sp->fx, net->L) == DESCENT_OK;
+             fx_scales_init(&sp->fx, net->L, (m + sp->chunk - 1) / sp->chunk) == DESCENT_OK;
     }
     if (ok && overlap) {
         void *buf = cfg->reproducible ? (void *)sp->gfx : (void *)sp->grad;
@@ -261,16 +263,19 @@ static void put_tail_float(float *t, const step_tail *x) {
     t[T_STOP] = (float)x->stop;
 }
 
-/* The tail as the integer sums carry it: the loss's digits normalised, so
- * any number of ranks' digits add without overflow */
-static void put_tail_fixed(int64_t *t, const step_tail *x) {
-    memcpy(t + T_LOSS, x->loss_exact.d, sizeof x->loss_exact.d);
-    exact_normalise(t + T_LOSS);
-    t[T_COUNT] = x->count;
-    t[T_CORRECT] = x->correct;
-    t[T_NONFINITE] = x->nonfinite;
-    t[T_RANGE] = x->range;
-    t[T_STOP] = x->stop;
+/* A count of values as a rank adds it to the int32 tail: at most 2^16 - 1,
+ * so the sum over up to 2^15 ranks is exact, and non-zero where it is */
+static int32_t count_for_sum(int64_t n) { return n < 0xffff ? (int32_t)n : 0xffff; }
+
+/* The tail as the integer sums carry it: the loss's digits normalised and
+ * in halves, so the ranks' halves add without overflow */
+static void put_tail_fixed(int32_t *t, const step_tail *x) {
+    exact_to_halves(x->loss_exact.d, t + T_LOSS);
+    t[T_COUNT] = (int32_t)x->count; /* the sum is the global batch */
+    t[T_CORRECT] = (int32_t)x->correct;
+    t[T_NONFINITE] = count_for_sum(x->nonfinite);
+    t[T_RANGE] = count_for_sum(x->range);
+    t[T_STOP] = (int32_t)x->stop;
 }
 
 /* The gradient sums reduced as bfloat16 (half the bytes), the tail in float */
@@ -339,9 +344,9 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
                           size_t first, size_t lo, size_t hi, double limit, int stop,
                           int final) {
     const size_t np = net->n_params;
-    int64_t *g = sp->gfx;
+    int32_t *g = sp->gfx;
     /* an empty slice contributes zeros; else the first block overwrites */
-    if (hi == lo) memset(g, 0, sizeof(int64_t) * np);
+    if (hi == lo) memset(g, 0, sizeof(int32_t) * np);
     if (final) memset(sp->fx.max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
     memset(sp->range, 0, 2 * (size_t)net->L * sizeof *sp->range);
     fx_grad fx = {g, sp->fx.w_exp, sp->fx.b_exp, sp->chunk, limit, 0, sp->range,
@@ -356,23 +361,23 @@ static void fx_accumulate(stepper *sp, const descent_net *net, const uint32_t *p
  * every rank's totals and maxima gathered: the reduced tail into tail, the
  * tensors' largest |sum| into sp->fx.max. */
 static int fx_host_sum(stepper *sp, const descent_net *net, const uint32_t *perm, size_t first,
-                       size_t lo, size_t hi, double limit, int stop, int64_t *tail) {
+                       size_t lo, size_t hi, double limit, int stop, int32_t *tail) {
     const size_t np = net->n_params, nrec = T_LEN + 2 * (size_t)net->L;
     if (hi == lo) memset(sp->grad, 0, sizeof(float) * np); /* an empty slice adds zeros */
     const block_stats st = sum_slice(sp, net, perm, first, lo, hi, NULL);
     const double t0 = comm_wtime();
-    int64_t *rec = sp->rec;
+    int32_t *rec = sp->rec;
     memset(sp->range, 0, 2 * (size_t)net->L * sizeof *sp->range);
     fx_host_part part = {net, &sp->fx, limit, sp->range, rec + T_LEN, sp->hsrc};
     int rc = comm_sum_combine(sp->host, fx_combine_part, &part);
     const step_tail own = tail_of(&st, hi - lo, 0, range_count(sp), stop);
     put_tail_fixed(rec, &own);
     int nloc = 0, me;
-    if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int64_t), sp->recs, &me, &nloc);
-    memset(tail, 0, T_LEN * sizeof(int64_t));
+    if (!rc) rc = comm_local_allgather(rec, nrec * sizeof(int32_t), sp->recs, &me, &nloc);
+    memset(tail, 0, T_LEN * sizeof(int32_t));
     memset(sp->fx.max, 0, 2 * (size_t)net->L * sizeof(uint64_t));
     for (int r = 0; !rc && r < nloc; r++) {
-        const int64_t *x = sp->recs + (size_t)r * nrec;
+        const int32_t *x = sp->recs + (size_t)r * nrec;
         for (int t = 0; t < T_LEN; t++) tail[t] += x[t];
         for (int t = 0; t < 2 * net->L; t++)
             if ((uint64_t)x[T_LEN + t] > sp->fx.max[t]) sp->fx.max[t] = (uint64_t)x[T_LEN + t];
@@ -390,10 +395,10 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     share_of(nc, comm_rank(), comm_size(), &c0, &c1);
     const size_t lo = c0 * C, hi = c1 * C < mk ? c1 * C : mk;
     const double limit = fx_chunk_limit(nc);
-    int64_t *g = sp->gfx;
+    int32_t *g = sp->gfx;
     /* one rank whose slice is one block: the kernels' sums are the final ones */
     const int final = sp->path == STEP_FIXED_ONE_RANK && hi - lo <= (size_t)sp->bcap;
-    int64_t tail[T_LEN];
+    int32_t tail[T_LEN];
     for (int attempt = 0;; attempt++) {
         int rc;
         if (sp->path == STEP_FIXED_COMBINE) {
@@ -404,7 +409,7 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
             switch (sp->path) {
             case STEP_FIXED_PIPE: rc = finish_sum(sp); break;
             case STEP_FIXED_HOST: rc = comm_sum_shared(sp->host); break;
-            default: rc = comm_sum_i64(g, np + T_LEN); break; /* one rank: nothing to add */
+            default: rc = comm_sum_i32(g, np + T_LEN); break; /* one rank: nothing to add */
             }
             sp->comm_s += comm_wtime() - t0;
             memcpy(tail, g + np, sizeof tail);
@@ -427,8 +432,9 @@ static int step_repro(stepper *sp, const descent_net *net, const uint32_t *perm,
     /* the floats: made by the kernels or the host's sum, or by the update
      * (stepper_update) */
     sp->floats_ready = final || sp->path == STEP_FIXED_COMBINE;
-    exact_normalise(tail + T_LOSS);
-    out->loss = exact_value(tail + T_LOSS);
+    int64_t loss[EXACT_DIGITS];
+    exact_from_halves(tail + T_LOSS, loss);
+    out->loss = exact_value(loss);
     out->correct = (double)tail[T_CORRECT];
     out->m = (float)tail[T_COUNT];
     out->stop = tail[T_STOP] != 0;

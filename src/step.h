@@ -54,7 +54,7 @@ typedef struct {
     workspace ws;
     int bcap, nout;
     float *grad;      /* n_params + tail floats: the summed gradients       */
-    int64_t *gfx;     /* n_params + tail integers (reproducible mode)       */
+    int32_t *gfx;     /* n_params + tail integers (reproducible mode)       */
     fx_scales fx;     /* the sums' scales and largest values (reproducible) */
     k_range *range;   /* reproducible: this rank's values out of range, and */
     uint32_t *shift;  /* the scales' shifts for a redo (2L each, as fx.max) */
@@ -63,7 +63,7 @@ typedef struct {
                       /* combine (STEP_FIXED_COMBINE); else the update      */
                       /* reads gfx                                          */
     int chunk;        /* samples per fixed-point chunk (reproducible)       */
-    int64_t *rec, *recs; /* STEP_FIXED_COMBINE: this rank's totals [tail |  */
+    int32_t *rec, *recs; /* STEP_FIXED_COMBINE: this rank's totals [tail |  */
                          /* maxima], and every local rank's                 */
     const float **hsrc;  /* STEP_FIXED_COMBINE: room for the host's buffers */
     double comm_s;    /* seconds spent in the reduction since last reset    */

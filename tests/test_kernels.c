@@ -184,13 +184,13 @@ static int same_range(const k_range *got, const k_range *want) {
  * limit that some sums exceed. */
 static void check_fixed_point_chunks(kcase *c, int chunk) {
     static const struct { int e; double limit, dscale; } cfg[] = {
-        {20, 0x1p50, 1.0},         {140, 0x1p50, 0x1p-120}, {-130, 0x1p50, 0x1p120},
-        {126, 0x1p50, 0x1p-120}, {-75, 0x1p50, 0x1p100},  {20, 0x1p20, 1.0}};
+        {20, 0x1p30, 1.0},         {140, 0x1p30, 0x1p-120}, {-130, 0x1p30, 0x1p120},
+        {126, 0x1p30, 0x1p-120}, {-75, 0x1p30, 0x1p100},  {20, 0x1p20, 1.0}};
     const int n = c->OUT * c->IN;
     float *d = aligned_calloc((size_t)c->B * c->ldo, 4);
     float *cw = aligned_calloc((size_t)n, 4), *cb = aligned_calloc((size_t)c->OUT, 4);
-    int64_t *gw = aligned_calloc((size_t)n, 8), *gb = aligned_calloc((size_t)c->OUT, 8);
-    int64_t *ew = calloc((size_t)n, 8), *eb = calloc((size_t)c->OUT, 8);
+    int32_t *gw = aligned_calloc((size_t)n, 4), *gb = aligned_calloc((size_t)c->OUT, 4);
+    int32_t *ew = calloc((size_t)n, 4), *eb = calloc((size_t)c->OUT, 4);
     float *xw = calloc((size_t)n, 4), *xb = calloc((size_t)c->OUT, 4);
     /* each chunk's float sums, W then b, as ranks hand them to k_fx_combine */
     const int nch = (c->B + chunk - 1) / chunk;
@@ -217,7 +217,7 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
                 const double x = ldexp(i < n ? cw[i] : cb[i - n], cfg[k].e);
                 k_range *w = &want[i >= n];
                 if (fabs(x) < cfg[k].limit) {
-                    *(i < n ? &ew[i] : &eb[i - n]) += (int64_t)nearbyint(x);
+                    *(i < n ? &ew[i] : &eb[i - n]) += (int32_t)nearbyint(x);
                 } else {
                     w->count++;
                     w->largest = fabs(x) > w->largest ? fabs(x) : w->largest;
@@ -230,7 +230,7 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
               "non-finite (B=%d IN=%d OUT=%d)", cfg[k].e, add, range[0].count, range[1].count,
               range[0].largest, range[1].largest, want[0].count, want[1].count, want[0].largest,
               want[1].largest, nonfinite, c->B, c->IN, c->OUT);
-        CHECK(memcmp(gw, ew, (size_t)n * 8) == 0 && memcmp(gb, eb, (size_t)c->OUT * 8) == 0,
+        CHECK(memcmp(gw, ew, (size_t)n * 4) == 0 && memcmp(gb, eb, (size_t)c->OUT * 4) == 0,
               "e=%d add=%d: fixed-point sums differ from the exact ones (B=%d IN=%d OUT=%d)",
               cfg[k].e, add, c->B, c->IN, c->OUT);
         /* the final variant: the exact sums from zero, as floats, never stored as integers */
@@ -284,14 +284,14 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         c->inp[(c->B - 1) * c->ldi] = nf[k].bad;
         long nonfinite = 0;
         k_range range[2] = {{0}};
-        k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo, c->inp,
+        k_dense_backward_weights_fx(gw, gb, nf[k].e, nf[k].e, 0x1p30, c->dout, c->ldo, c->inp,
                                     c->ldi, c->B, chunk, c->IN, c->OUT, 1, &nonfinite, range, NULL);
         CHECK(nonfinite > 0 && range[0].count + range[1].count == 0,
               "%g at e=%d: %ld non-finite, %ld out of range", nf[k].bad, nf[k].e, nonfinite,
               range[0].count + range[1].count);
         uint64_t max[2];
         nonfinite = 0;
-        k_dense_backward_weights_fx_final(cw, cb, nf[k].e, nf[k].e, 0x1p50, c->dout, c->ldo,
+        k_dense_backward_weights_fx_final(cw, cb, nf[k].e, nf[k].e, 0x1p30, c->dout, c->ldo,
                                           c->inp, c->ldi, c->B, chunk, c->IN, c->OUT, max,
                                           &nonfinite, range);
         CHECK(nonfinite > 0 && range[0].count + range[1].count == 0,
@@ -300,7 +300,7 @@ static void check_fixed_point_chunks(kcase *c, int chunk) {
         /* combined, a NaN or Inf counts as 0 (the kernels counted it): not out of range */
         part[nch - 1][0] = nf[k].bad;
         int64_t lo = 0, hi = 0;
-        k_fx_combine(part[0], (const float *const *)part, nch, 0, (size_t)n, nf[k].e, 0x1p50,
+        k_fx_combine(part[0], (const float *const *)part, nch, 0, (size_t)n, nf[k].e, 0x1p30,
                      &range[0], &lo, &hi);
         CHECK(range[0].count == 0 && isfinite(part[0][0]),
               "%g at e=%d combined: %ld out of range, %g", nf[k].bad, nf[k].e, range[0].count,

@@ -2,7 +2,8 @@
 /* Precision of the reproducible (fixed-point) gradient sum against a
  * double-precision reference backpropagation, next to the plain float sum.
  * The fixed-point path must be as accurate as the float path (its only
- * extra rounding is at 2^-40 of the largest sum) and far inside float's
+ * extra rounding is at 2^-target of each tensor's largest sum, 2^-24 for
+ * this batch's four chunks, the 32-bit sums' rule) and far inside float's
  * own error: max |g - g_ref| / max |g_ref| <= 1e-5 for both, and the fixed
  * point within 2x of the float path. */
 #include <omp.h>
@@ -86,11 +87,24 @@ static void fixed_point_as_accurate_as_float(void) {
     block_stats st = {0};
     net_block(net, &ws, B, gf, 1, NULL, 1, NULL, &st);
     for (size_t i = 0; i < np; i++) gf[i] = mean_of(gf[i], (float)B);
-    /* fixed-point path: the chunks of a batch of B, scale 2^30 for every tensor */
-    int64_t *g64 = aligned_calloc(np, sizeof(int64_t));
-    int w_exp[3] = {30, 30, 30}, b_exp[3] = {30, 30, 30};
+    /* fixed-point path: the chunks of a batch of B, each tensor at the scale
+     * the scale rule keeps it at (its largest sum at 2^target) */
+    const int chunk = repro_chunk(B);
+    const size_t nc = (B + (size_t)chunk - 1) / (size_t)chunk;
+    fx_scales rule;
+    CHECK(fx_scales_init(&rule, 3, nc) == 0, "no memory");
+    int w_exp[3], b_exp[3];
+    for (int l = 0; l < 3; l++) {
+        float wmax = 0, bmax = 0;
+        for (size_t i = net->w_off[l]; i < net->b_off[l]; i++) wmax = fmaxf(wmax, fabsf(gf[i]) * B);
+        for (int j = 0; j < S[l + 1]; j++) bmax = fmaxf(bmax, fabsf(gf[net->b_off[l] + j]) * B);
+        w_exp[l] = rule.target - ilogbf(wmax);
+        b_exp[l] = rule.target - ilogbf(bmax);
+    }
+    fx_scales_free(&rule);
+    int32_t *g32 = aligned_calloc(np, sizeof(int32_t));
     k_range range[6] = {{0}};
-    fx_grad fx = {g64, w_exp, b_exp, repro_chunk(B), 0x1p50, 0, range, NULL, NULL};
+    fx_grad fx = {g32, w_exp, b_exp, chunk, fx_chunk_limit(nc), 0, range, NULL, NULL};
     block_stats st2 = {0};
     net_block(net, &ws, B, NULL, 0, &fx, 1, NULL, &st2);
     long out_of_range = 0;
@@ -99,8 +113,9 @@ static void fixed_point_as_accurate_as_float(void) {
           out_of_range, fx.nonfinite);
     float *gx = aligned_calloc(np, sizeof(float));
     for (int l = 0; l < 3; l++) {
-        k_fx_to_float(gx + net->w_off[l], g64 + net->w_off[l], net->b_off[l] - net->w_off[l], 30);
-        k_fx_to_float(gx + net->b_off[l], g64 + net->b_off[l], (size_t)S[l + 1], 30);
+        k_fx_to_float(gx + net->w_off[l], g32 + net->w_off[l], net->b_off[l] - net->w_off[l],
+                      w_exp[l]);
+        k_fx_to_float(gx + net->b_off[l], g32 + net->b_off[l], (size_t)S[l + 1], b_exp[l]);
     }
     for (size_t i = 0; i < np; i++) gx[i] = mean_of(gx[i], (float)B);
     double gmax = 0, ef = 0, ex = 0;
@@ -121,7 +136,7 @@ static void fixed_point_as_accurate_as_float(void) {
     CHECK(fabs(exact_loss - st.loss) <= 1e-6 * fabs(st.loss), "exact loss %.9g vs %.9g",
           exact_loss, st.loss);
     workspace_free(&ws);
-    aligned_free(gf); aligned_free(gx); aligned_free(g64); free(ref);
+    aligned_free(gf); aligned_free(gx); aligned_free(g32); free(ref);
     descent_net_free(net);
 }
 
@@ -143,12 +158,12 @@ static void fused_update_matches_converted_sums(void) {
           "%s", err.msg);
     if (!a || !b) return;
     const size_t np = a->n_params;
-    int64_t *g = malloc(np * sizeof(int64_t));
+    int32_t *g = malloc(np * sizeof(int32_t));
     float *f = malloc(np * sizeof(float));
     const int sw[2] = {30, 45}, sb[2] = {-3, 60};
     const int32_t sw32[2] = {30, 45}, sb32[2] = {-3, 60};
     fx_scales scales;
-    CHECK(fx_scales_init(&scales, 2) == 0, "no memory");
+    CHECK(fx_scales_init(&scales, 2, 1) == 0, "no memory");
     fx_scales_restore(&scales, sw32, sb32);
     omp_set_num_threads(3);
     for (int k = 0; k < 3; k++) {
@@ -161,12 +176,12 @@ static void fused_update_matches_converted_sums(void) {
         descent_net_init(a, 7);
         descent_net_init(b, 7);
         for (int step = 0; step < 2; step++) {
-            for (size_t i = 0; i < np; i++) /* up to 2^40, a few near 2^55 */
-                g[i] = (int64_t)((double)frand() * 0x1p40) * (i % 97 == 3 ? 32768 : 1);
+            for (size_t i = 0; i < np; i++) /* up to 2^16, a few near 2^30 */
+                g[i] = (int32_t)((double)frand() * 0x1p16) * (i % 97 == 3 ? 16384 : 1);
             uint64_t want[4], got[4];
             for (int l = 0; l < 2; l++) {
                 const size_t wo = a->w_off[l], bo = a->b_off[l], be = bo + (size_t)sizes[l + 1];
-                g[wo + 1] = -((int64_t)1 << 58); /* the largest, in the first share */
+                g[wo + 1] = INT32_MIN; /* the largest, in the first share */
                 want[2 * l] = k_fx_to_float(f + wo, g + wo, bo - wo, sw[l]);
                 want[2 * l + 1] = k_fx_to_float(f + bo, g + bo, be - bo, sb[l]);
             }
@@ -242,6 +257,18 @@ static void exact_sum_of_any_floats(void) {
     exact_normalise(big.d);
     CHECK(exact_value(big.d) == 1000.0 * 0x1.fffffep127, "1000 x the largest float: %a",
           exact_value(big.d));
+    /* in 16-bit halves, as the step's int32 tail carries them: the halves of
+     * two sums, added, are the halves of the sum */
+    exact_sum neg = {0};
+    for (int i = 0; i < 100; i++) exact_add(&neg, -x[i]);
+    int32_t ha[EXACT_HALVES], hb[EXACT_HALVES];
+    exact_to_halves(all.d, ha);
+    exact_to_halves(neg.d, hb);
+    for (int k = 0; k < EXACT_HALVES; k++) ha[k] += hb[k];
+    int64_t back_digits[EXACT_DIGITS];
+    exact_from_halves(ha, back_digits);
+    exact_merge(&all, &neg);
+    CHECK(memcmp(back_digits, all.d, sizeof all.d) == 0, "halves added are not the sum's digits");
 }
 
 /* The redo's shift is the fewest bits that bring the largest value out of
@@ -257,9 +284,17 @@ static void redo_shift_fits_the_largest(void) {
         CHECK(s >= 1 && ldexp(largest[i], -(int)s) < limit && ldexp(largest[i], 1 - (int)s) >= limit,
               "largest %a: shift %u", largest[i], s);
     }
+    /* a batch of nc chunks: nc values under the limit, each rounded to an
+     * integer (at most the limit), add within an int32, and the limit is at
+     * most one bit below what that allows */
+    for (size_t nc = 1; nc <= 5000; nc++) {
+        const double lim = fx_chunk_limit(nc);
+        CHECK((double)nc * lim < 0x1p31 && 4.0 * (double)nc * lim > 0x1p31,
+              "%zu chunks under %a", nc, lim);
+    }
     /* each tensor's scale goes down by its own shift, never below the bound */
     fx_scales sc;
-    if (fx_scales_init(&sc, 2)) {
+    if (fx_scales_init(&sc, 2, 4)) {
         CHECK(0, "out of memory");
         return;
     }
