@@ -131,9 +131,10 @@ for rep in $(seq 1 "$REPS"); do
     descent_run "descent 2x1" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 --bind-to core
     descent_run "descent 2x1 vader-nocopy" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 \
       --bind-to core --mca btl_vader_single_copy_mechanism none
-    NETARGS=("${NET[@]}" --reproducible)
-    descent_run "descent 1x2 reproducible" $b $rep "$F_STD" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
-    descent_run "descent 2x1 reproducible" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 --bind-to core
+    NETARGS=("${NET[@]}" --float-sums)
+    descent_run "descent 1x1 float sums" $b $rep "$F_STD" env OMP_NUM_THREADS=1
+    descent_run "descent 1x2 float sums" $b $rep "$F_STD" env OMP_NUM_THREADS=2 OMP_PROC_BIND=close OMP_PLACES=cores
+    descent_run "descent 2x1 float sums" $b $rep "$F_STD" env OMP_NUM_THREADS=1 "${MPI[@]}" -n 2 --bind-to core
     NETARGS=("${NET[@]}")
     for e in "${ENVS[@]}"; do
       torch_run "torch 1 core" "$e" $b $rep taskset -c 0 env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \

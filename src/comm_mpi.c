@@ -620,9 +620,19 @@ static void busy_for(double s) {
     (void)x;
 }
 
-int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+/* One reduction of n values on the wire (descent_wire) */
+static int reduce_on_wire(int wire, float *buf, uint16_t *half, size_t n) {
+    if (wire == DESCENT_WIRE_BF16) return comm_sum_bf16(half, n, buf + n, 8);
+    if (wire == DESCENT_WIRE_INT32) return comm_sum_i32((int32_t *)(void *)buf, n);
+    return comm_sum_float(buf, n);
+}
+
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int wire, double *median_s,
                                double *min_s) {
-    if (reps < 1 || n == 0 || !(busy_s >= 0.0)) return DESCENT_E_USAGE;
+    if (reps < 1 || n == 0 || !(busy_s >= 0.0) || wire < DESCENT_WIRE_FP32 ||
+        wire > DESCENT_WIRE_INT32)
+        return DESCENT_E_USAGE;
+    const int bf16 = wire == DESCENT_WIRE_BF16;
     float *buf = aligned_calloc(n + 8, sizeof(float));
     uint16_t *half = bf16 ? aligned_calloc(n, sizeof(uint16_t)) : NULL;
     double *t = calloc((size_t)reps, sizeof(double));
@@ -632,7 +642,7 @@ int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, doub
         if (g_active) MPI_Barrier(g_comm);
         busy_for(busy_s);
         const double t0 = comm_wtime();
-        if (bf16 ? comm_sum_bf16(half, n, buf + n, 8) : comm_sum_float(buf, n)) rc = DESCENT_E_IO;
+        if (reduce_on_wire(wire, buf, half, n)) rc = DESCENT_E_IO;
         double dt = comm_wtime() - t0;
         if (g_active && g_size > 1)
             MPI_Allreduce(MPI_IN_PLACE, &dt, 1, MPI_DOUBLE, MPI_MAX, g_comm);
@@ -650,5 +660,5 @@ int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, doub
 }
 
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s) {
-    return descent_mpi_time_reduction(n, reps, 0.0, 0, median_s, min_s);
+    return descent_mpi_time_reduction(n, reps, 0.0, DESCENT_WIRE_FP32, median_s, min_s);
 }

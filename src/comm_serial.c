@@ -151,10 +151,10 @@ int descent_mpi_hosts(char *buf, size_t len) {
 
 int descent_mpi_min_affinity(void) { return local_cpus(); }
 
-int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int wire, double *median_s,
                                double *min_s) {
-    (void)bf16;
-    if (!(busy_s >= 0.0)) return DESCENT_E_USAGE;
+    if (!(busy_s >= 0.0) || wire < DESCENT_WIRE_FP32 || wire > DESCENT_WIRE_INT32)
+        return DESCENT_E_USAGE;
     return descent_mpi_time_allreduce(n, reps, median_s, min_s);
 }
 

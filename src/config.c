@@ -115,6 +115,7 @@ int descent_train_config_check(const descent_train_config *cfg, descent_error *e
         return set_error(err, DESCENT_E_USAGE, "warm-up: give steps or epochs, not both");
     if (c->comm_bf16 && c->reproducible)
         return set_error(err, DESCENT_E_USAGE, "bfloat16 communication and reproducible mode "
-                         "exclude each other (rounding to bfloat16 depends on the layout)");
+                         "exclude each other (rounding to bfloat16 depends on the layout; "
+                         "bf16 needs float sums)");
     return DESCENT_OK;
 }

@@ -93,7 +93,7 @@ static inline uint64_t cf_path_bits(const char *p) { return p != NULL; }
     X(weight_decay, CF_REAL, 0.0,  CF_MATH,  1, CK_F64, v >= 0 && isfinite(v),                 \
       "weight decay must be >= 0", "--weight-decay")                                          \
     X(seed,         CF_INT,  1,    CF_FIXED, 1, CK_U64, 1, "", "--seed")                      \
-    X(reproducible, CF_INT,  0,    CF_FIXED, 1, CK_U32, v == 0 || v == 1,                      \
+    X(reproducible, CF_INT,  1,    CF_FIXED, 1, CK_U32, v == 0 || v == 1,                      \
       "reproducible must be 0 or 1", "--reproducible")                                        \
     X(dropout,      CF_REAL, 0.0,  CF_MATH,  2, CK_F64, v >= 0 && v < 1,                       \
       "dropout must be in [0,1)", "--dropout")                                                \

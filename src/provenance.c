@@ -67,7 +67,7 @@ char *provenance_record(const descent_train_config *cfg, int bf16_between_ranks,
     else text_add(&t, "none\n");
     text_add(&t, "batch: %zu, epochs: %d, seed: %llu\n", cfg->batch, cfg->epochs,
              (unsigned long long)cfg->seed);
-    text_add(&t, "sums: %s\n", cfg->reproducible ? "reproducible (fixed-point)"
+    text_add(&t, "sums: %s\n", cfg->reproducible ? "exact (fixed-point)"
                                : bf16_between_ranks ? "float, bfloat16 between ranks" : "float");
     text_add(&t, "regularisation: weight decay %g, dropout %g\n", cfg->weight_decay, cfg->dropout);
     if (cfg->patience > 0) text_add(&t, "early stopping: patience %d epochs\n", cfg->patience);

@@ -19,7 +19,7 @@
  *  - reproducible: the global batch is cut into fixed chunks of
  *    repro_chunk(m) consecutive positions (kernels.h: 32 or 64, from the
  *    configured global batch m alone); a rank's slice is whole chunks.
- *    Each chunk's sum (a fixed float computation) is converted to 64-bit
+ *    Each chunk's sum (a fixed float computation) is converted to 32-bit
  *    fixed point with a per-tensor power-of-two scale that every rank
  *    derives from the previous step's reduced sums, and the integers are
  *    summed (through the host's shared memory as the floats are): exact, so
@@ -27,8 +27,9 @@
  *    out of the fixed-point range is counted in the reduction; then every
  *    rank lowers that tensor's scale as far as its largest such value needs
  *    and redoes the step (rare, and the same on every layout). The loss is
- *    summed exactly with no scale (exact_sum.h). The reduced integers become floats as the optimizer reads
- *    them (stepper_update), and one rank whose batch is one block has
+ *    summed exactly with no scale (exact_sum.h). The reduced integers
+ *    become floats as the optimizer reads them (stepper_update), and one
+ *    rank whose batch is one block has
  *    nothing to add to its integer sums: the kernels turn them back into
  *    floats as each tile is done, and no gradient of integers is stored
  *    (with one or two chunks not even formed: kernels_fx.c's float pairs).
@@ -37,7 +38,7 @@
  *    they meet in the host's buffers as floats, and each rank turns its
  *    part of every rank's into fixed point, adds, and back into floats
  *    (k_fx_combine, fx_host_sum): the same integers, with the float
- *    kernels and half the bytes; the totals and each tensor's largest sum
+ *    kernels; the totals and each tensor's largest sum
  *    then reach every rank in one small all-gather.
  */
 #include "step.h"
@@ -133,7 +134,7 @@ static step_path path_of(const descent_train_config *cfg, size_t slice, int chun
     if (overlap) return STEP_FIXED_PIPE;
     /* one chunk per rank on one host: each rank's sums are one chunk's
      * floats, which become fixed point as the host adds them (the same
-     * bits, half the bytes of integers, the float kernels) */
+     * bits, with the float kernels) */
     if (comm_local_size() == P && P <= COMM_MAX_LOCAL && slice <= (size_t)chunk)
         return STEP_FIXED_COMBINE;
     return comm_hosts_share() ? STEP_FIXED_HOST : STEP_FIXED_MPI;

@@ -393,8 +393,23 @@ $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --optimi
 first=$(ls "$T/infock" | head -1)
 $D info "$T/infock/$first" >"$T/info.ck" 2>"$T/e" && grep -q '^layer 2: 5 -> 3' "$T/info.ck" &&
   grep -qE '^checkpoint: after step [0-9]+, resumes in epoch 2 of 2$' "$T/info.ck" &&
-  grep -qx 'training: adam, lr 0.01 (constant schedule, warm-up 1 epochs), batch 8, seed 1, float sums' "$T/info.ck" &&
+  grep -qx 'training: adam, lr 0.01 (constant schedule, warm-up 1 epochs), batch 8, seed 1, exact (fixed-point) sums' "$T/info.ck" &&
   ok || fail "info on a checkpoint: $(cat "$T/info.ck" "$T/e")"
+# the sums are exact by default and say so; --float-sums and an approximate
+# option choose float sums, and a resume keeps the checkpoint's sums
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 1 --batch 8 >"$T/banner" 2>&1 &&
+  grep -q ', exact sums$' "$T/banner" && ok || fail "the default sums: $(cat "$T/banner")"
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 1 --batch 8 --float-sums >"$T/banner" 2>&1 &&
+  grep -q ', float sums$' "$T/banner" && ok || fail "--float-sums: $(cat "$T/banner")"
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 1 --batch 8 --comm-precision bf16 >"$T/banner" 2>&1 &&
+  grep -q ', float sums (--comm-precision bf16 needs them)$' "$T/banner" && ok ||
+  fail "bf16 without a choice of sums: $(cat "$T/banner")"
+$D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 2 --batch 8 --float-sums \
+  --checkpoint-dir "$T/floatck" --checkpoint-every 1e --quiet >/dev/null 2>"$T/e" &&
+  $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 3 --batch 8 --resume "$T/floatck" >"$T/banner" 2>&1 &&
+  grep -q ', float sums$' "$T/banner" && ok || fail "a resume of a float run: $(cat "$T/banner" "$T/e")"
+expect_error "exact sums asked of a float run's resume" 2 "option --reproducible: .*float sums" -- \
+  $D train --train-csv "$T/train.csv" --layers 4,5,3 --epochs 3 --batch 8 --resume "$T/floatck" --reproducible
 $D info "$T/model.dsc" | grep -q '^checkpoint:' && fail "info on a model shows a training state" || ok
 
 # provenance: the version, configuration and data that made a model, its best

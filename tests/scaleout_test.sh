@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The scale-out options on 2 ranks of one host:
-#  1. --comm-precision bf16 trains to the float32 run's accuracy (within
+#  1. --comm-precision bf16 trains to the float32 sums' accuracy (within
 #     0.03 on a small 3-class problem), changes the model (the gradient
 #     really travels as bfloat16), and on one rank (nothing to send) gives
-#     the float32 model byte for byte; with --reproducible it is refused.
+#     the --float-sums model byte for byte (bf16 implies float sums); with
+#     --reproducible named it is refused.
 #  2. one copy of the data per host: the ranks' --stats PSS together stay
 #     below two copies of the training set (each rank would hold one).
 #  3. --warmup refuses a mix of steps and epochs on resume (a conflict).
 #  4. --overlap (the reduction in pieces of 200 values while the backward
-#     pass runs) gives the --no-overlap model byte for byte, in float32
-#     (the host's sums) and in bfloat16, also in more pieces than the pipe
+#     pass runs) gives the --no-overlap model byte for byte, with the
+#     default exact sums (through the host's memory) and in bfloat16, also in more pieces than the pipe
 #     keeps in flight; a piece of 0 values is refused.
 # Usage: scaleout_test.sh descent mpiexec numproc-flag
 set -u
@@ -25,12 +26,12 @@ NET=(train --train-csv "$T/train.csv" --test-csv "$T/test.csv" --layers 40,32,3 
 acc() { sed -n 's/^test accuracy: \([0-9.]*\).*/\1/p' "$1"; }
 
 # 1. bfloat16 gradients
-"$MPIEXEC" $NP 2 "$D" "${NET[@]}" --out "$T/fp32.model" >"$T/fp32.out" 2>"$T/e" || fail "fp32: $(cat "$T/e")"
+"$MPIEXEC" $NP 2 "$D" "${NET[@]}" --float-sums --out "$T/fp32.model" >"$T/fp32.out" 2>"$T/e" || fail "fp32: $(cat "$T/e")"
 "$MPIEXEC" $NP 2 "$D" "${NET[@]}" --comm-precision bf16 --out "$T/bf16.model" >"$T/bf16.out" 2>"$T/e" || fail "bf16: $(cat "$T/e")"
 python3 -c "import sys; sys.exit(0 if abs(float('$(acc "$T/fp32.out")') - float('$(acc "$T/bf16.out")')) <= 0.03 else 1)" \
   && ok || fail "bf16 accuracy $(acc "$T/bf16.out") vs fp32 $(acc "$T/fp32.out")"
 cmp -s "$T/fp32.model" "$T/bf16.model" && fail "bf16 gave the float32 model: nothing was rounded" || ok
-"$D" "${NET[@]}" --out "$T/one32.model" >/dev/null 2>&1
+"$D" "${NET[@]}" --float-sums --out "$T/one32.model" >/dev/null 2>&1
 "$D" "${NET[@]}" --comm-precision bf16 --out "$T/one16.model" >/dev/null 2>&1
 cmp -s "$T/one32.model" "$T/one16.model" && ok || fail "bf16 on one rank changed the model"
 "$D" "${NET[@]}" --comm-precision bf16 --reproducible >/dev/null 2>"$T/e"

@@ -358,10 +358,12 @@ typedef struct {
     int sync_check;          /* compare parameter checksums every N steps     */
     int comm_bf16;           /* 1: send the gradient between ranks as         */
                              /* bfloat16 (half the bytes), summed in float32; */
-                             /* not with reproducible                         */
-    int reproducible;        /* 1: bit-identical results for any ranks x     */
-                             /* threads (fixed-point gradient sums; rank     */
-                             /* slices are whole chunks of 32 or 64 samples) */
+                             /* needs reproducible = 0                        */
+    int reproducible;        /* 1 (default): bit-identical results for any   */
+                             /* ranks x threads x kernel set (exact 32-bit   */
+                             /* fixed-point gradient sums; rank slices are   */
+                             /* whole chunks of 32 or 64 samples); 0: float  */
+                             /* sums                                         */
     const char *checkpoint_dir; /* NULL: no checkpoints                      */
     long checkpoint_steps;   /* write one every N steps (0: not by steps)     */
     int checkpoint_epochs;   /* write one every N epochs (0: not by epochs)   */
@@ -555,10 +557,14 @@ int descent_mpi_hosts(char *buf, size_t len);
 /* Time MPI_Allreduce(SUM) of n floats: reps timed runs after warm-up, each
  * the slowest rank's time; gives the median and minimum (collective). */
 int descent_mpi_time_allreduce(size_t n, int reps, double *median_s, double *min_s);
+/* How the step's gradient values travel between ranks: float32 (float
+ * sums), bfloat16 (--comm-precision bf16, the float tail alongside), or
+ * int32 (the default exact sums) */
+typedef enum { DESCENT_WIRE_FP32, DESCENT_WIRE_BF16, DESCENT_WIRE_INT32 } descent_wire;
 /* The same for the step's reduction as training does it: n gradient values
- * as float32, or (bf16) as bfloat16 with the float tail alongside, each run
- * after busy_s seconds of computation on every rank (a step's compute). */
-int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int bf16, double *median_s,
+ * on the wire `wire` (a descent_wire), each run after busy_s seconds of
+ * computation on every rank (a step's compute). */
+int descent_mpi_time_reduction(size_t n, int reps, double busy_s, int wire, double *median_s,
                                double *min_s);
 /* Collective: do the ranks on each host run their OpenMP threads on CPUs
  * of their own? When they were all pinned to the same CPUs (OMP_PROC_BIND

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     }
     const int ldmax = round_up_int(maxw, DESCENT_ALIGN_FLOATS);
     float *act[MAXL + 1], *w[MAXL], *b[MAXL], *dw[MAXL], *db[MAXL];
-    int64_t *dwx[MAXL], *dbx[MAXL];
+    int32_t *dwx[MAXL], *dbx[MAXL];
     int ld[MAXL + 1];
     float *d0 = aligned_calloc((size_t)B * ldmax, sizeof(float));
     float *d1 = aligned_calloc((size_t)B * ldmax, sizeof(float));
@@ -68,8 +68,8 @@ int main(int argc, char **argv) {
         dw[l] = aligned_calloc(nw, sizeof(float));
         b[l] = aligned_calloc(n[l + 1], sizeof(float));
         db[l] = aligned_calloc(n[l + 1], sizeof(float));
-        dwx[l] = aligned_calloc(nw, sizeof(int64_t));
-        dbx[l] = aligned_calloc(n[l + 1], sizeof(int64_t));
+        dwx[l] = aligned_calloc(nw, sizeof(int32_t));
+        dbx[l] = aligned_calloc(n[l + 1], sizeof(int32_t));
         if (!w[l] || !dw[l] || !b[l] || !db[l] || !dwx[l] || !dbx[l]) return 1;
         for (size_t i = 0; i < nw; i++) w[l][i] = (float)((int)(i % 11) - 5) * 0.01f;
     }
@@ -100,21 +100,22 @@ int main(int argc, char **argv) {
             }
         }
     }
-    /* separately: its 64-bit sums would push the others' data out of cache */
+    /* separately: its integer sums would push the others' data out of cache */
     for (int r = 0; r < reps; r++)
         for (int l = L - 1; l >= 0; l--) {
-            long nonfinite = 0, range = 0;
+            long nonfinite = 0;
+            k_range range[2] = {{0}};
             double t = now();
-            k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p50, d0, ldmax, act[l], ld[l], B,
-                                        repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, &range, NULL);
+            k_dense_backward_weights_fx(dwx[l], dbx[l], 20, 20, 0x1p30, d0, ldmax, act[l], ld[l], B,
+                                        repro_chunk((size_t)B), n[l], n[l + 1], 1, &nonfinite, range, NULL);
             double e = now() - t;
             tx[l] = e < tx[l] ? e : tx[l];
             /* one rank's whole batch: the sums back to floats, no integers stored */
             uint64_t max[2];
             t = now();
-            k_dense_backward_weights_fx_final(dw[l], db[l], 20, 20, 0x1p50, d0, ldmax, act[l],
+            k_dense_backward_weights_fx_final(dw[l], db[l], 20, 20, 0x1p30, d0, ldmax, act[l],
                                               ld[l], B, repro_chunk((size_t)B), n[l], n[l + 1],
-                                              max, &nonfinite, &range);
+                                              max, &nonfinite, range);
             e = now() - t;
             tz[l] = e < tz[l] ? e : tz[l];
         }

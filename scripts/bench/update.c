@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* update_bench: one optimizer update of a whole network's parameters, the
  * gradient sums in cache as far as they fit: gd, momentum and Adam from
- * float sums, and gd from the reproducible mode's 64-bit fixed-point sums
+ * float sums, and gd from the reproducible mode's 32-bit fixed-point sums
  * (read through fixed_point.c's converter). Each is called REPS times;
  * prints the median call and the bytes it moves per second (parameters,
  * sums and optimizer state, each read once and the parameters and state
@@ -75,13 +75,13 @@ int main(int argc, char **argv) {
     descent_net_init(net, 1);
     const size_t np = net->n_params;
     float *g = aligned_calloc(np, sizeof(float));
-    int64_t *gx = aligned_calloc(np, sizeof(int64_t));
+    int32_t *gx = aligned_calloc(np, sizeof(int32_t));
     double *times = malloc((size_t)reps * sizeof *times);
     fx_scales scales;
-    if (!g || !gx || !times || fx_scales_init(&scales, L)) return 1;
+    if (!g || !gx || !times || fx_scales_init(&scales, L, 1)) return 1;
     for (size_t i = 0; i < np; i++) {
         g[i] = (float)((int)(i % 13) - 6) * 1e-3f;
-        gx[i] = ((int64_t)(i % 13) - 6) << 30;
+        gx[i] = ((int32_t)(i % 13) - 6) * (1 << 20);
     }
     printf("optimizer,sums,params,threads,us,gbytes_per_s\n");
     static const descent_optimizer kinds[3] = {DESCENT_OPT_GD, DESCENT_OPT_MOMENTUM,
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     const grad_converter conv = {fx_read_sums, &reader};
     fx_reader_start(&reader, gx, &scales);
     const double t = median_update(&cfg, net, NULL, &conv, reps, times);
-    const double bytes = (double)np * (2 * sizeof(float) + sizeof(int64_t));
+    const double bytes = (double)np * (2 * sizeof(float) + sizeof(int32_t));
     printf("gd,fixed_point,%zu,%d,%.1f,%.1f\n", np, descent_threads(), t * 1e6, bytes / t / 1e9);
     fx_scales_free(&scales);
     free(times);

@@ -84,7 +84,7 @@ static void print_training_state(const descent_train_config *cfg, const descent_
     printf("training: %s, lr %g (%s schedule, warm-up %s), batch %zu, seed %llu, %s sums\n",
            descent_optimizer_name(cfg->optimizer), cfg->lr, descent_lr_schedule_name(cfg->schedule),
            warm, cfg->batch, (unsigned long long)cfg->seed,
-           cfg->reproducible ? "reproducible (fixed-point)" : "float");
+           cfg->reproducible ? "exact (fixed-point)" : "float");
     printf("regularisation: weight decay %g, dropout %g\n", cfg->weight_decay, cfg->dropout);
 }
 

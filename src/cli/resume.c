@@ -137,10 +137,11 @@ static void texts_of_pair(char *a, char *b, size_t len, const char *field,
 }
 
 /* Was the option of a field given? --reproducible's field also answers to
- * --no-reproducible */
+ * --float-sums and --no-reproducible */
 static int option_given(const train_opts *o, const char *opt) {
     return opt_given(&o->table, opt) ||
-           (strcmp(opt, "--reproducible") == 0 && opt_given(&o->table, "--no-reproducible"));
+           (strcmp(opt, "--reproducible") == 0 && (opt_given(&o->table, "--float-sums") ||
+                                                   opt_given(&o->table, "--no-reproducible")));
 }
 
 /* Each hyper-parameter given that decides the parameters (config_fields.h:
@@ -152,7 +153,7 @@ static void check_hyper(const train_opts *o, const descent_train_config *c) {
     if (((role) == CF_FIXED || (role) == CF_MATH) && option_given(o, opt) &&                 \
         cf_bits(g->field) != cf_bits(c->field)) {                                            \
         texts_of_pair(a, b, sizeof a, #field, g, c, cf_number(g->field), cf_number(c->field)); \
-        conflict(strcmp(opt, "--reproducible") == 0 && !g->reproducible ? "--no-reproducible" \
+        conflict(strcmp(opt, "--reproducible") == 0 && !g->reproducible ? "--float-sums"      \
                                                                           : opt, a, b);      \
     }
     DESCENT_CONFIG_FIELDS(SAME_OF)

@@ -145,7 +145,8 @@ int cmd_train(int argc, char **argv) {
     check(rc, &err);
     standardize_inputs(&o, net, train);
 
-    print_banner(net, &o.cfg, descent_data_count(train), val ? descent_data_count(val) : 0,
+    print_banner(net, &o.cfg, o.float_because, descent_data_count(train),
+                 val ? descent_data_count(val) : 0,
                  test ? descent_data_count(test) : 0, o.quiet);
     if (descent_net_standardization(net, NULL, NULL) && g_rank == 0 && !o.quiet)
         printf("inputs standardized: (x - mean) / std per feature, from the training split\n");

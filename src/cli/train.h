@@ -20,6 +20,8 @@ typedef struct {
     double val_fraction;
     long log_steps;      /* --log-every N: a progress line every N steps...   */
     double log_seconds;  /* ... or Ns: every N seconds (0 and 0: the default) */
+    const char *float_because; /* the option that chose float sums for the    */
+                               /* default exact ones, or NULL (the banner)    */
 } train_opts;
 
 /* The command line into o (exits with a usage error on a bad one), with the

@@ -77,14 +77,16 @@ static void help_train(void) {
            "                        --out are of the epoch of the lowest validation loss\n"
            "                        (needs --val-fraction; after --resume, --keep-best)\n"
            "  --sync-check N        compare parameter checksums across ranks every N steps\n"
-           "  --reproducible        bit-identical results for any number of ranks and\n"
-           "                        threads: exact fixed-point gradient sums over fixed\n"
-           "                        chunks of 32 or 64 samples (a rank's slice is whole\n"
-           "                        chunks); its cost: docs/performance.md\n"
-           "  --no-reproducible     (default) float sums; slices differ by at most one sample\n"
+           "  --reproducible        (default) exact sums: the same model bytes for any\n"
+           "                        number of ranks, threads and kernel set (fixed-point\n"
+           "                        gradient sums over fixed chunks of 32 or 64 samples;\n"
+           "                        a rank's slice is whole chunks)\n"
+           "  --float-sums          float gradient sums instead, rounded as the layout\n"
+           "                        splits the batch (--no-reproducible: the same)\n"
            "  --comm-precision P    fp32 (default) or bf16: send the gradient between ranks\n"
-           "                        as bfloat16 (half the bytes; sums in float32); not\n"
-           "                        with --reproducible\n"
+           "                        as bfloat16 (half the bytes; sums in float32); bf16\n"
+           "                        rounds as the layout splits the batch, so it implies\n"
+           "                        --float-sums\n"
            "  --overlap             with several ranks, reduce the gradient piece by piece\n"
            "                        while the backward pass computes the rest (same sums)\n"
            "  --no-overlap          (default) reduce after the whole backward pass\n"
@@ -234,6 +236,8 @@ static void add_optimisation_options(option_table *t, train_opts *o) {
                              .lo = 1, .hi = INT64_MAX});
     opt_add(t, (option_spec){.name = "--reproducible", .kind = OPT_FLAG, .dst = &c->reproducible,
                              .lo = 1});
+    opt_add(t, (option_spec){.name = "--float-sums", .kind = OPT_FLAG, .dst = &c->reproducible,
+                             .lo = 0});
     opt_add(t, (option_spec){.name = "--no-reproducible", .kind = OPT_FLAG,
                              .dst = &c->reproducible, .lo = 0});
 }
@@ -300,6 +304,14 @@ void parse_train_options(train_opts *o, int argc, char **argv) {
     if (o->restore_best && o->resume && !o->cfg.best_model)
         usage_error("--restore-best with --resume needs --keep-best FILE: the best epoch may "
                     "be one of the first run's, whose model only that file holds");
+    /* an approximate option takes the float sums unless exact ones were
+     * asked for by name (then the configuration check refuses the pair); a
+     * resumed run keeps its checkpoint's sums */
+    if (o->cfg.comm_bf16 && o->cfg.reproducible && !opt_given(&o->table, "--reproducible") &&
+        !o->resume) {
+        o->cfg.reproducible = 0;
+        o->float_because = "--comm-precision bf16";
+    }
 }
 
 /* A run continues in the checkpoint directory it resumes from */

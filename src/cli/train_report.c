@@ -45,8 +45,9 @@ void install_stop_signals(void) {
 }
 
 /* ---- start-up ---- */
-void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
-                  size_t n_val, size_t n_test, int quiet) {
+void print_banner(const descent_net *net, const descent_train_config *cfg,
+                  const char *float_because, size_t n_train, size_t n_val, size_t n_test,
+                  int quiet) {
     const int threads = descent_threads(), L = descent_net_layers(net);
     char hosts[1024];
     descent_mpi_hosts(hosts, sizeof hosts); /* collective: every rank */
@@ -62,11 +63,15 @@ void print_banner(const descent_net *net, const descent_train_config *cfg, size_
     if (cfg->warmup_steps || cfg->warmup_epochs)
         snprintf(warm, sizeof warm, ", warm-up %ld %s", cfg->warmup_epochs ? (long)cfg->warmup_epochs
                  : cfg->warmup_steps, cfg->warmup_epochs ? "epochs" : "steps");
+    char sums[96];
+    if (cfg->reproducible) snprintf(sums, sizeof sums, "exact sums");
+    else if (float_because) snprintf(sums, sizeof sums, "float sums (%s needs them)", float_because);
+    else snprintf(sums, sizeof sums, "float sums");
     printf("; cost %s), %zu parameters; %s lr %g%s%s, batch %zu, %d epochs, seed %llu, %s%s\n",
            descent_cost_name(descent_net_cost(net)), descent_net_num_params(net),
            descent_optimizer_name(cfg->optimizer), cfg->lr,
            cfg->schedule == DESCENT_LR_COSINE ? " (cosine)" : "", warm, cfg->batch, cfg->epochs,
-           (unsigned long long)cfg->seed, cfg->reproducible ? "reproducible" : "float sums",
+           (unsigned long long)cfg->seed, sums,
            cfg->overlap && descent_mpi_size() > 1 ? ", reduction overlapped" : "");
     printf("data: %zu training, %zu validation, %zu test samples\n", n_train, n_val, n_test);
     fflush(stdout);

@@ -47,9 +47,11 @@ void install_stop_signals(void);
 /* A stop asked for before training (on any rank) ends the command here,
  * exit 3; `when` says what was being done. Collective. */
 void end_if_stop_requested(const char *when);
-/* Rank 0 prints what will run, where, on what (unless quiet). Collective. */
-void print_banner(const descent_net *net, const descent_train_config *cfg, size_t n_train,
-                  size_t n_val, size_t n_test, int quiet);
+/* Rank 0 prints what will run, where, on what (unless quiet); with
+ * float_because, the option that chose float sums. Collective. */
+void print_banner(const descent_net *net, const descent_train_config *cfg,
+                  const char *float_because, size_t n_train, size_t n_val, size_t n_test,
+                  int quiet);
 /* Ranks of a host whose threads were pinned to the same CPUs get CPUs of
  * their own (or the fix, when the host is too small), said on stderr; a
  * warning when a rank's threads outnumber the CPUs it may run on.
