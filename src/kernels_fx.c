@@ -130,13 +130,29 @@ static inline int hmax_bits(vi v) {
     return m;
 }
 
+/* 1 when every lane of v is below lim: one vector compare and test, not a
+ * horizontal maximum */
+static inline int every_lane_below(vi v, int lim) {
+#if VL == 16
+    return _mm512_cmpge_epi32_mask((__m512i)v, _mm512_set1_epi32(lim)) == 0;
+#elif VL == 8 && defined(__AVX2__)
+    const __m256i ge = _mm256_cmpgt_epi32((__m256i)v, _mm256_set1_epi32(lim - 1));
+    return _mm256_testz_si256(ge, ge);
+#else
+    const vi ge = v > (lim - 1 - (vi){0});
+    int any = 0;
+    for (int t = 0; t < VL; t++) any |= ge[t];
+    return !any;
+#endif
+}
+
 /* 1 when every value of the n vectors is finite and |value * scale| < limit:
  * the largest bit pattern of |value| against lim_bits (fx_sink). 0 sends
  * the values to the exact per-element test. */
 static inline int tile_in_range(const sink *k, const vf *v, int n) {
     vi mx = {0};
     for (int i = 0; i < n; i++) mx = vmax_bits(abs_bits(v[i]), mx);
-    return hmax_bits(mx) < k->lim_bits;
+    return every_lane_below(mx, k->lim_bits);
 }
 
 static inline void sink_store(sink *k, size_t i, vf v) {
