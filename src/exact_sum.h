@@ -59,17 +59,6 @@ static inline void exact_add(exact_sum *s, float x) {
     }
 }
 
-/* s += t (both normalised or with pending additions) */
-static inline void exact_merge(exact_sum *s, const exact_sum *t) {
-    exact_normalise(s->d);
-    int64_t td[EXACT_DIGITS];
-    memcpy(td, t->d, sizeof td);
-    exact_normalise(td);
-    for (int k = 0; k < EXACT_DIGITS; k++) s->d[k] += td[k];
-    exact_normalise(s->d);
-    s->pending = 0;
-}
-
 /* Normalised digits as twice as many 16-bit halves (the last signed):
  * halves of up to 2^15 sums add within an int32 */
 #define EXACT_HALVES (2 * EXACT_DIGITS)

@@ -67,15 +67,16 @@ uint32_t fx_redo_shift(const k_range *range, double limit) {
     return s < 1 ? 1 : (uint32_t)s;
 }
 
-static int lowered(int e, uint32_t shift) {
-    const long x = (long)e - (long)shift;
-    return x < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND : (int)x;
+/* An exponent within +-FX_EXPONENT_BOUND */
+static int bounded(long e) {
+    return e < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND
+           : e > FX_EXPONENT_BOUND ? FX_EXPONENT_BOUND : (int)e;
 }
 
 void fx_lower_for_redo(fx_scales *s, const uint32_t *shift) {
     for (int l = 0; l < s->L; l++) {
-        s->w_exp[l] = lowered(s->w_exp[l], shift[2 * l]);
-        s->b_exp[l] = lowered(s->b_exp[l], shift[2 * l + 1]);
+        s->w_exp[l] = bounded((long)s->w_exp[l] - (long)shift[2 * l]);
+        s->b_exp[l] = bounded((long)s->b_exp[l] - (long)shift[2 * l + 1]);
     }
 }
 
@@ -84,11 +85,7 @@ void fx_next_scales(fx_scales *s) {
         for (int t = 0; t < 2; t++) {
             int *ex = t ? &s->b_exp[l] : &s->w_exp[l];
             const uint64_t mx = s->max[2 * l + t];
-            if (mx > 0) {
-                const int e = *ex + s->target - floor_log2_u64(k_fx_round_max(mx));
-                *ex = e < -FX_EXPONENT_BOUND ? -FX_EXPONENT_BOUND
-                      : e > FX_EXPONENT_BOUND ? FX_EXPONENT_BOUND : e;
-            }
+            if (mx > 0) *ex = bounded((long)*ex + s->target - floor_log2_u64(k_fx_round_max(mx)));
         }
 }
 

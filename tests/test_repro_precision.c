@@ -222,10 +222,20 @@ static float any_float(void) {
     return f;
 }
 
-/* The loss's exact sum: any order and any split (merged as ranks' digits
- * are) give the same digits; adding every value's negation in another order
- * gives exactly zero (no bit was lost anywhere); values no double sum keeps
- * (the largest float, a subnormal, the largest again negated) are kept. */
+/* Two sums added as the ranks' tails add them: in 16-bit halves */
+static void sum_as_tails(const exact_sum *a, const exact_sum *b, int64_t d[EXACT_DIGITS]) {
+    int32_t ha[EXACT_HALVES], hb[EXACT_HALVES];
+    exact_to_halves(a->d, ha);
+    exact_to_halves(b->d, hb);
+    for (int k = 0; k < EXACT_HALVES; k++) ha[k] += hb[k];
+    exact_from_halves(ha, d);
+}
+
+/* The loss's exact sum: any order and any split (added in halves, as the
+ * ranks' tails are) give the same digits; adding every value's negation in
+ * another order gives exactly zero (no bit was lost anywhere); values no
+ * double sum keeps (the largest float, a subnormal, the largest again
+ * negated) are kept. */
 static void exact_sum_of_any_floats(void) {
     enum { N = 5000 };
     static float x[N];
@@ -234,13 +244,15 @@ static void exact_sum_of_any_floats(void) {
     for (int i = 0; i < N; i++) exact_add(&all, x[i]);
     for (int i = N - 1; i >= N / 3; i--) exact_add(&back, x[i]);
     for (int i = 0; i < N / 3; i++) exact_add(&front, x[i]);
-    exact_merge(&back, &front);
+    int64_t split[EXACT_DIGITS];
+    sum_as_tails(&front, &back, split);
     exact_normalise(all.d);
-    CHECK(memcmp(all.d, back.d, sizeof all.d) == 0, "a split and another order give other digits");
-    for (int i = 0; i < N; i++) exact_add(&back, -x[(i * 7919) % N]);
-    exact_normalise(back.d);
+    CHECK(memcmp(all.d, split, sizeof split) == 0, "a split and another order give other digits");
+    exact_sum zero = all;
+    for (int i = 0; i < N; i++) exact_add(&zero, -x[(i * 7919) % N]);
+    exact_normalise(zero.d);
     int nonzero = 0;
-    for (int k = 0; k < EXACT_DIGITS; k++) nonzero |= back.d[k] != 0;
+    for (int k = 0; k < EXACT_DIGITS; k++) nonzero |= zero.d[k] != 0;
     CHECK(!nonzero, "the sum minus every value is not exactly zero");
     exact_sum e = {0};
     const float tiny = 0x1p-149f;
@@ -257,18 +269,15 @@ static void exact_sum_of_any_floats(void) {
     exact_normalise(big.d);
     CHECK(exact_value(big.d) == 1000.0 * 0x1.fffffep127, "1000 x the largest float: %a",
           exact_value(big.d));
-    /* in 16-bit halves, as the step's int32 tail carries them: the halves of
-     * two sums, added, are the halves of the sum */
-    exact_sum neg = {0};
+    /* halves with negative digits to carry: the sum and 100 negations in
+     * halves against the same values added in one sum */
+    exact_sum neg = {0}, both = all;
     for (int i = 0; i < 100; i++) exact_add(&neg, -x[i]);
-    int32_t ha[EXACT_HALVES], hb[EXACT_HALVES];
-    exact_to_halves(all.d, ha);
-    exact_to_halves(neg.d, hb);
-    for (int k = 0; k < EXACT_HALVES; k++) ha[k] += hb[k];
-    int64_t back_digits[EXACT_DIGITS];
-    exact_from_halves(ha, back_digits);
-    exact_merge(&all, &neg);
-    CHECK(memcmp(back_digits, all.d, sizeof all.d) == 0, "halves added are not the sum's digits");
+    for (int i = 0; i < 100; i++) exact_add(&both, -x[i]);
+    exact_normalise(both.d);
+    int64_t halves[EXACT_DIGITS];
+    sum_as_tails(&all, &neg, halves);
+    CHECK(memcmp(halves, both.d, sizeof halves) == 0, "halves added are not the sum's digits");
 }
 
 /* The redo's shift is the fewest bits that bring the largest value out of
